@@ -1,0 +1,223 @@
+//! The command line: parsing, dispatch and exit codes. Library errors become exit codes here
+//! and nowhere else.
+
+mod output;
+
+use crate::config::{self, Config};
+use crate::db::Access;
+use crate::engine::{Engine, EngineError, RunOptions};
+use crate::store::Store;
+use crate::telemetry::{self, LogFormat};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FAILED: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const SAFETY: u8 = 3;
+    pub const LOCKED: u8 = 4;
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "retentiond",
+    version,
+    about = "Enforces data-retention rules on your own SQL database",
+    long_about = "retentiond reads retention policies from a config file (how long each kind of record \
+is kept, from which moment, what happens when it expires, and why), finds the records whose \
+retention has run out, and deletes or anonymizes them in small batches. Every batch is committed \
+together with an entry in a hash-chained audit trail.\n\n\
+Start with `retentiond demo` to see it work on a generated SQLite shop database.",
+    after_help = "Exit codes: 0 ok, 1 run failed, 2 bad usage or config, 3 stopped by a safety limit, \
+4 another instance holds the lock.\n\nExamples:\n  retentiond demo\n  retentiond --config shop.toml check\n  \
+retentiond --config shop.toml plan\n  retentiond --config shop.toml run --dry-run\n  retentiond --config shop.toml run"
+)]
+pub struct Cli {
+    /// The config file. Every key can be overridden by an environment variable
+    /// RETENTIOND_SECTION__KEY, e.g. RETENTIOND_DATABASE__URL.
+    #[arg(long, short, global = true, env = "RETENTIOND_CONFIG", default_value = config::DEFAULT_PATH)]
+    config: PathBuf,
+
+    /// Log format on stderr: human, or json for containers and log collectors.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "RETENTIOND_LOG_FORMAT")]
+    log_format: LogFormat,
+
+    /// More log detail (-v debug, -vv trace). RUST_LOG overrides this.
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check the config against the live database schema, changing nothing.
+    #[command(long_about = "Loads the config, connects, and checks every policy against the live schema: \
+each table, key, clock column and its type, and whether each column's type fits its transform. \
+Every problem is reported at once, with the config key it is about. Exits 2 on any problem.",
+        after_help = "Example:\n  retentiond --config /etc/retentiond/retentiond.toml check")]
+    Check,
+
+    /// Show what a run would do, in a read-only transaction.
+    #[command(long_about = "Counts, per policy, the rows whose retention has run out (eligible), the expired \
+rows still referenced by other rows (blocked), the rows whose clock never started (undated) and \
+the table's size, using the same queries as the real run, in a read-only transaction.\n\n\
+Blocked rows can become eligible during a run when an earlier policy deletes the rows that \
+reference them (children are purged before their parents).",
+        after_help = "Examples:\n  retentiond plan\n  retentiond plan --json | jq '.policies[] | {name, eligible}'")]
+    Plan {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only this policy (repeatable).
+        #[arg(long = "policy", value_name = "NAME")]
+        policies: Vec<String>,
+    },
+
+    /// Delete or anonymize the records whose retention has run out.
+    #[command(long_about = "Runs every policy (or those named with --policy) in keyset batches: each batch \
+selects the next keys, writes them while repeating the expiry test, and records an audit entry, \
+all in one transaction. Delete policies run children first. Before writing, a policy that would \
+touch more than max_fraction of its table or more than max_rows stops the run (exit 3).\n\n\
+With --dry-run the same batches are selected on a read-only connection and nothing is written.",
+        after_help = "Examples:\n  retentiond run --dry-run\n  retentiond run --policy support-messages\n  \
+retentiond run --force    # past a safety stop you have checked")]
+    Run {
+        /// Walk the batches on a read-only connection; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this policy (repeatable).
+        #[arg(long = "policy", value_name = "NAME")]
+        policies: Vec<String>,
+        /// Proceed although a policy exceeds max_fraction or max_rows (once).
+        #[arg(long)]
+        force: bool,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Inspect the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+
+    /// Build a demo shop database (SQLite), plan and run retention on it.
+    #[command(long_about = "Creates a SQLite database of a small subscription website (customers, \
+subscriptions, messages, invoices, payments, marketing consents over 12 years), writes the \
+config used (config/demo.toml) beside it, shows the plan, runs it, and shows what changed and \
+where the audit trail is. Needs no server. Any earlier demo database in DIR is replaced.",
+        after_help = "Example:\n  retentiond demo --dir /tmp/retentiond-demo")]
+    Demo {
+        /// Where the demo database and its config are written.
+        #[arg(long, default_value = "demo")]
+        dir: PathBuf,
+        /// How many customers to generate.
+        #[arg(long, default_value_t = 3000)]
+        customers: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the audit trail's hash chain; exits 1 if an entry was edited, inserted or removed.
+    #[command(after_help = "Example:\n  retentiond audit verify")]
+    Verify,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(cli.log_format, cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::FAILED);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if let Some(e) = e.downcast_ref::<EngineError>() {
+        return e.exit_code() as u8;
+    }
+    if e.downcast_ref::<config::ConfigError>().is_some() {
+        return exit::USAGE;
+    }
+    exit::FAILED
+}
+
+/// The debug-build hook that lets tests fix "now".
+fn test_now() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    if !cfg!(debug_assertions) {
+        return Ok(None);
+    }
+    match std::env::var("RETENTIOND_TEST_NOW") {
+        Ok(s) => Ok(Some(chrono::DateTime::parse_from_rfc3339(&s)?.with_timezone(&chrono::Utc))),
+        Err(_) => Ok(None),
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let load = || Config::load(&cli.config);
+    match cli.command {
+        Command::Check => {
+            let engine = Engine::prepare(load()?, Access::ReadOnly).await?;
+            output::print_check(&engine);
+            engine.db.close().await;
+            Ok(exit::OK)
+        }
+        Command::Plan { json, policies } => {
+            let engine = Engine::prepare(load()?, Access::ReadOnly).await?;
+            let opts = RunOptions { policies, now: test_now()?, ..RunOptions::default() };
+            let plan = engine.plan(&opts).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                output::print_plan(&plan);
+            }
+            engine.db.close().await;
+            Ok(exit::OK)
+        }
+        Command::Run { dry_run, policies, force, json } => {
+            let access = if dry_run { Access::ReadOnly } else { Access::ReadWrite };
+            let engine = Engine::prepare(load()?, access).await?;
+            let opts = RunOptions { dry_run, policies, force, now: test_now()?, stop: None };
+            let report = engine.run(&opts).await;
+            engine.db.close().await;
+            let report = report?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                output::print_run(&report);
+            }
+            Ok(if report.status == "ok" { exit::OK } else { exit::FAILED })
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let config = load()?;
+            let db = crate::db::Db::connect(&config.database, &config.run, Access::ReadOnly).await?;
+            let store = Store::new(&db, &config.database.table_prefix);
+            let schema = crate::db::schema::Schema::load(&db).await?;
+            if !store.installed(&schema) {
+                println!("No audit trail yet: retentiond has not run on {}.", db.display_url);
+                return Ok(exit::OK);
+            }
+            let v = store.verify_audit().await?;
+            db.close().await;
+            Ok(output::print_verification(&v, &store.table("audit")))
+        }
+        Command::Demo { dir, customers } => crate::demo::run(&dir, customers).await,
+    }
+}
+
+pub use output::{print_plan as output_plan, print_run as output_run, table as output_table};

@@ -1,0 +1,186 @@
+//! What the commands print on stdout: aligned tables for people, JSON on request.
+
+use crate::config::{Action, Clock, Rounding};
+use crate::engine::{Engine, Plan, RunReport};
+use crate::store::audit::Verification;
+
+/// 1204 → "1 204": readable at a glance, unambiguous in every locale.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Prints rows as columns; numeric columns (index in `right`) are right-aligned.
+pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, cell) in r.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if right.contains(&i) {
+                    format!("{c:>w$}", w = widths[i])
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for r in rows {
+        line(r.clone());
+    }
+}
+
+pub fn print_check(engine: &Engine) {
+    println!(
+        "Config {} fits {} ({}): {} policies checked.",
+        engine.config.path.display(),
+        engine.db.display_url,
+        engine.db.dialect.name(),
+        engine.targets.len()
+    );
+    let rows: Vec<Vec<String>> = engine
+        .targets
+        .iter()
+        .map(|t| {
+            let p = &t.policy;
+            let clock = match &p.clock {
+                Clock::Column(c) => c.clone(),
+                Clock::Related { table, column, otherwise, .. } => {
+                    let mut s = format!("latest {table}.{column}");
+                    if let Some(o) = otherwise {
+                        s.push_str(&format!(", else {o}"));
+                    }
+                    s
+                }
+            };
+            let round = if p.round == Rounding::EndOfYear { " from end of year" } else { "" };
+            let action = match &p.action {
+                Action::Delete => "delete".to_string(),
+                Action::Anonymize(cols) => {
+                    let cols: Vec<String> = cols.iter().map(|(c, t)| format!("{c}:{}", t.name())).collect();
+                    format!("anonymize {}", cols.join(" "))
+                }
+            };
+            vec![
+                p.name.clone(),
+                p.table.clone(),
+                t.key.iter().map(|k| k.name.clone()).collect::<Vec<_>>().join(","),
+                clock,
+                format!("{}{round}", p.retain),
+                action,
+            ]
+        })
+        .collect();
+    println!("Policies in the order they run:");
+    table(&["POLICY", "TABLE", "KEY", "CLOCK", "RETAIN", "ACTION"], &rows, &[]);
+}
+
+pub fn print_plan(plan: &Plan) {
+    println!("Plan at cutoff {} UTC on {} (nothing was changed)", plan.cutoff, plan.database);
+    let rows: Vec<Vec<String>> = plan
+        .policies
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.table.clone(),
+                p.action.clone(),
+                count(p.eligible),
+                count(p.blocked),
+                count(p.undated),
+                count(p.held),
+                count(p.total),
+                p.expires_before.clone(),
+            ]
+        })
+        .collect();
+    table(
+        &["POLICY", "TABLE", "ACTION", "ELIGIBLE", "BLOCKED", "UNDATED", "HELD", "TOTAL", "CLOCK BEFORE"],
+        &rows,
+        &[3, 4, 5, 6, 7],
+    );
+    for p in &plan.policies {
+        if let Some(stop) = &p.safety_stop {
+            println!("! a run would stop here: {stop}");
+        }
+    }
+    if plan.policies.iter().any(|p| p.blocked > 0) {
+        println!("Blocked rows are still referenced by other rows; they become eligible once those go.");
+    }
+}
+
+pub fn print_run(r: &RunReport) {
+    match (r.dry_run, r.run_id) {
+        (true, _) => println!("Dry run at cutoff {} UTC on {} (nothing was changed)", r.cutoff, r.database),
+        (false, Some(id)) => println!("Run {id} at cutoff {} UTC on {}: {}", r.cutoff, r.database, r.status),
+        (false, None) => println!("Run at cutoff {} UTC on {}: {}", r.cutoff, r.database, r.status),
+    }
+    let verb = if r.dry_run { "WOULD AFFECT" } else { "AFFECTED" };
+    let rows: Vec<Vec<String>> = r
+        .policies
+        .iter()
+        .map(|p| {
+            vec![
+                p.name.clone(),
+                p.action.clone(),
+                count(p.affected),
+                count(p.batches),
+                count(p.blocked),
+                count(p.undated),
+                if r.dry_run { "-".into() } else { count(p.backlog) },
+                format!("{:.1}s", p.duration_ms as f64 / 1000.0),
+                p.stop_reason.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table(
+        &["POLICY", "ACTION", verb, "BATCHES", "BLOCKED", "UNDATED", "BACKLOG", "TIME", "STOPPED"],
+        &rows,
+        &[2, 3, 4, 5, 6, 7],
+    );
+    if let Some(reason) = &r.stop_reason {
+        println!("The run stopped early: {reason}. The next run continues where it left off.");
+    }
+    if !r.dry_run {
+        let total: u64 = r.policies.iter().map(|p| p.affected).sum();
+        println!("{} rows changed; every batch is recorded in {}.", count(total), r.audit_table);
+    }
+}
+
+pub fn print_verification(v: &Verification, table: &str) -> u8 {
+    match &v.broken {
+        None => {
+            println!("Audit trail {table} is intact: {} entries, {} rows recorded.", count(v.entries), count(v.rows.max(0) as u64));
+            super::exit::OK
+        }
+        Some((id, why)) => {
+            println!("Audit trail {table} is BROKEN at entry id {id}: {why}.");
+            super::exit::FAILED
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        assert_eq!(super::count(0), "0");
+        assert_eq!(super::count(1204), "1 204");
+        assert_eq!(super::count(1234567), "1 234 567");
+    }
+}

@@ -1,0 +1,291 @@
+//! The one configuration loader: a TOML file, overridden by `RETENTIOND_SECTION__KEY`
+//! environment variables, checked as a whole so that every mistake is reported at once with its
+//! path (`policies[2].retain: ...`). Nothing here touches a database.
+
+mod period;
+mod raw;
+
+pub use period::{Period, PeriodError};
+
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the config is looked for when `--config` is not given.
+pub const DEFAULT_PATH: &str = "/etc/retentiond/retentiond.toml";
+
+/// One mistake in the configuration, with the key it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("config file {path} has {} problem(s):\n{}", issues.len(), render_issues(issues))]
+    Invalid { path: PathBuf, issues: Vec<Issue> },
+}
+
+fn render_issues(issues: &[Issue]) -> String {
+    issues
+        .iter()
+        .map(|i| format!("  - {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A value that must never be printed: database URLs with passwords, keys.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub database: DatabaseConfig,
+    pub run: RunConfig,
+    /// The HMAC key for the `hash` transform, when a policy needs one.
+    pub hash_key: Option<Secret>,
+    pub policies: Vec<Policy>,
+    /// SHA-256 of the config file, recorded with every run.
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    pub url: Secret,
+    pub timezone: Tz,
+    pub table_prefix: String,
+    /// PostgreSQL schema holding the application's tables (default: the connection's
+    /// `current_schema()`).
+    pub schema: Option<String>,
+}
+
+impl DatabaseConfig {
+    /// The URL with any password replaced, fit for logs and errors.
+    pub fn display_url(&self) -> String {
+        redact_url(self.url.expose())
+    }
+}
+
+/// `scheme://user:pass@host/db` → `scheme://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => format!("{scheme}://{authority}{tail}"),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub batch_size: u32,
+    pub pause: Duration,
+    pub max_fraction: f64,
+    pub max_rows: Option<u64>,
+    pub lock_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub max_runtime: Option<Duration>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub name: String,
+    pub table: String,
+    /// The key columns as configured; `None` means the table's primary key.
+    pub key: Option<Vec<String>>,
+    pub clock: Clock,
+    pub retain: Period,
+    pub round: Rounding,
+    pub filter: Option<String>,
+    pub action: Action,
+    pub basis: String,
+    pub batch_size: u32,
+    pub max_fraction: f64,
+    pub max_rows: Option<u64>,
+    pub allow_cascade: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clock {
+    /// A column of the policy's own table.
+    Column(String),
+    /// The latest value of a column of related rows; not started while any is NULL.
+    Related {
+        table: String,
+        column: String,
+        /// (column of the policy's table, column of the related table)
+        matches: Vec<(String, String)>,
+        /// Column of the policy's table used when there are no related rows.
+        otherwise: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    None,
+    EndOfYear,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Delete,
+    Anonymize(Vec<(String, Transform)>),
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Delete => "delete",
+            Action::Anonymize(_) => "anonymize",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transform {
+    Null,
+    Redact,
+    Hash,
+    TruncateIp,
+    YearOnly,
+    MonthOnly,
+    EmailDomain,
+}
+
+impl Transform {
+    pub const ALL: [(&'static str, Transform); 7] = [
+        ("null", Transform::Null),
+        ("redact", Transform::Redact),
+        ("hash", Transform::Hash),
+        ("truncate_ip", Transform::TruncateIp),
+        ("year_only", Transform::YearOnly),
+        ("month_only", Transform::MonthOnly),
+        ("email_domain", Transform::EmailDomain),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, t)| *t == self)
+            .map_or("?", |(n, _)| n)
+    }
+
+    /// `hash` and `truncate_ip` keep a link to the person: pseudonymization, still personal
+    /// data (GDPR recital 26). The others erase.
+    pub fn is_pseudonymization(self) -> bool {
+        matches!(self, Transform::Hash | Transform::TruncateIp)
+    }
+}
+
+impl Config {
+    /// Loads `path`, applies `RETENTIOND_*` environment overrides and validates everything.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(path, &text, std::env::vars())
+    }
+
+    /// Builds the config from TOML text and an environment, so tests need not touch the
+    /// process environment.
+    pub fn from_toml(
+        path: &Path,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let raw = raw::parse(text, env).map_err(|message| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        let fingerprint = hex::encode(Sha256::digest(text.as_bytes()));
+        raw.validate(path, fingerprint)
+            .map_err(|issues| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                issues,
+            })
+    }
+}
+
+/// Parses "250ms", "2s", "5m", "1h".
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(|| format!("\"{s}\" needs a unit: ms, s, m or h (e.g. \"250ms\", \"2s\")"))?;
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("\"{s}\" is not a duration such as \"250ms\", \"2s\", \"5m\""))?;
+    let ms = match unit.trim() {
+        "ms" => n,
+        "s" => n.saturating_mul(1000),
+        "m" | "min" => n.saturating_mul(60_000),
+        "h" => n.saturating_mul(3_600_000),
+        other => return Err(format!("unknown duration unit \"{other}\"; use ms, s, m or h")),
+    };
+    Ok(Duration::from_millis(ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/shop?sslmode=require"),
+            "postgres://app:***@db:5432/shop"
+        );
+        assert_eq!(redact_url("sqlite://demo/shop.db"), "sqlite://demo/shop.db");
+    }
+
+    #[test]
+    fn parses_durations() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_duration("2").is_err());
+        assert!(parse_duration("2 parsecs").is_err());
+    }
+}

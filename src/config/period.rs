@@ -1,0 +1,167 @@
+//! Retention periods in calendar arithmetic: "6 months" from 31 January is 31 July, and a year is
+//! twelve months, never 365.25 days.
+
+use chrono::{Days, Months, NaiveDateTime};
+use std::fmt;
+use std::str::FromStr;
+
+/// A calendar period such as `7 years` or `1 year 6 months`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub months: u32,
+    pub days: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    #[error("is empty; write a period such as \"30 days\", \"6 months\" or \"7 years\"")]
+    Empty,
+    #[error("\"{0}\" is not a number; write a period such as \"30 days\", \"6 months\" or \"7 years\"")]
+    NotANumber(String),
+    #[error("\"{0}\" needs a unit after it (days, weeks, months or years)")]
+    MissingUnit(String),
+    #[error("unknown unit \"{0}\"; use days, weeks, months or years")]
+    UnknownUnit(String),
+    #[error("must be longer than zero")]
+    Zero,
+    #[error("is too long (more than 1000 years)")]
+    TooLong,
+}
+
+const MAX_MONTHS: u64 = 12_000;
+
+impl FromStr for Period {
+    type Err = PeriodError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        if words.is_empty() {
+            return Err(PeriodError::Empty);
+        }
+        let (mut months, mut days) = (0u64, 0u64);
+        for pair in words.chunks(2) {
+            let amount: u64 = pair[0]
+                .parse()
+                .map_err(|_| PeriodError::NotANumber(pair[0].to_string()))?;
+            let unit = pair
+                .get(1)
+                .ok_or_else(|| PeriodError::MissingUnit(pair[0].to_string()))?;
+            match unit.to_ascii_lowercase().as_str() {
+                "day" | "days" => days += amount,
+                "week" | "weeks" => days += amount.saturating_mul(7),
+                "month" | "months" => months += amount,
+                "year" | "years" => months += amount.saturating_mul(12),
+                other => return Err(PeriodError::UnknownUnit(other.to_string())),
+            }
+            if months > MAX_MONTHS || days > MAX_MONTHS * 31 {
+                return Err(PeriodError::TooLong);
+            }
+        }
+        if months == 0 && days == 0 {
+            return Err(PeriodError::Zero);
+        }
+        Ok(Period {
+            months: months as u32,
+            days: days as u32,
+        })
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts = Vec::new();
+        let (years, months) = (self.months / 12, self.months % 12);
+        let plural = |n: u32, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+        if years > 0 {
+            parts.push(plural(years, "year"));
+        }
+        if months > 0 {
+            parts.push(plural(months, "month"));
+        }
+        if self.days > 0 {
+            parts.push(plural(self.days, "day"));
+        }
+        f.write_str(&parts.join(" "))
+    }
+}
+
+impl Period {
+    /// `t + self`; a day that does not exist in the target month becomes that month's last day.
+    pub fn add_to(&self, t: NaiveDateTime) -> Option<NaiveDateTime> {
+        t.checked_add_months(Months::new(self.months))?
+            .checked_add_days(Days::new(self.days.into()))
+    }
+
+    /// The latest instant `s` such that every clock value strictly before `s` has
+    /// `clock + self < cutoff`. Subtracting months clamps to the month's last day, which can
+    /// only move `s` earlier, so a record is never selected early.
+    pub fn subtract_from(&self, cutoff: NaiveDateTime) -> Option<NaiveDateTime> {
+        cutoff
+            .checked_sub_days(Days::new(self.days.into()))?
+            .checked_sub_months(Months::new(self.months))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .expect("valid test date")
+    }
+
+    #[test]
+    fn parses_units_and_combinations() {
+        assert_eq!("7 years".parse(), Ok(Period { months: 84, days: 0 }));
+        assert_eq!("1 year 6 months".parse(), Ok(Period { months: 18, days: 0 }));
+        assert_eq!("2 weeks".parse(), Ok(Period { months: 0, days: 14 }));
+        assert_eq!("1 Day".parse(), Ok(Period { months: 0, days: 1 }));
+    }
+
+    #[test]
+    fn rejects_malformed_periods() {
+        assert_eq!("".parse::<Period>(), Err(PeriodError::Empty));
+        assert_eq!(
+            "1 fortnight".parse::<Period>(),
+            Err(PeriodError::UnknownUnit("fortnight".into()))
+        );
+        assert_eq!("0 days".parse::<Period>(), Err(PeriodError::Zero));
+        assert_eq!("-3 days".parse::<Period>(), Err(PeriodError::NotANumber("-3".into())));
+        assert_eq!("6".parse::<Period>(), Err(PeriodError::MissingUnit("6".into())));
+        assert_eq!("99999 years".parse::<Period>(), Err(PeriodError::TooLong));
+    }
+
+    #[test]
+    fn month_ends_clamp() {
+        let p: Period = "1 month".parse().expect("period");
+        assert_eq!(p.add_to(at(2027, 1, 31)), Some(at(2027, 2, 28)));
+        assert_eq!(p.add_to(at(2028, 1, 31)), Some(at(2028, 2, 29)));
+        let y: Period = "1 year".parse().expect("period");
+        assert_eq!(y.add_to(at(2024, 2, 29)), Some(at(2025, 2, 28)));
+    }
+
+    #[test]
+    fn subtraction_never_selects_early() {
+        // For every day of two years and several periods: a clock strictly before the
+        // threshold must have expired by the cutoff.
+        for spec in ["1 month", "6 months", "1 year", "30 days", "1 year 1 month 1 day"] {
+            let p: Period = spec.parse().expect("period");
+            let mut cutoff = at(2027, 1, 1);
+            while cutoff < at(2029, 1, 1) {
+                let s = p.subtract_from(cutoff).expect("in range");
+                let just_before = s - chrono::Duration::seconds(1);
+                assert!(p.add_to(just_before).expect("in range") < cutoff, "{spec} {cutoff}");
+                cutoff += chrono::Duration::days(1);
+            }
+        }
+    }
+
+    #[test]
+    fn displays_readably() {
+        let p: Period = "18 months".parse().expect("period");
+        assert_eq!(p.to_string(), "1 year 6 months");
+    }
+}

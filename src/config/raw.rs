@@ -1,0 +1,634 @@
+//! The file as written, before validation. Scalars that need parsing (periods, durations,
+//! zones) stay strings here so that validation can report all of them at once.
+
+use super::{
+    parse_duration, Action, Clock, Config, DatabaseConfig, Issue, Period, Policy, Rounding,
+    RunConfig, Secret, Transform,
+};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    database: Option<RawDatabase>,
+    #[serde(default)]
+    run: RawRun,
+    #[serde(default)]
+    hash: RawHash,
+    #[serde(default)]
+    policies: Vec<RawPolicy>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    url: Option<String>,
+    url_file: Option<String>,
+    timezone: Option<String>,
+    table_prefix: Option<String>,
+    schema: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRun {
+    batch_size: Option<i64>,
+    pause: Option<String>,
+    max_fraction: Option<f64>,
+    max_rows: Option<i64>,
+    lock_timeout: Option<String>,
+    statement_timeout: Option<String>,
+    max_runtime: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHash {
+    key: Option<String>,
+    key_file: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: Option<String>,
+    table: Option<String>,
+    key: Option<OneOrMany>,
+    since: Option<RawClock>,
+    retain: Option<String>,
+    round: Option<String>,
+    filter: Option<String>,
+    action: Option<String>,
+    columns: Option<BTreeMap<String, String>>,
+    basis: Option<String>,
+    batch_size: Option<i64>,
+    max_fraction: Option<f64>,
+    max_rows: Option<i64>,
+    allow_cascade: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawClock {
+    Column(String),
+    Related(RawRelated),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRelated {
+    table: Option<String>,
+    column: Option<String>,
+    #[serde(rename = "match")]
+    matches: Option<BTreeMap<String, String>>,
+    otherwise: Option<String>,
+}
+
+const ENV_PREFIX: &str = "RETENTIOND";
+
+/// Merges the TOML text with `RETENTIOND_SECTION__KEY` overrides.
+pub(super) fn parse(
+    text: &str,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<RawConfig, String> {
+    // The HMAC key is a secret: it may come from the environment, never from the file.
+    let file_only = config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .build()
+        .map_err(|e| e.to_string())?;
+    if file_only.get_string("hash.key").is_ok() {
+        return Err("hash.key: the HMAC key must not be written in the config file; \
+                    use hash.key_file or the environment variable RETENTIOND_HASH__KEY"
+            .to_string());
+    }
+    let env: config::Map<String, String> = env
+        .into_iter()
+        // Only SECTION__KEY names are overrides; RETENTIOND_CONFIG and the like are not.
+        .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")) && k.contains("__"))
+        .collect();
+    config::Config::builder()
+        .add_source(file_only)
+        .add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env)),
+        )
+        .build()
+        .and_then(|c| c.try_deserialize::<RawConfig>())
+        .map_err(|e| e.to_string())
+}
+
+/// Collects issues instead of stopping at the first one.
+struct Issues(Vec<Issue>);
+
+impl Issues {
+    fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(Issue {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn required<T: Clone>(&mut self, value: &Option<T>, path: &str, hint: &str) -> Option<T> {
+        if value.is_none() {
+            self.add(path, format!("is required ({hint})"));
+        }
+        value.clone()
+    }
+
+    fn identifier(&mut self, value: &str, path: &str) {
+        if value.trim().is_empty() {
+            self.add(path, "must not be empty");
+        } else if value.len() > 64 || value.contains('\0') {
+            self.add(path, "is not a possible table or column name");
+        }
+    }
+}
+
+fn read_secret_file(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map(|s| s.trim_end_matches(['\n', '\r']).to_string())
+        .map_err(|e| format!("cannot read {path}: {e}"))
+}
+
+impl RawConfig {
+    pub(super) fn validate(self, path: &Path, fingerprint: String) -> Result<Config, Vec<Issue>> {
+        let mut issues = Issues(Vec::new());
+
+        let database = match &self.database {
+            None => {
+                issues.add("database", "is required (a [database] section with url)");
+                None
+            }
+            Some(db) => validate_database(db, &mut issues),
+        };
+        let run = validate_run(&self.run, &mut issues);
+        let hash_key = match (&self.hash.key, &self.hash.key_file) {
+            (Some(key), _) => Some(Secret::new(key.clone())),
+            (None, Some(file)) => match read_secret_file(file) {
+                Ok(key) => Some(Secret::new(key)),
+                Err(e) => {
+                    issues.add("hash.key_file", e);
+                    None
+                }
+            },
+            (None, None) => None,
+        };
+        if let Some(key) = &hash_key
+            && key.expose().len() < 16
+        {
+            issues.add("hash.key", "is too short: use at least 16 bytes of random data");
+        }
+
+        if self.policies.is_empty() {
+            issues.add("policies", "no policy is defined; add at least one [[policies]] entry");
+        }
+        let mut names = HashSet::new();
+        let mut policies = Vec::new();
+        for (i, raw) in self.policies.iter().enumerate() {
+            let at = format!("policies[{i}]");
+            if let Some(name) = &raw.name
+                && !names.insert(name.clone())
+            {
+                issues.add(format!("{at}.name"), format!("\"{name}\" is used by another policy"));
+            }
+            if let Some(p) = validate_policy(raw, &at, run.as_ref(), &mut issues) {
+                if matches!(&p.action, Action::Anonymize(cols) if cols.iter().any(|(_, t)| *t == Transform::Hash))
+                    && hash_key.is_none()
+                {
+                    issues.add(
+                        format!("{at}.columns"),
+                        "uses \"hash\" but no key is configured: set hash.key_file or RETENTIOND_HASH__KEY",
+                    );
+                }
+                policies.push(p);
+            }
+        }
+
+        match (issues.0.is_empty(), database, run) {
+            (true, Some(database), Some(run)) => Ok(Config {
+                path: path.to_path_buf(),
+                database,
+                run,
+                hash_key,
+                policies,
+                fingerprint,
+            }),
+            _ => Err(issues.0),
+        }
+    }
+}
+
+fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseConfig> {
+    let url = match (&db.url, &db.url_file) {
+        (Some(_), Some(_)) => {
+            issues.add("database.url_file", "give either database.url or database.url_file, not both");
+            None
+        }
+        (Some(url), None) => Some(url.clone()),
+        (None, Some(file)) => match read_secret_file(file) {
+            Ok(url) => Some(url),
+            Err(e) => {
+                issues.add("database.url_file", e);
+                None
+            }
+        },
+        (None, None) => {
+            issues.add(
+                "database.url",
+                "is required (e.g. postgres://user@host/db, mysql://user@host/db or sqlite://path.db), \
+                 or set database.url_file or RETENTIOND_DATABASE__URL",
+            );
+            None
+        }
+    };
+    if let Some(url) = &url {
+        let scheme = url.split("://").next().unwrap_or("");
+        if !["postgres", "postgresql", "mysql", "mariadb", "sqlite"].contains(&scheme) || !url.contains("://") {
+            issues.add(
+                "database.url",
+                format!(
+                    "must start with postgres://, mysql:// or sqlite:// (got \"{}\")",
+                    super::redact_url(url)
+                ),
+            );
+        }
+    }
+    let timezone = match db.timezone.as_deref().unwrap_or("UTC").parse::<chrono_tz::Tz>() {
+        Ok(tz) => Some(tz),
+        Err(_) => {
+            issues.add(
+                "database.timezone",
+                format!(
+                    "\"{}\" is not an IANA time zone name such as \"UTC\" or \"Europe/Amsterdam\"",
+                    db.timezone.as_deref().unwrap_or_default()
+                ),
+            );
+            None
+        }
+    };
+    let table_prefix = db.table_prefix.clone().unwrap_or_else(|| "retentiond_".to_string());
+    if table_prefix.is_empty()
+        || table_prefix.len() > 30
+        || !table_prefix
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        || table_prefix.starts_with(|c: char| c.is_ascii_digit())
+    {
+        issues.add(
+            "database.table_prefix",
+            "must be 1 to 30 characters of a-z, 0-9 and _, not starting with a digit",
+        );
+    }
+    if let Some(schema) = &db.schema {
+        issues.identifier(schema, "database.schema");
+    }
+    Some(DatabaseConfig {
+        url: Secret::new(url?),
+        timezone: timezone?,
+        table_prefix,
+        schema: db.schema.clone(),
+    })
+}
+
+fn duration_or(
+    value: &Option<String>,
+    default: &str,
+    path: &str,
+    issues: &mut Issues,
+) -> Option<std::time::Duration> {
+    match parse_duration(value.as_deref().unwrap_or(default)) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            issues.add(path, e);
+            None
+        }
+    }
+}
+
+const MAX_BATCH: i64 = 100_000;
+
+fn batch_size(value: Option<i64>, path: &str, issues: &mut Issues) -> Option<u32> {
+    match value {
+        Some(n) if !(1..=MAX_BATCH).contains(&n) => {
+            issues.add(path, format!("must be between 1 and {MAX_BATCH} (got {n})"));
+            None
+        }
+        Some(n) => Some(n as u32),
+        None => Some(1000),
+    }
+}
+
+fn fraction(value: Option<f64>, default: f64, path: &str, issues: &mut Issues) -> Option<f64> {
+    let v = value.unwrap_or(default);
+    if v.is_finite() && v > 0.0 && v <= 1.0 {
+        Some(v)
+    } else {
+        issues.add(path, format!("must be a share above 0 and at most 1, e.g. 0.5 (got {v})"));
+        None
+    }
+}
+
+fn max_rows(value: Option<i64>, default: Option<u64>, path: &str, issues: &mut Issues) -> Option<Option<u64>> {
+    match value {
+        Some(n) if n < 1 => {
+            issues.add(path, format!("must be at least 1 (got {n})"));
+            None
+        }
+        Some(n) => Some(Some(n as u64)),
+        None => Some(default),
+    }
+}
+
+fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
+    let batch_size = batch_size(run.batch_size, "run.batch_size", issues);
+    let pause = duration_or(&run.pause, "0ms", "run.pause", issues);
+    let max_fraction = fraction(run.max_fraction, 0.5, "run.max_fraction", issues);
+    let max_rows = max_rows(run.max_rows, None, "run.max_rows", issues);
+    let lock_timeout = duration_or(&run.lock_timeout, "2s", "run.lock_timeout", issues);
+    let statement_timeout = duration_or(&run.statement_timeout, "30s", "run.statement_timeout", issues);
+    let max_runtime = match &run.max_runtime {
+        None => Some(None),
+        Some(s) => duration_or(&Some(s.clone()), "0s", "run.max_runtime", issues).map(Some),
+    };
+    Some(RunConfig {
+        batch_size: batch_size?,
+        pause: pause?,
+        max_fraction: max_fraction?,
+        max_rows: max_rows?,
+        lock_timeout: lock_timeout?,
+        statement_timeout: statement_timeout?,
+        max_runtime: max_runtime?,
+    })
+}
+
+fn validate_policy(raw: &RawPolicy, at: &str, run: Option<&RunConfig>, issues: &mut Issues) -> Option<Policy> {
+    let name = issues.required(&raw.name, &format!("{at}.name"), "a short name such as \"support-messages\"");
+    if let Some(name) = &name
+        && (name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+    {
+        issues.add(format!("{at}.name"), "use 1 to 64 characters of a-z, 0-9, - and _");
+    }
+    let table = issues.required(&raw.table, &format!("{at}.table"), "the table this policy purges");
+    if let Some(t) = &table {
+        issues.identifier(t, &format!("{at}.table"));
+    }
+    let key = raw.key.as_ref().map(|k| match k {
+        OneOrMany::One(c) => vec![c.clone()],
+        OneOrMany::Many(cs) => cs.clone(),
+    });
+    if let Some(cols) = &key {
+        if cols.is_empty() {
+            issues.add(format!("{at}.key"), "must name at least one column");
+        }
+        for (j, c) in cols.iter().enumerate() {
+            issues.identifier(c, &format!("{at}.key[{j}]"));
+        }
+    }
+    let clock = match &raw.since {
+        None => {
+            issues.add(
+                format!("{at}.since"),
+                "is required: a column (\"issued_at\") or related rows ({ table = ..., column = ..., match = {...} })",
+            );
+            None
+        }
+        Some(RawClock::Column(c)) => {
+            issues.identifier(c, &format!("{at}.since"));
+            Some(Clock::Column(c.clone()))
+        }
+        Some(RawClock::Related(r)) => validate_related(r, &format!("{at}.since"), issues),
+    };
+    let retain = match &raw.retain {
+        None => {
+            issues.add(format!("{at}.retain"), "is required, e.g. \"6 months\" or \"7 years\"");
+            None
+        }
+        Some(s) => match s.parse::<Period>() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                issues.add(format!("{at}.retain"), format!("\"{s}\" {e}"));
+                None
+            }
+        },
+    };
+    let round = match raw.round.as_deref() {
+        None | Some("none") => Some(Rounding::None),
+        Some("end_of_year") => Some(Rounding::EndOfYear),
+        Some(other) => {
+            issues.add(format!("{at}.round"), format!("\"{other}\" is not known; use \"end_of_year\" or leave it out"));
+            None
+        }
+    };
+    if let Some(f) = &raw.filter {
+        if f.trim().is_empty() {
+            issues.add(format!("{at}.filter"), "is empty; leave it out instead");
+        } else if f.contains(';') || f.contains("--") || f.contains("/*") || f.contains("*/") {
+            issues.add(
+                format!("{at}.filter"),
+                "must be one SQL condition: statement separators (;) and comments (--, /* */) are not allowed",
+            );
+        }
+    }
+    let action = match raw.action.as_deref() {
+        None => {
+            issues.add(format!("{at}.action"), "is required: \"delete\" or \"anonymize\"");
+            None
+        }
+        Some("delete") => {
+            if raw.columns.is_some() {
+                issues.add(format!("{at}.columns"), "only applies with action = \"anonymize\"");
+            }
+            Some(Action::Delete)
+        }
+        Some("anonymize") => validate_columns(raw.columns.as_ref(), &format!("{at}.columns"), issues),
+        Some(other) => {
+            issues.add(format!("{at}.action"), format!("\"{other}\" is not known; use \"delete\" or \"anonymize\""));
+            None
+        }
+    };
+    let basis = issues.required(&raw.basis, &format!("{at}.basis"), "the law or reason, shown in reports");
+    if basis.as_deref().is_some_and(|b| b.trim().is_empty()) {
+        issues.add(format!("{at}.basis"), "must say why the data is kept this long");
+    }
+    let batch_size = batch_size(raw.batch_size.or(run.map(|r| r.batch_size as i64)), &format!("{at}.batch_size"), issues);
+    let max_fraction = fraction(raw.max_fraction, run.map_or(0.5, |r| r.max_fraction), &format!("{at}.max_fraction"), issues);
+    let max_rows = max_rows(raw.max_rows, run.and_then(|r| r.max_rows), &format!("{at}.max_rows"), issues);
+
+    Some(Policy {
+        name: name?,
+        table: table?,
+        key,
+        clock: clock?,
+        retain: retain?,
+        round: round?,
+        filter: raw.filter.clone(),
+        action: action?,
+        basis: basis?,
+        batch_size: batch_size?,
+        max_fraction: max_fraction?,
+        max_rows: max_rows?,
+        allow_cascade: raw.allow_cascade.unwrap_or(false),
+    })
+}
+
+fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clock> {
+    let table = issues.required(&r.table, &format!("{at}.table"), "the related table, e.g. \"subscriptions\"");
+    let column = issues.required(&r.column, &format!("{at}.column"), "the related table's date column");
+    let matches: Vec<(String, String)> = r
+        .matches
+        .as_ref()
+        .map(|m| m.iter().map(|(a, b)| (a.clone(), b.clone())).collect())
+        .unwrap_or_default();
+    if matches.is_empty() {
+        issues.add(
+            format!("{at}.match"),
+            "is required: which columns link the rows, e.g. match = { customer_id = \"customer_id\" }",
+        );
+    }
+    for (a, b) in &matches {
+        issues.identifier(a, &format!("{at}.match"));
+        issues.identifier(b, &format!("{at}.match.{a}"));
+    }
+    for (value, path) in [(&table, "table"), (&column, "column"), (&r.otherwise, "otherwise")] {
+        if let Some(v) = value {
+            issues.identifier(v, &format!("{at}.{path}"));
+        }
+    }
+    Some(Clock::Related {
+        table: table?,
+        column: column?,
+        matches,
+        otherwise: r.otherwise.clone(),
+    })
+}
+
+fn validate_columns(columns: Option<&BTreeMap<String, String>>, at: &str, issues: &mut Issues) -> Option<Action> {
+    let Some(columns) = columns.filter(|c| !c.is_empty()) else {
+        issues.add(at, "anonymize needs at least one column, e.g. columns = { email = \"hash\" }");
+        return None;
+    };
+    let mut out = Vec::new();
+    for (column, name) in columns {
+        issues.identifier(column, at);
+        match Transform::ALL.iter().find(|(n, _)| n == name) {
+            Some((_, t)) => out.push((column.clone(), *t)),
+            None => issues.add(
+                format!("{at}.{column}"),
+                format!(
+                    "\"{name}\" is not a transform; use one of {}",
+                    Transform::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+        }
+    }
+    (out.len() == columns.len()).then_some(Action::Anonymize(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+    use std::path::Path;
+
+    const GOOD: &str = r#"
+        [database]
+        url = "sqlite://shop.db"
+        [[policies]]
+        name = "messages"
+        table = "messages"
+        since = { table = "subscriptions", column = "ended_at", match = { customer_id = "customer_id" } }
+        retain = "6 months"
+        action = "delete"
+        basis = "GDPR art. 5(1)(e)"
+    "#;
+
+    fn load(text: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        Config::from_toml(
+            Path::new("test.toml"),
+            text,
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    fn issues(text: &str) -> Vec<String> {
+        match load(text, &[]) {
+            Err(ConfigError::Invalid { issues, .. }) => issues.iter().map(|i| i.to_string()).collect(),
+            other => panic!("expected invalid config, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn accepts_a_good_config_with_defaults() {
+        let c = load(GOOD, &[]).expect("valid");
+        assert_eq!(c.policies[0].batch_size, 1000);
+        assert_eq!(c.policies[0].max_fraction, 0.5);
+        assert_eq!(c.database.table_prefix, "retentiond_");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let c = load(GOOD, &[("RETENTIOND_DATABASE__URL", "sqlite://other.db"), ("RETENTIOND_RUN__BATCH_SIZE", "50")])
+            .expect("valid");
+        assert_eq!(c.database.url.expose(), "sqlite://other.db");
+        assert_eq!(c.policies[0].batch_size, 50);
+    }
+
+    #[test]
+    fn reports_every_problem_at_once_with_its_path() {
+        let text = GOOD.replace("6 months", "1 fortnight").replace("\"delete\"", "\"shred\"")
+            + r#"
+        [[policies]]
+        name = "messages"
+        table = "x"
+        since = "at"
+        retain = "0 days"
+        action = "delete"
+        basis = "b"
+        filter = "1=1; DROP TABLE customers"
+        "#;
+        let got = issues(&text);
+        let expect = [
+            "policies[0].retain: \"1 fortnight\" unknown unit \"fortnight\"",
+            "policies[0].action: \"shred\" is not known",
+            "policies[1].name: \"messages\" is used by another policy",
+            "policies[1].retain: \"0 days\" must be longer than zero",
+            "policies[1].filter: must be one SQL condition",
+        ];
+        for e in expect {
+            assert!(got.iter().any(|g| g.starts_with(e)), "missing {e:?} in {got:#?}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_syntax_errors() {
+        let err = load(&GOOD.replace("retain =", "retian ="), &[]).expect_err("unknown key");
+        assert!(err.to_string().contains("retian"), "{err}");
+    }
+
+    #[test]
+    fn hash_key_is_never_read_from_the_file() {
+        let text = GOOD.to_string() + "\n[hash]\nkey = \"0123456789abcdef0123\"\n";
+        let err = load(&text, &[]).expect_err("key in file");
+        assert!(err.to_string().contains("must not be written in the config file"), "{err}");
+    }
+
+    #[test]
+    fn hash_transform_needs_a_key() {
+        let text = GOOD.replace("\"delete\"", "\"anonymize\"\n        columns = { email = \"hash\" }");
+        assert!(issues(&text).iter().any(|i| i.starts_with("policies[0].columns: uses \"hash\"")));
+        load(&text, &[("RETENTIOND_HASH__KEY", "a-long-enough-test-key")]).expect("key from env");
+    }
+}

@@ -1,0 +1,495 @@
+//! The one SQL-dialect layer: a connection pool per database kind behind one enum, identifier
+//! quoting, placeholders, transactions and the few statements that differ per dialect.
+//! Every value reaches the server as a bound parameter; identifiers are quoted here and only
+//! after the schema check has confirmed they exist.
+
+pub mod lock;
+pub mod schema;
+
+use crate::config::{DatabaseConfig, RunConfig, redact_url};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use sqlx::{AssertSqlSafe, Row};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "PostgreSQL",
+            Dialect::MySql => "MySQL/MariaDB",
+            Dialect::Sqlite => "SQLite",
+        }
+    }
+
+    /// Quotes one identifier for this dialect, doubling any quote character inside it.
+    pub fn quote(self, ident: &str) -> String {
+        match self {
+            Dialect::MySql => format!("`{}`", ident.replace('`', "``")),
+            Dialect::Postgres | Dialect::Sqlite => format!("\"{}\"", ident.replace('"', "\"\"")),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("{context}: {source}")]
+    Query { context: String, source: sqlx::Error },
+    #[error("{0}")]
+    Unexpected(String),
+}
+
+impl DbError {
+    /// True when the server gave up waiting for a lock or found a deadlock: worth a retry.
+    pub fn is_lock_conflict(&self) -> bool {
+        let DbError::Query { source: sqlx::Error::Database(e), .. } = self else {
+            return false;
+        };
+        matches!(
+            e.code().as_deref(),
+            // PostgreSQL lock_not_available, deadlock_detected; MySQL lock wait timeout, deadlock;
+            // SQLite busy / locked.
+            Some("55P03" | "40P01" | "HY000" | "40001" | "5" | "6" | "517")
+        ) || e.message().contains("Lock wait timeout")
+    }
+}
+
+pub trait Context<T> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T, DbError>;
+}
+
+impl<T> Context<T> for Result<T, sqlx::Error> {
+    fn ctx(self, context: impl FnOnce() -> String) -> Result<T, DbError> {
+        self.map_err(|source| DbError::Query {
+            context: context(),
+            source,
+        })
+    }
+}
+
+/// A value bound to a statement.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Text(String),
+    Date(NaiveDate),
+    Timestamp(NaiveDateTime),
+    TimestampTz(DateTime<Utc>),
+}
+
+impl Value {
+    /// A short form for audit key ranges and messages (keys only, never personal values).
+    pub fn render(&self) -> String {
+        match self {
+            Value::Null => "NULL".into(),
+            Value::Int(i) => i.to_string(),
+            Value::Text(s) => s.clone(),
+            Value::Date(d) => d.to_string(),
+            Value::Timestamp(t) => t.to_string(),
+            Value::TimestampTz(t) => t.to_rfc3339(),
+        }
+    }
+}
+
+/// How a fetched column is decoded. Queries cast key columns so that these two suffice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decode {
+    Int,
+    Text,
+}
+
+/// SQL text with its bound values, built for one dialect.
+#[derive(Debug, Clone)]
+pub struct Sql {
+    pub dialect: Dialect,
+    pub text: String,
+    pub args: Vec<Value>,
+}
+
+impl Sql {
+    pub fn new(dialect: Dialect) -> Self {
+        Sql {
+            dialect,
+            text: String::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// A statement with no parameters.
+    pub fn raw(dialect: Dialect, text: &str) -> Self {
+        Sql {
+            dialect,
+            text: text.to_string(),
+            args: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.text.push_str(sql);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub fn bind(&mut self, value: Value) -> &mut Self {
+        self.args.push(value);
+        match self.dialect {
+            Dialect::Postgres => {
+                let n = self.args.len();
+                self.text.push_str(&format!("${n}"));
+            }
+            Dialect::MySql | Dialect::Sqlite => self.text.push('?'),
+        }
+        self
+    }
+
+    /// Appends another fragment, renumbering its placeholders.
+    pub fn append(&mut self, other: &Sql) -> &mut Self {
+        match self.dialect {
+            Dialect::Postgres => {
+                // Fragments are built with their own numbering from $1; shift it.
+                let offset = self.args.len();
+                let mut out = String::new();
+                let mut chars = other.text.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
+                        let mut n = String::new();
+                        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                            n.push(*d);
+                            chars.next();
+                        }
+                        let n: usize = n.parse().unwrap_or(0);
+                        out.push_str(&format!("${}", n + offset));
+                    } else {
+                        out.push(c);
+                    }
+                }
+                self.text.push_str(&out);
+            }
+            Dialect::MySql | Dialect::Sqlite => self.text.push_str(&other.text),
+        }
+        self.args.extend(other.args.iter().cloned());
+        self
+    }
+}
+
+/// Whether a connection may write. Plans and dry runs use read-only connections so that they
+/// cannot change anything even by mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    ReadWrite,
+}
+
+#[derive(Debug, Clone)]
+pub enum Pool {
+    Postgres(sqlx::PgPool),
+    MySql(sqlx::MySqlPool),
+    Sqlite(sqlx::SqlitePool),
+}
+
+/// A connected database.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: Pool,
+    pub dialect: Dialect,
+    pub access: Access,
+    /// PostgreSQL: the schema holding the application's tables.
+    pub schema: Option<String>,
+    /// SQLite: the database file (the instance lock file sits beside it).
+    pub sqlite_path: Option<std::path::PathBuf>,
+    pub display_url: String,
+}
+
+pub enum Tx {
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+}
+
+macro_rules! with_tx {
+    ($tx:expr, $c:ident => $body:expr) => {
+        match $tx {
+            Tx::Postgres($c) => $body,
+            Tx::MySql($c) => $body,
+            Tx::Sqlite($c) => $body,
+        }
+    };
+}
+
+macro_rules! bound_query {
+    ($sql:expr) => {{
+        let mut q = sqlx::query(AssertSqlSafe($sql.text.clone()));
+        for arg in &$sql.args {
+            q = match arg {
+                Value::Null => q.bind(Option::<String>::None),
+                Value::Int(v) => q.bind(*v),
+                Value::Text(v) => q.bind(v.clone()),
+                Value::Date(v) => q.bind(*v),
+                Value::Timestamp(v) => q.bind(*v),
+                Value::TimestampTz(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+macro_rules! decode_row {
+    ($row:expr, $decode:expr) => {{
+        let mut values = Vec::with_capacity($decode.len());
+        for (i, d) in $decode.iter().enumerate() {
+            values.push(match d {
+                Decode::Int => $row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
+                Decode::Text => $row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+            });
+        }
+        Ok::<_, sqlx::Error>(values)
+    }};
+}
+
+impl Tx {
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, sqlx::Error> {
+        with_tx!(self, c => Ok(bound_query!(sql).execute(&mut **c).await?.rows_affected()))
+    }
+
+    pub async fn fetch(&mut self, sql: &Sql, decode: &[Decode]) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+        with_tx!(self, c => {
+            let rows = bound_query!(sql).fetch_all(&mut **c).await?;
+            rows.iter().map(|row| decode_row!(row, decode)).collect()
+        })
+    }
+
+    pub async fn fetch_i64(&mut self, sql: &Sql) -> Result<i64, sqlx::Error> {
+        let rows = self.fetch(sql, &[Decode::Int]).await?;
+        match rows.first().and_then(|r| r.first()) {
+            Some(Value::Int(n)) => Ok(*n),
+            _ => Ok(0),
+        }
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        with_tx!(self, c => c.commit().await)
+    }
+
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        with_tx!(self, c => c.rollback().await)
+    }
+}
+
+impl Db {
+    /// Connects, checking that the server answers. A wrong host or a missing SQLite file is an
+    /// error here, never a silently created empty database.
+    pub async fn connect(db_cfg: &DatabaseConfig, run: &RunConfig, access: Access) -> Result<Db, DbError> {
+        let url = db_cfg.url.expose();
+        let display_url = redact_url(url);
+        let connect_err = |source| DbError::Connect {
+            url: display_url.clone(),
+            source,
+        };
+        let scheme = url.split("://").next().unwrap_or_default();
+        let acquire = Duration::from_secs(10);
+        let read_only = access == Access::ReadOnly;
+        let lock_ms = run.lock_timeout.as_millis().to_string();
+        let stmt_ms = run.statement_timeout.as_millis().to_string();
+        let (pool, dialect, sqlite_path) = match scheme {
+            "postgres" | "postgresql" => {
+                let opts = sqlx::postgres::PgConnectOptions::from_str(url).map_err(connect_err)?;
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(3)
+                    .acquire_timeout(acquire)
+                    .after_connect(move |conn, _| {
+                        let (lock_ms, stmt_ms) = (lock_ms.clone(), stmt_ms.clone());
+                        Box::pin(async move {
+                            // Custom plans: a cached generic plan can turn a 60 ms batch into
+                            // seconds once the purge has walked part of the key range.
+                            sqlx::query(
+                                "SELECT set_config('lock_timeout', $1, false), \
+                                 set_config('statement_timeout', $2, false), \
+                                 set_config('plan_cache_mode', 'force_custom_plan', false), \
+                                 set_config('default_transaction_read_only', $3, false), \
+                                 set_config('application_name', 'retentiond', false)",
+                            )
+                            .bind(lock_ms)
+                            .bind(stmt_ms)
+                            .bind(if read_only { "on" } else { "off" })
+                            .execute(&mut *conn)
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?;
+                (Pool::Postgres(pool), Dialect::Postgres, None)
+            }
+            "mysql" | "mariadb" => {
+                let url = url.replacen("mariadb://", "mysql://", 1);
+                let opts = sqlx::mysql::MySqlConnectOptions::from_str(&url).map_err(connect_err)?;
+                let lock_s = run.lock_timeout.as_secs().max(1) as i64;
+                let pool = sqlx::mysql::MySqlPoolOptions::new()
+                    .max_connections(3)
+                    .acquire_timeout(acquire)
+                    .after_connect(move |conn, _| {
+                        Box::pin(async move {
+                            sqlx::query("SET SESSION innodb_lock_wait_timeout = ?")
+                                .bind(lock_s)
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?;
+                (Pool::MySql(pool), Dialect::MySql, None)
+            }
+            "sqlite" => {
+                let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .map_err(connect_err)?
+                    .create_if_missing(false)
+                    .foreign_keys(true)
+                    .read_only(read_only)
+                    .busy_timeout(run.lock_timeout);
+                let path = opts.get_filename().to_path_buf();
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(acquire)
+                    .connect_with(opts)
+                    .await
+                    .map_err(connect_err)?;
+                (Pool::Sqlite(pool), Dialect::Sqlite, Some(path))
+            }
+            other => {
+                return Err(DbError::Unexpected(format!(
+                    "database.url: unsupported scheme \"{other}\"; use postgres://, mysql:// or sqlite://"
+                )));
+            }
+        };
+        let mut db = Db {
+            pool,
+            dialect,
+            access,
+            schema: None,
+            sqlite_path,
+            display_url,
+        };
+        if dialect == Dialect::Postgres {
+            db.schema = match &db_cfg.schema {
+                Some(s) => Some(s.clone()),
+                None => {
+                    let mut tx = db.begin().await?;
+                    let rows = tx
+                        .fetch(&Sql::raw(dialect, "SELECT current_schema()::text"), &[Decode::Text])
+                        .await
+                        .ctx(|| "reading the current schema".into())?;
+                    tx.rollback().await.ctx(|| "ending a transaction".into())?;
+                    match rows.first().and_then(|r| r.first()) {
+                        Some(Value::Text(s)) => Some(s.clone()),
+                        _ => return Err(DbError::Unexpected("PostgreSQL has no current schema: set database.schema".into())),
+                    }
+                }
+            };
+        }
+        Ok(db)
+    }
+}
+
+impl Db {
+    /// Begins a transaction: read-only for plans and dry runs.
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        let read_only = self.access == Access::ReadOnly;
+        let ctx = || "starting a transaction".to_string();
+        Ok(match &self.pool {
+            Pool::Postgres(p) => Tx::Postgres(if read_only {
+                p.begin_with("BEGIN READ ONLY").await.ctx(ctx)?
+            } else {
+                p.begin().await.ctx(ctx)?
+            }),
+            Pool::MySql(p) => Tx::MySql(if read_only {
+                p.begin_with("START TRANSACTION READ ONLY").await.ctx(ctx)?
+            } else {
+                p.begin().await.ctx(ctx)?
+            }),
+            // IMMEDIATE takes the write lock up front instead of failing on upgrade.
+            Pool::Sqlite(p) => Tx::Sqlite(if read_only {
+                p.begin().await.ctx(ctx)?
+            } else {
+                p.begin_with("BEGIN IMMEDIATE").await.ctx(ctx)?
+            }),
+        })
+    }
+
+    /// Quotes a table name, qualified by the PostgreSQL schema when there is one.
+    pub fn table(&self, name: &str) -> String {
+        match (&self.schema, self.dialect) {
+            (Some(schema), Dialect::Postgres) => {
+                format!("{}.{}", self.dialect.quote(schema), self.dialect.quote(name))
+            }
+            _ => self.dialect.quote(name),
+        }
+    }
+
+    pub fn quote(&self, ident: &str) -> String {
+        self.dialect.quote(ident)
+    }
+
+    pub fn sql(&self) -> Sql {
+        Sql::new(self.dialect)
+    }
+
+    /// The server's clock in UTC: the one source of "now" for a run.
+    pub async fn now(&self) -> Result<DateTime<Utc>, DbError> {
+        let ctx = || "reading the database clock".to_string();
+        let text = match self.dialect {
+            Dialect::Postgres => "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
+            Dialect::MySql => "SELECT CAST(DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%d %H:%i:%s.%f') AS CHAR)",
+            Dialect::Sqlite => "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        };
+        let mut tx = self.begin().await?;
+        let rows = tx.fetch(&Sql::raw(self.dialect, text), &[Decode::Text]).await.ctx(ctx)?;
+        tx.rollback().await.ctx(ctx)?;
+        match rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .map(|t| t.and_utc())
+                .map_err(|e| DbError::Unexpected(format!("the database clock gave \"{s}\": {e}"))),
+            _ => Err(DbError::Unexpected("the database clock gave no value".into())),
+        }
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Postgres(p) => p.close().await,
+            Pool::MySql(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_embedded_quotes() {
+        assert_eq!(Dialect::Postgres.quote(r#"x"; DROP TABLE t; --"#), r#""x""; DROP TABLE t; --""#);
+        assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
+    }
+
+    #[test]
+    fn appended_fragments_are_renumbered() {
+        let mut inner = Sql::new(Dialect::Postgres);
+        inner.push("x < ").bind(Value::Int(1));
+        let mut outer = Sql::new(Dialect::Postgres);
+        outer.push("a = ").bind(Value::Int(0)).push(" AND ").append(&inner);
+        assert_eq!(outer.text, "a = $1 AND x < $2");
+        assert_eq!(outer.args.len(), 2);
+    }
+}

@@ -1,0 +1,540 @@
+//! The retention engine: checks the config against the live schema, plans, and runs the
+//! policies in small keyset batches, each committed together with its audit entry.
+
+mod cutoff;
+mod order;
+pub mod query;
+pub mod target;
+pub mod transform;
+
+use crate::config::{Config, Transform};
+use crate::db::lock::InstanceLock;
+use crate::db::schema::Schema;
+use crate::db::{Access, Context, Db, DbError, Value};
+use crate::store::{audit, format_utc, RunStatus, Store};
+use chrono::{DateTime, Utc};
+use query::{Queries, Thresholds};
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+pub use target::{CheckIssue, Target};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the config does not fit the database ({} problem(s)):\n{}", .0.len(), render(.0))]
+    Check(Vec<CheckIssue>),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("another retentiond instance holds the lock on {0}; try again when it has finished")]
+    Locked(String),
+    #[error("safety stop, nothing was written:\n{}", .0.join("\n"))]
+    Safety(Vec<String>),
+    #[error("clock guard: {0}")]
+    Clock(String),
+}
+
+fn render(issues: &[CheckIssue]) -> String {
+    issues.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n")
+}
+
+impl EngineError {
+    /// The process exit code for this error (see the README).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            EngineError::Check(_) | EngineError::Usage(_) => 2,
+            EngineError::Db(_) => 1,
+            EngineError::Safety(_) | EngineError::Clock(_) => 3,
+            EngineError::Locked(_) => 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    /// Only these policies (all when empty).
+    pub policies: Vec<String>,
+    /// Proceed past `max_fraction` / `max_rows` once.
+    pub force: bool,
+    /// Replaces the database clock. Tests only: the binary honours it in debug builds.
+    pub now: Option<DateTime<Utc>>,
+    /// Set from outside (a signal) to stop after the current batch.
+    pub stop: Option<Arc<AtomicBool>>,
+}
+
+/// What a policy would do, counted in a read-only transaction.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyPlan {
+    pub name: String,
+    pub table: String,
+    pub action: String,
+    /// Rows whose clock plus period lies before the cutoff and that nothing keeps.
+    pub eligible: u64,
+    /// Expired rows still referenced by other rows (deletes only).
+    pub blocked: u64,
+    /// Rows whose clock never started: kept.
+    pub undated: u64,
+    /// Rows kept by a legal hold.
+    pub held: u64,
+    pub total: u64,
+    /// Clock values before this have expired.
+    pub expires_before: String,
+    pub basis: String,
+    /// Why the run would stop before writing, if it would.
+    pub safety_stop: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub cutoff: String,
+    pub database: String,
+    pub policies: Vec<PolicyPlan>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyOutcome {
+    pub name: String,
+    pub table: String,
+    pub action: String,
+    /// Rows deleted or anonymized (for a dry run: rows that would be).
+    pub affected: u64,
+    pub batches: u64,
+    pub blocked: u64,
+    pub undated: u64,
+    pub held: u64,
+    /// Rows still past their cutoff after the run: should be 0.
+    pub backlog: u64,
+    pub duration_ms: u64,
+    pub stop_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub run_id: Option<i64>,
+    pub dry_run: bool,
+    pub cutoff: String,
+    pub status: String,
+    pub stop_reason: Option<String>,
+    pub database: String,
+    pub audit_table: String,
+    pub policies: Vec<PolicyOutcome>,
+}
+
+/// A config checked against a connected database.
+pub struct Engine {
+    pub config: Config,
+    pub db: Db,
+    pub schema: Schema,
+    pub targets: Vec<Target>,
+}
+
+impl Engine {
+    /// Connects and checks every policy against the live schema, including a trial of each
+    /// policy's statement (which catches a bad `filter`).
+    pub async fn prepare(config: Config, access: Access) -> Result<Engine, EngineError> {
+        let db = Db::connect(&config.database, &config.run, access).await?;
+        let schema = Schema::load(&db).await?;
+        let targets = target::check(&config.policies, &schema, db.dialect, &config.database.table_prefix).map_err(EngineError::Check)?;
+        let targets = order::order(targets, &schema);
+        let engine = Engine { config, db, schema, targets };
+        engine.probe().await?;
+        Ok(engine)
+    }
+
+    async fn probe(&self) -> Result<(), EngineError> {
+        let cutoff = Utc::now();
+        let mut issues = Vec::new();
+        let mut tx = self.db.begin().await?;
+        for t in &self.targets {
+            let th = self.thresholds(t, cutoff)?;
+            let q = Queries { db: &self.db, target: t, thresholds: &th };
+            if let Err(e) = tx.fetch_i64(&q.probe()).await {
+                let path = if t.policy.filter.is_some() { "filter" } else { "table" };
+                issues.push(CheckIssue {
+                    policy: t.name().to_string(),
+                    path: format!("policies[{}].{path}", t.index),
+                    message: format!("the database rejects this policy's query: {}", db_message(&e)),
+                });
+                // A failed statement aborts a PostgreSQL transaction: start afresh.
+                let _ = tx.rollback().await;
+                tx = self.db.begin().await?;
+            }
+        }
+        let _ = tx.rollback().await;
+        if issues.is_empty() { Ok(()) } else { Err(EngineError::Check(issues)) }
+    }
+
+    fn selected(&self, names: &[String]) -> Result<Vec<&Target>, EngineError> {
+        for n in names {
+            if !self.targets.iter().any(|t| t.name() == n) {
+                let known: Vec<&str> = self.targets.iter().map(Target::name).collect();
+                return Err(EngineError::Usage(format!("--policy {n}: no such policy; the config has {}", known.join(", "))));
+            }
+        }
+        Ok(self.targets.iter().filter(|t| names.is_empty() || names.iter().any(|n| n == t.name())).collect())
+    }
+
+    fn thresholds(&self, t: &Target, cutoff: DateTime<Utc>) -> Result<Thresholds, EngineError> {
+        let tz = self.config.database.timezone;
+        let local = cutoff::threshold(&t.policy, cutoff, tz)
+            .ok_or_else(|| EngineError::Clock(format!("policy \"{}\": the period reaches outside the calendar", t.name())))?;
+        let (clock_kind, otherwise) = match &t.clock {
+            target::TargetClock::Own(c) => (c.kind, None),
+            target::TargetClock::Related { column, otherwise, .. } => (column.kind, otherwise.as_ref()),
+        };
+        Ok(Thresholds {
+            clock: cutoff::bound_value(clock_kind, self.db.dialect, local, tz),
+            otherwise: otherwise.map(|o| cutoff::bound_value(o.kind, self.db.dialect, local, tz)),
+        })
+    }
+
+    async fn cutoff(&self, opts: &RunOptions) -> Result<DateTime<Utc>, EngineError> {
+        match opts.now {
+            Some(now) => Ok(now),
+            None => Ok(self.db.now().await?),
+        }
+    }
+
+    /// Counts what each selected policy would do, in one read-only transaction.
+    pub async fn plan(&self, opts: &RunOptions) -> Result<Plan, EngineError> {
+        let cutoff = self.cutoff(opts).await?;
+        self.plan_at(cutoff, opts).await
+    }
+
+    async fn plan_at(&self, cutoff: DateTime<Utc>, opts: &RunOptions) -> Result<Plan, EngineError> {
+        let mut policies = Vec::new();
+        let mut tx = self.db.begin().await?;
+        for t in self.selected(&opts.policies)? {
+            let th = self.thresholds(t, cutoff)?;
+            let q = Queries { db: &self.db, target: t, thresholds: &th };
+            let ctx = |what: &str| format!("policy \"{}\": counting {what} rows", t.name());
+            let total = tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64;
+            let eligible = tx.fetch_i64(&q.count_eligible()).await.ctx(|| ctx("expired"))? as u64;
+            let blocked = tx.fetch_i64(&q.count_blocked()).await.ctx(|| ctx("blocked"))? as u64;
+            let undated = tx.fetch_i64(&q.count_undated()).await.ctx(|| ctx("undated"))? as u64;
+            let safety_stop = safety(t, eligible, total);
+            policies.push(PolicyPlan {
+                name: t.name().to_string(),
+                table: t.table().to_string(),
+                action: t.policy.action.name().to_string(),
+                eligible,
+                blocked,
+                undated,
+                held: 0,
+                total,
+                expires_before: th.clock.render(),
+                basis: t.policy.basis.clone(),
+                safety_stop,
+            });
+        }
+        tx.rollback().await.ctx(|| "ending the plan's transaction".into())?;
+        Ok(Plan {
+            cutoff: format_utc(cutoff),
+            database: self.db.display_url.clone(),
+            policies,
+        })
+    }
+
+    /// A real run (or, with `dry_run`, the same walk without writing).
+    pub async fn run(&self, opts: &RunOptions) -> Result<RunReport, EngineError> {
+        let prefix = self.config.database.table_prefix.as_str();
+        let store = Store::new(&self.db, prefix);
+        let selected = self.selected(&opts.policies)?;
+        if opts.dry_run {
+            let cutoff = self.cutoff(opts).await?;
+            return self.execute(&store, &selected, cutoff, None, opts).await;
+        }
+        store.migrate().await?;
+        let lock = InstanceLock::try_acquire(&self.db, prefix)
+            .await?
+            .ok_or_else(|| EngineError::Locked(self.db.display_url.clone()))?;
+        let result = self.locked_run(&store, &selected, opts).await;
+        lock.release().await;
+        result
+    }
+
+    async fn locked_run(&self, store: &Store<'_>, selected: &[&Target], opts: &RunOptions) -> Result<RunReport, EngineError> {
+        let abandoned = store.abandon_stale_runs().await?;
+        if abandoned > 0 {
+            tracing::warn!(abandoned, "found runs whose process ended before they finished; this run completes their work");
+        }
+        let cutoff = self.cutoff(opts).await?;
+        if let Some(last) = store.last_cutoff().await?
+            && cutoff < last
+        {
+            return Err(EngineError::Clock(format!(
+                "the database clock ({}) is before the previous run's cutoff ({}); it went backwards, so nothing is purged",
+                format_utc(cutoff),
+                format_utc(last)
+            )));
+        }
+        let run_id = store.start_run(cutoff, "run", &self.config.fingerprint).await?;
+        tracing::info!(run_id, cutoff = %format_utc(cutoff), "run started");
+        let result = self.execute(store, selected, cutoff, Some(run_id), opts).await;
+        let (status, reason) = match &result {
+            Ok(r) if r.status == "ok" => (RunStatus::Ok, None),
+            Ok(r) => (RunStatus::Stopped, r.stop_reason.clone()),
+            Err(EngineError::Safety(reasons)) => (RunStatus::Stopped, Some(reasons.join("; "))),
+            Err(e) => (RunStatus::Failed, Some(e.to_string())),
+        };
+        if let Err(e) = store.finish_run(run_id, status, reason.as_deref()).await {
+            tracing::error!(run_id, error = %e, "could not record the end of the run");
+        }
+        tracing::info!(run_id, status = status.as_str(), "run finished");
+        result
+    }
+
+    async fn execute(
+        &self,
+        store: &Store<'_>,
+        selected: &[&Target],
+        cutoff: DateTime<Utc>,
+        run_id: Option<i64>,
+        opts: &RunOptions,
+    ) -> Result<RunReport, EngineError> {
+        let plan = self.plan_at(cutoff, opts).await?;
+        let stops: Vec<String> = plan.policies.iter().filter_map(|p| p.safety_stop.clone()).collect();
+        if !stops.is_empty() && !opts.force {
+            return Err(EngineError::Safety(stops));
+        }
+        let started = Instant::now();
+        let mut chain = match run_id {
+            Some(_) => store.last_audit_hash().await?,
+            None => audit::GENESIS.to_string(),
+        };
+        let mut outcomes = Vec::new();
+        let mut stop_reason = None;
+        for (t, p) in selected.iter().zip(&plan.policies) {
+            let mut outcome = PolicyOutcome {
+                name: t.name().to_string(),
+                table: t.table().to_string(),
+                action: t.policy.action.name().to_string(),
+                affected: 0,
+                batches: 0,
+                blocked: p.blocked,
+                undated: p.undated,
+                held: p.held,
+                backlog: 0,
+                duration_ms: 0,
+                stop_reason: None,
+            };
+            if stop_reason.is_none() {
+                let th = self.thresholds(t, cutoff)?;
+                let q = Queries { db: &self.db, target: t, thresholds: &th };
+                let policy_start = Instant::now();
+                outcome.stop_reason = self.purge(store, &q, run_id, &mut chain, &mut outcome, started, opts).await?;
+                outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
+                stop_reason = outcome.stop_reason.clone();
+                if run_id.is_some() {
+                    let mut tx = self.db.begin().await?;
+                    outcome.backlog = tx.fetch_i64(&q.count_eligible()).await.ctx(|| format!("policy \"{}\": counting the backlog", t.name()))? as u64;
+                    outcome.blocked = tx.fetch_i64(&q.count_blocked()).await.ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))? as u64;
+                    tx.rollback().await.ctx(|| "ending a transaction".into())?;
+                    if outcome.backlog > 0 && outcome.stop_reason.is_none() {
+                        tracing::warn!(policy = t.name(), backlog = outcome.backlog, "rows past their cutoff remain after the run");
+                    }
+                }
+                tracing::info!(
+                    policy = t.name(),
+                    action = outcome.action,
+                    affected = outcome.affected,
+                    batches = outcome.batches,
+                    blocked = outcome.blocked,
+                    backlog = outcome.backlog,
+                    dry_run = opts.dry_run,
+                    "policy done"
+                );
+            } else {
+                outcome.stop_reason = Some("not started: the run stopped earlier".into());
+            }
+            outcomes.push(outcome);
+        }
+        Ok(RunReport {
+            run_id,
+            dry_run: opts.dry_run,
+            cutoff: format_utc(cutoff),
+            status: if stop_reason.is_some() { "stopped".into() } else { "ok".into() },
+            stop_reason,
+            database: self.db.display_url.clone(),
+            audit_table: store.table("audit"),
+            policies: outcomes,
+        })
+    }
+
+    /// Walks one policy's eligible rows in keyset batches. Returns why it stopped early, if it did.
+    #[allow(clippy::too_many_arguments)]
+    async fn purge(
+        &self,
+        store: &Store<'_>,
+        q: &Queries<'_>,
+        run_id: Option<i64>,
+        chain: &mut String,
+        outcome: &mut PolicyOutcome,
+        run_started: Instant,
+        opts: &RunOptions,
+    ) -> Result<Option<String>, EngineError> {
+        let t = q.target;
+        let limit = t.policy.batch_size;
+        let mut cursor: Option<Vec<Value>> = None;
+        let mut last_progress = Instant::now();
+        loop {
+            if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+                return Ok(Some("interrupted".into()));
+            }
+            if let Some(max) = self.config.run.max_runtime
+                && run_started.elapsed() >= max
+            {
+                return Ok(Some(format!("max_runtime of {}s reached", max.as_secs())));
+            }
+            let mut attempt = 0;
+            let (rows, seen) = loop {
+                match self.batch(store, q, cursor.as_deref(), limit, run_id, outcome.batches + 1, chain, opts).await {
+                    Ok(r) => break r,
+                    Err(e) if e.is_lock_conflict() && attempt < 4 => {
+                        attempt += 1;
+                        let wait = Duration::from_millis(200 * (1 << attempt));
+                        tracing::warn!(policy = t.name(), attempt, wait_ms = wait.as_millis() as u64, "lock conflict; retrying the batch");
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(e) if e.is_lock_conflict() => {
+                        return Ok(Some(format!("lock timeout: rows stayed locked by other transactions ({e})")));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            };
+            let Some(last) = seen.last().cloned() else { return Ok(None) };
+            outcome.batches += 1;
+            outcome.affected += rows;
+            cursor = Some(last);
+            if last_progress.elapsed() >= Duration::from_secs(5) {
+                tracing::info!(policy = t.name(), affected = outcome.affected, batches = outcome.batches, "progress");
+                last_progress = Instant::now();
+            }
+            if seen.len() < limit as usize {
+                return Ok(None);
+            }
+            if !self.config.run.pause.is_zero() {
+                tokio::time::sleep(self.config.run.pause).await;
+            }
+        }
+    }
+
+    /// One batch in one transaction: select keys, write by their range, record the audit
+    /// entry, commit. Returns the rows changed and the keys seen.
+    #[allow(clippy::too_many_arguments)]
+    async fn batch(
+        &self,
+        store: &Store<'_>,
+        q: &Queries<'_>,
+        after: Option<&[Value]>,
+        limit: u32,
+        run_id: Option<i64>,
+        batch_no: u64,
+        chain: &mut String,
+        opts: &RunOptions,
+    ) -> Result<(u64, Vec<Vec<Value>>), DbError> {
+        let t = q.target;
+        let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
+        let nkey = t.key.len();
+        let (select, decode) = q.select_batch(after, limit);
+        let mut tx = self.db.begin().await?;
+        let rows = tx.fetch(&select, &decode).await.ctx(|| ctx("selecting a batch"))?;
+        let keys: Vec<Vec<Value>> = rows.iter().map(|r| r[..nkey].to_vec()).collect();
+        let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+            tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
+            return Ok((0, keys));
+        };
+        let Some(run_id) = run_id.filter(|_| !opts.dry_run) else {
+            tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
+            return Ok((keys.len() as u64, keys));
+        };
+        let affected = if t.is_delete() {
+            tx.execute(&q.delete_range(after, last)).await.ctx(|| ctx("deleting a batch"))?
+        } else if !t.needs_row_values() {
+            tx.execute(&q.update_range(after, last)).await.ctx(|| ctx("anonymizing a batch"))?
+        } else {
+            let mut n = 0;
+            let key = self.config.hash_key.as_ref().map(|k| k.expose().as_bytes().to_vec()).unwrap_or_default();
+            let row_cols = q.row_value_columns();
+            for row in &rows {
+                let computed: Vec<_> = row_cols
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, col)| {
+                        let old = row[nkey + i].clone();
+                        let Value::Text(current) = &old else { return None };
+                        let transform = t.transforms.iter().find(|(c, _)| c.name == col.name).map(|(_, t)| *t)?;
+                        let new = match transform {
+                            Transform::Hash if transform::is_hashed(current) => return None,
+                            Transform::Hash => Some(transform::hash(&key, current)),
+                            Transform::TruncateIp => match transform::truncate_ip(current) {
+                                Some(ip) if &ip == current => return None,
+                                Some(ip) => Some(ip),
+                                None if col.nullable => None,
+                                None => Some("0.0.0.0".to_string()),
+                            },
+                            _ => return None,
+                        };
+                        Some((*col, new, old))
+                    })
+                    .collect();
+                n += tx.execute(&q.update_row(&row[..nkey], &computed)).await.ctx(|| ctx("anonymizing a row"))?;
+            }
+            n
+        };
+        let entry = audit::Entry {
+            run_id,
+            policy: t.name().to_string(),
+            table: t.table().to_string(),
+            action: t.policy.action.name().to_string(),
+            batch: batch_no as i64,
+            rows: affected as i64,
+            key_first: render_key(first),
+            key_last: render_key(last),
+            recorded_at: format_utc(Utc::now()),
+            prev_hash: chain.clone(),
+        };
+        store.insert_audit(&mut tx, &entry).await?;
+        tx.commit().await.ctx(|| ctx("committing a batch"))?;
+        *chain = entry.hash();
+        Ok((affected, keys))
+    }
+}
+
+fn render_key(values: &[Value]) -> String {
+    values.iter().map(Value::render).collect::<Vec<_>>().join(",")
+}
+
+/// Why a policy must not run without `--force`, if it must not.
+fn safety(t: &Target, eligible: u64, total: u64) -> Option<String> {
+    let p = &t.policy;
+    if let Some(max) = p.max_rows
+        && eligible > max
+    {
+        return Some(format!(
+            "policy \"{}\" would touch {eligible} rows of \"{}\", more than max_rows = {max}; check the policy, then rerun with --force",
+            p.name, p.table
+        ));
+    }
+    if total > 0 && eligible as f64 > p.max_fraction * total as f64 {
+        return Some(format!(
+            "policy \"{}\" would touch {eligible} of {total} rows of \"{}\" ({:.0}%), more than max_fraction = {}; check the policy, then rerun with --force",
+            p.name,
+            p.table,
+            100.0 * eligible as f64 / total as f64,
+            p.max_fraction
+        ));
+    }
+    None
+}
+
+/// The database's own message, without sqlx's wrapping.
+fn db_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => other.to_string(),
+    }
+}

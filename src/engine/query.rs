@@ -1,0 +1,444 @@
+//! The compiled statements of a policy. Plan, dry run and the real run all build their SQL
+//! here, from the same predicate functions, so that what is counted is what is written.
+
+use super::target::{Col, Target, TargetClock};
+use crate::config::Transform;
+use crate::db::schema::ColumnKind;
+use crate::db::{Db, Decode, Dialect, Sql, Value};
+
+/// The values each clock is compared with in this run.
+#[derive(Debug, Clone)]
+pub struct Thresholds {
+    pub clock: Value,
+    pub otherwise: Option<Value>,
+}
+
+pub struct Queries<'a> {
+    pub db: &'a Db,
+    pub target: &'a Target,
+    pub thresholds: &'a Thresholds,
+}
+
+const T: &str = "t";
+
+impl Queries<'_> {
+    fn d(&self) -> Dialect {
+        self.db.dialect
+    }
+
+    fn col(&self, alias: &str, name: &str) -> String {
+        format!("{alias}.{}", self.db.quote(name))
+    }
+
+    fn from_target(&self) -> String {
+        format!("{} AS {T}", self.db.table(self.target.table()))
+    }
+
+    /// `r.a = t.b AND ...` for the related clock's match columns.
+    fn related_match(&self, q: &mut Sql, table: &str, matches: &[(String, String)]) {
+        q.push(&format!("SELECT 1 FROM {} AS r WHERE ", self.db.table(table)));
+        let conds: Vec<String> = matches
+            .iter()
+            .map(|(own, theirs)| format!("{} = {}", self.col("r", theirs), self.col(T, own)))
+            .collect();
+        q.push(&conds.join(" AND "));
+    }
+
+    /// The clock has run out (and the filter holds).
+    fn expired(&self, q: &mut Sql) {
+        q.push("(");
+        match &self.target.clock {
+            TargetClock::Own(c) => {
+                q.push(&format!("{} < ", self.col(T, &c.name))).bind(self.thresholds.clock.clone());
+            }
+            TargetClock::Related { table, column, matches, otherwise } => {
+                if otherwise.is_some() {
+                    q.push("(");
+                }
+                q.push("EXISTS (");
+                self.related_match(q, table, matches);
+                q.push(") AND NOT EXISTS (");
+                self.related_match(q, table, matches);
+                let rc = self.col("r", &column.name);
+                q.push(&format!(" AND ({rc} IS NULL OR {rc} >= ")).bind(self.thresholds.clock.clone()).push("))");
+                if let (Some(o), Some(value)) = (otherwise, &self.thresholds.otherwise) {
+                    q.push(") OR (NOT EXISTS (");
+                    self.related_match(q, table, matches);
+                    q.push(&format!(") AND {} < ", self.col(T, &o.name))).bind(value.clone()).push(")");
+                }
+            }
+        }
+        q.push(")");
+        self.filter(q);
+    }
+
+    fn filter(&self, q: &mut Sql) {
+        if let Some(f) = &self.target.policy.filter {
+            q.push(" AND (").push(f).push(")");
+        }
+    }
+
+    /// Some other row still references this one.
+    fn blocked(&self, q: &mut Sql) {
+        let parts: Vec<String> = self
+            .target
+            .blockers
+            .iter()
+            .enumerate()
+            .map(|(i, fk)| {
+                let alias = format!("c{i}");
+                let conds: Vec<String> = fk
+                    .child_columns
+                    .iter()
+                    .zip(&fk.parent_columns)
+                    .map(|(cc, pc)| format!("{} = {}", self.col(&alias, cc), self.col(T, pc)))
+                    .collect();
+                format!("EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})", self.db.table(&fk.child), conds.join(" AND "))
+            })
+            .collect();
+        if parts.is_empty() {
+            q.push("1 = 0");
+        } else {
+            q.push("(").push(&parts.join(" OR ")).push(")");
+        }
+    }
+
+    /// At least one column still needs its transform (anonymizing is idempotent).
+    fn needs_any(&self, q: &mut Sql) {
+        q.push("(");
+        for (i, (col, t)) in self.target.transforms.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            self.needs(q, col, *t);
+        }
+        q.push(")");
+    }
+
+    fn needs(&self, q: &mut Sql, col: &Col, t: Transform) {
+        let c = self.col(T, &col.name);
+        match t {
+            Transform::Null => {
+                q.push(&format!("{c} IS NOT NULL"));
+            }
+            Transform::Redact => {
+                q.push(&format!("{c} <> ")).bind(redact_value(col));
+            }
+            Transform::YearOnly | Transform::MonthOnly => {
+                let e = date_trunc(self.d(), &c, col.kind, t == Transform::YearOnly);
+                q.push(&format!("{c} <> {e}"));
+            }
+            Transform::EmailDomain => {
+                q.push(&format!("{c} LIKE '%@%'"));
+            }
+            Transform::TruncateIp => {
+                q.push(&format!("({c} NOT LIKE '%.0' AND {c} NOT LIKE '%::')"));
+            }
+            Transform::Hash => {
+                q.push(&match self.d() {
+                    Dialect::Postgres => format!("{c} !~ '^[0-9a-f]{{64}}$'"),
+                    Dialect::MySql => format!("NOT (BINARY {c} REGEXP '^[0-9a-f]{{64}}$')"),
+                    Dialect::Sqlite => format!("NOT (length({c}) = 64 AND {c} NOT GLOB '*[^0-9a-f]*')"),
+                });
+            }
+        }
+    }
+
+    /// What the run writes: expired, not blocked and (for anonymize) not yet done.
+    fn eligible(&self, q: &mut Sql) {
+        self.expired(q);
+        if self.target.is_delete() {
+            q.push(" AND NOT ");
+            self.blocked(q);
+        } else {
+            q.push(" AND ");
+            self.needs_any(q);
+        }
+    }
+
+    fn count_where(&self, build: impl FnOnce(&Self, &mut Sql)) -> Sql {
+        let mut q = self.db.sql();
+        q.push(&format!("SELECT COUNT(*) FROM {} WHERE ", self.from_target()));
+        build(self, &mut q);
+        q
+    }
+
+    pub fn count_total(&self) -> Sql {
+        self.count_where(|_, q| {
+            q.push("1 = 1");
+        })
+    }
+
+    pub fn count_eligible(&self) -> Sql {
+        self.count_where(Self::eligible)
+    }
+
+    /// Expired rows that a reference keeps (delete policies only).
+    pub fn count_blocked(&self) -> Sql {
+        self.count_where(|s, q| {
+            if s.target.is_delete() {
+                s.expired(q);
+                q.push(" AND ");
+                s.blocked(q);
+            } else {
+                q.push("1 = 0");
+            }
+        })
+    }
+
+    /// Rows whose clock never started: NULL, or no related rows and no fallback.
+    pub fn count_undated(&self) -> Sql {
+        self.count_where(|s, q| {
+            match &s.target.clock {
+                TargetClock::Own(c) => {
+                    q.push(&format!("{} IS NULL", s.col(T, &c.name)));
+                }
+                TargetClock::Related { table, matches, otherwise, .. } => {
+                    q.push("NOT EXISTS (");
+                    s.related_match(q, table, matches);
+                    q.push(")");
+                    if let Some(o) = otherwise {
+                        q.push(&format!(" AND {} IS NULL", s.col(T, &o.name)));
+                    }
+                }
+            }
+            s.filter(q);
+        })
+    }
+
+    /// How a key column is selected so that it decodes as i64 or String on every database.
+    fn key_select(&self, k: &Col) -> (String, Decode) {
+        let c = self.col(T, &k.name);
+        match (k.kind, self.d()) {
+            (ColumnKind::Integer, Dialect::Postgres) => (format!("CAST({c} AS BIGINT)"), Decode::Int),
+            (ColumnKind::Integer, Dialect::MySql) => (format!("CAST({c} AS SIGNED)"), Decode::Int),
+            (ColumnKind::Integer, Dialect::Sqlite) => (c, Decode::Int),
+            (_, Dialect::Postgres) => (format!("CAST({c} AS TEXT)"), Decode::Text),
+            (_, Dialect::MySql) => (format!("CAST({c} AS CHAR)"), Decode::Text),
+            (_, Dialect::Sqlite) => (c, Decode::Text),
+        }
+    }
+
+    /// Columns whose new value is computed outside SQL.
+    pub fn row_value_columns(&self) -> Vec<&Col> {
+        self.target
+            .transforms
+            .iter()
+            .filter(|(_, t)| matches!(t, Transform::Hash | Transform::TruncateIp))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// Keyset condition on the full key: strictly after `after`.
+    fn after(&self, q: &mut Sql, after: &[Value]) {
+        self.key_compare(q, after, ">", false);
+    }
+
+    /// Up to and including `last`.
+    fn up_to(&self, q: &mut Sql, last: &[Value]) {
+        self.key_compare(q, last, "<", true);
+    }
+
+    fn key_compare(&self, q: &mut Sql, values: &[Value], op: &str, inclusive: bool) {
+        let keys = &self.target.key;
+        q.push("(");
+        for i in 0..keys.len() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            q.push("(");
+            for (j, k) in keys.iter().enumerate().take(i) {
+                q.push(&format!("{} = ", self.col(T, &k.name))).bind(values[j].clone()).push(" AND ");
+            }
+            q.push(&format!("{} {op} ", self.col(T, &keys[i].name))).bind(values[i].clone()).push(")");
+        }
+        if inclusive {
+            q.push(" OR (");
+            for (j, k) in keys.iter().enumerate() {
+                if j > 0 {
+                    q.push(" AND ");
+                }
+                q.push(&format!("{} = ", self.col(T, &k.name))).bind(values[j].clone());
+            }
+            q.push(")");
+        }
+        q.push(")");
+    }
+
+    /// The next batch: key values (and the current values of hashed/truncated columns).
+    pub fn select_batch(&self, after: Option<&[Value]>, limit: u32) -> (Sql, Vec<Decode>) {
+        let mut cols = Vec::new();
+        let mut decode = Vec::new();
+        for k in &self.target.key {
+            let (e, d) = self.key_select(k);
+            cols.push(e);
+            decode.push(d);
+        }
+        if !self.target.is_delete() {
+            for c in self.row_value_columns() {
+                cols.push(self.col(T, &c.name));
+                decode.push(Decode::Text);
+            }
+        }
+        let mut q = self.db.sql();
+        q.push(&format!("SELECT {} FROM {} WHERE ", cols.join(", "), self.from_target()));
+        self.eligible(&mut q);
+        if let Some(after) = after {
+            q.push(" AND ");
+            self.after(&mut q, after);
+        }
+        let order: Vec<String> = self.target.key.iter().map(|k| self.col(T, &k.name)).collect();
+        q.push(&format!(" ORDER BY {} LIMIT ", order.join(", "))).bind(Value::Int(limit.into()));
+        (q, decode)
+    }
+
+    /// Deletes the eligible rows of one batch's key range, repeating the whole predicate.
+    pub fn delete_range(&self, after: Option<&[Value]>, last: &[Value]) -> Sql {
+        let mut q = self.db.sql();
+        match self.d() {
+            Dialect::MySql => q.push(&format!("DELETE {T} FROM {} WHERE ", self.from_target())),
+            _ => q.push(&format!("DELETE FROM {} WHERE ", self.from_target())),
+        };
+        self.range_and_eligible(&mut q, after, last);
+        q
+    }
+
+    fn range_and_eligible(&self, q: &mut Sql, after: Option<&[Value]>, last: &[Value]) {
+        if let Some(after) = after {
+            self.after(q, after);
+            q.push(" AND ");
+        }
+        self.up_to(q, last);
+        q.push(" AND ");
+        self.eligible(q);
+    }
+
+    /// `col = CASE WHEN <needs> THEN <new> ELSE col END` for the transforms done in SQL.
+    fn set_sql_transforms(&self, q: &mut Sql) -> bool {
+        let mut first = true;
+        for (col, t) in &self.target.transforms {
+            if matches!(t, Transform::Hash | Transform::TruncateIp) {
+                continue;
+            }
+            if !first {
+                q.push(", ");
+            }
+            first = false;
+            let c = self.col(T, &col.name);
+            q.push(&format!("{} = CASE WHEN ", self.db.quote(&col.name)));
+            self.needs(q, col, *t);
+            q.push(" THEN ");
+            match t {
+                Transform::Null => {
+                    q.push("NULL");
+                }
+                Transform::Redact => {
+                    q.bind(redact_value(col));
+                }
+                Transform::YearOnly | Transform::MonthOnly => {
+                    q.push(&date_trunc(self.d(), &c, col.kind, *t == Transform::YearOnly));
+                }
+                Transform::EmailDomain => {
+                    q.push(&match self.d() {
+                        Dialect::Postgres => format!("substr({c}, strpos({c}, '@') + 1)"),
+                        Dialect::MySql => format!("SUBSTRING({c}, LOCATE('@', {c}) + 1)"),
+                        Dialect::Sqlite => format!("substr({c}, instr({c}, '@') + 1)"),
+                    });
+                }
+                Transform::Hash | Transform::TruncateIp => {}
+            }
+            q.push(&format!(" ELSE {c} END"));
+        }
+        !first
+    }
+
+    /// Anonymizes a batch's key range in one statement (transforms that SQL can compute).
+    pub fn update_range(&self, after: Option<&[Value]>, last: &[Value]) -> Sql {
+        let mut q = self.db.sql();
+        q.push(&format!("UPDATE {} SET ", self.from_target()));
+        self.set_sql_transforms(&mut q);
+        q.push(" WHERE ");
+        self.range_and_eligible(&mut q, after, last);
+        q
+    }
+
+    /// Anonymizes one row with values computed outside SQL. `old` guards against a value
+    /// that changed since it was read: such a row is left for the next run.
+    pub fn update_row(&self, key: &[Value], computed: &[(&Col, Option<String>, Value)]) -> Sql {
+        let mut q = self.db.sql();
+        q.push(&format!("UPDATE {} SET ", self.from_target()));
+        let mut any = self.set_sql_transforms(&mut q);
+        for (col, new, _) in computed {
+            if any {
+                q.push(", ");
+            }
+            any = true;
+            q.push(&format!("{} = ", self.db.quote(&col.name)));
+            match new {
+                Some(v) => q.bind(Value::Text(v.clone())),
+                None => q.push("NULL"),
+            };
+        }
+        q.push(" WHERE ");
+        for (k, v) in self.target.key.iter().zip(key) {
+            q.push(&format!("{} = ", self.col(T, &k.name))).bind(v.clone()).push(" AND ");
+        }
+        for (col, _, old) in computed {
+            let c = self.col(T, &col.name);
+            match old {
+                Value::Null => q.push(&format!("{c} IS NULL AND ")),
+                v => q.push(&format!("{c} = ")).bind(v.clone()).push(" AND "),
+            };
+        }
+        self.eligible(&mut q);
+        q
+    }
+
+    /// Checks that the filter is valid SQL on this table, without reading rows.
+    pub fn probe(&self) -> Sql {
+        let mut q = self.db.sql();
+        q.push(&format!("SELECT COUNT(*) FROM (SELECT 1 AS x FROM {} WHERE ", self.from_target()));
+        self.eligible(&mut q);
+        q.push(" LIMIT 1) AS probe");
+        q
+    }
+}
+
+/// A constant that fits the column: text shortened to the column's length, numbers zero.
+fn redact_value(col: &Col) -> Value {
+    match col.kind {
+        ColumnKind::Integer | ColumnKind::Numeric => Value::Int(0),
+        _ => {
+            let text = "redacted";
+            let n = col.max_len.map_or(text.len(), |n| (n.max(1) as usize).min(text.len()));
+            Value::Text(text[..n].to_string())
+        }
+    }
+}
+
+/// The first day of the value's year (or month), in the column's own type.
+fn date_trunc(d: Dialect, c: &str, kind: ColumnKind, year: bool) -> String {
+    match d {
+        Dialect::Postgres => {
+            let unit = if year { "year" } else { "month" };
+            match kind {
+                ColumnKind::Date => format!("CAST(date_trunc('{unit}', {c}) AS date)"),
+                _ => format!("date_trunc('{unit}', {c})"),
+            }
+        }
+        Dialect::MySql => {
+            let fmt = if year { "%Y-01-01" } else { "%Y-%m-01" };
+            match kind {
+                ColumnKind::Date => format!("CAST(DATE_FORMAT({c}, '{fmt}') AS DATE)"),
+                _ => format!("CAST(DATE_FORMAT({c}, '{fmt} 00:00:00') AS DATETIME)"),
+            }
+        }
+        Dialect::Sqlite => {
+            let fmt = if year { "%Y-01-01" } else { "%Y-%m-01" };
+            match kind {
+                ColumnKind::Date => format!("strftime('{fmt}', {c})"),
+                _ => format!("strftime('{fmt} 00:00:00', {c})"),
+            }
+        }
+    }
+}

@@ -1,0 +1,333 @@
+//! Checks each policy against the live schema and turns it into a `Target`: only names that
+//! exist in the catalog survive, with their types. Everything that later goes into SQL comes
+//! from a `Target`, never straight from the config.
+
+use crate::config::{Action, Clock, Policy, Transform};
+use crate::db::schema::{Column, ColumnKind, ForeignKey, Schema, Table};
+use crate::db::Dialect;
+use std::fmt;
+
+/// A problem found while checking the config against the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckIssue {
+    pub policy: String,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for CheckIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (policy \"{}\"): {}", self.path, self.policy, self.message)
+    }
+}
+
+/// A column confirmed to exist, with its kind.
+#[derive(Debug, Clone)]
+pub struct Col {
+    pub name: String,
+    pub kind: ColumnKind,
+    pub max_len: Option<i64>,
+    pub nullable: bool,
+}
+
+impl From<&Column> for Col {
+    fn from(c: &Column) -> Self {
+        Col {
+            name: c.name.clone(),
+            kind: c.kind,
+            max_len: c.max_len,
+            nullable: c.nullable,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum TargetClock {
+    Own(Col),
+    Related {
+        table: String,
+        column: Col,
+        /// (column of the target table, column of the related table)
+        matches: Vec<(String, String)>,
+        otherwise: Option<Col>,
+    },
+}
+
+/// A policy whose every identifier has been found in the live schema.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub index: usize,
+    pub policy: Policy,
+    pub key: Vec<Col>,
+    pub clock: TargetClock,
+    /// Foreign keys from other tables to this one: rows they reference are blocked.
+    pub blockers: Vec<ForeignKey>,
+    pub transforms: Vec<(Col, Transform)>,
+}
+
+impl Target {
+    pub fn name(&self) -> &str {
+        &self.policy.name
+    }
+    pub fn table(&self) -> &str {
+        &self.policy.table
+    }
+    pub fn is_delete(&self) -> bool {
+        matches!(self.policy.action, Action::Delete)
+    }
+    /// Hash and IP truncation are computed here, not in SQL.
+    pub fn needs_row_values(&self) -> bool {
+        self.transforms.iter().any(|(_, t)| matches!(t, Transform::Hash | Transform::TruncateIp))
+    }
+}
+
+struct Checker<'a> {
+    schema: &'a Schema,
+    dialect: Dialect,
+    issues: Vec<CheckIssue>,
+    policy: String,
+    at: String,
+}
+
+impl Checker<'_> {
+    fn issue(&mut self, path: &str, message: impl Into<String>) {
+        self.issues.push(CheckIssue {
+            policy: self.policy.clone(),
+            path: format!("{}{}", self.at, path),
+            message: message.into(),
+        });
+    }
+
+    fn table(&mut self, name: &str, path: &str) -> Option<&Table> {
+        let schema = self.schema;
+        match schema.table(name) {
+            Some(t) => Some(t),
+            None => {
+                let hint = schema
+                    .similar_table(name)
+                    .map(|s| format!(" (did you mean \"{s}\"?)"))
+                    .unwrap_or_default();
+                self.issue(path, format!("table \"{name}\" does not exist in the database{hint}"));
+                None
+            }
+        }
+    }
+
+    fn column(&mut self, table: &Table, name: &str, path: &str) -> Option<Col> {
+        match table.column(name) {
+            Some(c) => Some(c.into()),
+            None => {
+                let hint = table
+                    .columns
+                    .iter()
+                    .find(|c| c.name.eq_ignore_ascii_case(name))
+                    .map(|c| format!(" (did you mean \"{}\"?)", c.name))
+                    .unwrap_or_default();
+                self.issue(path, format!("column \"{name}\" does not exist in table \"{}\"{hint}", table.name));
+                None
+            }
+        }
+    }
+
+    fn clock_column(&mut self, table: &Table, name: &str, path: &str) -> Option<Col> {
+        let col = self.column(table, name, path)?;
+        if !col.kind.is_temporal() {
+            let data_type = table.column(name).map(|c| c.data_type.clone()).unwrap_or_default();
+            self.issue(
+                path,
+                format!("column \"{name}\" has type {data_type}; a retention clock needs a date or timestamp column"),
+            );
+            return None;
+        }
+        Some(col)
+    }
+}
+
+/// Checks every policy; returns the targets, or every problem found.
+pub fn check(policies: &[Policy], schema: &Schema, dialect: Dialect, reserved_prefix: &str) -> Result<Vec<Target>, Vec<CheckIssue>> {
+    let mut checker = Checker {
+        schema,
+        dialect,
+        issues: Vec::new(),
+        policy: String::new(),
+        at: String::new(),
+    };
+    let mut targets = Vec::new();
+    for (index, policy) in policies.iter().enumerate() {
+        checker.policy = policy.name.clone();
+        checker.at = format!("policies[{index}].");
+        if let Some(t) = check_policy(&mut checker, index, policy, reserved_prefix) {
+            targets.push(t);
+        }
+    }
+    if checker.issues.is_empty() {
+        Ok(targets)
+    } else {
+        Err(checker.issues)
+    }
+}
+
+fn check_policy(c: &mut Checker, index: usize, policy: &Policy, reserved_prefix: &str) -> Option<Target> {
+    if policy.table.starts_with(reserved_prefix) {
+        c.issue("table", format!("\"{}\" is one of retentiond's own tables", policy.table));
+        return None;
+    }
+    let table = c.table(&policy.table, "table")?.clone();
+
+    let key = check_key(c, &table, policy.key.as_deref())?;
+
+    let clock = match &policy.clock {
+        Clock::Column(name) => TargetClock::Own(c.clock_column(&table, name, "since")?),
+        Clock::Related { table: rel, column, matches, otherwise } => {
+            let related = c.table(rel, "since.table")?.clone();
+            let column = c.clock_column(&related, column, "since.column");
+            let mut ok = true;
+            for (own, theirs) in matches {
+                ok &= c.column(&table, own, "since.match").is_some();
+                ok &= c.column(&related, theirs, &format!("since.match.{own}")).is_some();
+            }
+            let otherwise = match otherwise {
+                Some(o) => Some(c.clock_column(&table, o, "since.otherwise")?),
+                None => None,
+            };
+            if !ok {
+                return None;
+            }
+            TargetClock::Related {
+                table: related.name.clone(),
+                column: column?,
+                matches: matches.clone(),
+                otherwise,
+            }
+        }
+    };
+
+    let mut transforms = Vec::new();
+    if let Action::Anonymize(columns) = &policy.action {
+        for (name, t) in columns {
+            let path = format!("columns.{name}");
+            let Some(col) = c.column(&table, name, &path) else { continue };
+            if key.iter().any(|k| k.name == col.name) {
+                c.issue(&path, format!("\"{name}\" is part of the key and cannot be anonymized"));
+                continue;
+            }
+            if let Err(e) = transform_fits(*t, &col, c.dialect) {
+                c.issue(&path, e);
+                continue;
+            }
+            transforms.push((col, *t));
+        }
+        if transforms.len() != columns.len() {
+            return None;
+        }
+    }
+
+    // Rows referenced from elsewhere are blocked, whatever the foreign key's ON DELETE says:
+    // a cascade would delete rows that no policy found expired.
+    let blockers: Vec<ForeignKey> = if policy.allow_cascade {
+        c.schema.referencing(&table.name).filter(|fk| fk.on_delete == crate::db::schema::OnDelete::Restrict).cloned().collect()
+    } else {
+        c.schema.referencing(&table.name).cloned().collect()
+    };
+
+    Some(Target {
+        index,
+        policy: policy.clone(),
+        key,
+        clock,
+        blockers,
+        transforms,
+    })
+}
+
+fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> Option<Vec<Col>> {
+    let names: Vec<String> = match configured {
+        Some(cols) => {
+            let mut sorted = cols.to_vec();
+            sorted.sort();
+            let is_key = std::iter::once(&table.primary_key).chain(table.unique_keys.iter()).any(|k| {
+                let mut k = k.clone();
+                k.sort();
+                !k.is_empty() && k == sorted
+            });
+            if !is_key {
+                let pk = if table.primary_key.is_empty() {
+                    "it has no primary key".to_string()
+                } else {
+                    format!("its primary key is ({})", table.primary_key.join(", "))
+                };
+                c.issue("key", format!("({}) is not a primary or unique key of \"{}\"; {pk}", cols.join(", "), table.name));
+                return None;
+            }
+            cols.to_vec()
+        }
+        None if !table.primary_key.is_empty() => table.primary_key.clone(),
+        None => match table.unique_keys.iter().find(|k| k.iter().all(|n| table.column(n).is_some_and(|c| !c.nullable))) {
+            Some(k) => k.clone(),
+            None => {
+                c.issue(
+                    "table",
+                    format!(
+                        "\"{}\" has no primary key or NOT NULL unique key; retentiond refuses tables whose rows it cannot address one by one",
+                        table.name
+                    ),
+                );
+                return None;
+            }
+        },
+    };
+    let mut key = Vec::new();
+    for name in &names {
+        let col = c.column(table, name, "key")?;
+        if !matches!(col.kind, ColumnKind::Integer | ColumnKind::Text) {
+            c.issue("key", format!("key column \"{name}\" must be an integer or text column"));
+            return None;
+        }
+        key.push(col);
+    }
+    Some(key)
+}
+
+/// Whether a transform can write its result into a column of this type.
+fn transform_fits(t: Transform, col: &Col, dialect: Dialect) -> Result<(), String> {
+    let name = t.name();
+    let text_only = || {
+        if col.kind == ColumnKind::Text {
+            Ok(())
+        } else {
+            Err(format!("\"{name}\" needs a text column; \"{}\" is not one", col.name))
+        }
+    };
+    match t {
+        Transform::Null if !col.nullable => Err(format!(
+            "\"{}\" is NOT NULL, so \"null\" cannot be written; use \"redact\" instead",
+            col.name
+        )),
+        Transform::Null => Ok(()),
+        Transform::Redact => match col.kind {
+            ColumnKind::Text | ColumnKind::Integer | ColumnKind::Numeric => Ok(()),
+            _ => Err(format!(
+                "\"redact\" fits text and number columns; for \"{}\" use null, year_only or month_only",
+                col.name
+            )),
+        },
+        Transform::Hash => {
+            text_only()?;
+            match col.max_len {
+                Some(n) if n < 64 => Err(format!(
+                    "\"hash\" writes 64 characters but \"{}\" holds at most {n}",
+                    col.name
+                )),
+                _ => Ok(()),
+            }
+        }
+        Transform::TruncateIp | Transform::EmailDomain => text_only(),
+        Transform::YearOnly | Transform::MonthOnly => {
+            if col.kind.is_temporal() && !(dialect == Dialect::Sqlite && col.kind == ColumnKind::TimestampTz) {
+                Ok(())
+            } else {
+                Err(format!("\"{name}\" needs a date or timestamp column; \"{}\" is not one", col.name))
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The transforms computed outside SQL: keyed hashing and IP truncation.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use std::net::IpAddr;
+
+/// HMAC-SHA256 of the value under the configured key, as 64 lowercase hex characters. The
+/// same input gives the same output, so joins and uniqueness survive; without the key the
+/// input cannot be recomputed from it. Still personal data: pseudonymization, not erasure.
+pub fn hash(key: &[u8], value: &str) -> String {
+    // HMAC takes keys of any length, so this cannot fail.
+    let mut mac = match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of any length"),
+    };
+    mac.update(value.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// True for a value `hash` produced (or one that looks exactly like it).
+pub fn is_hashed(value: &str) -> bool {
+    value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// IPv4 to its /24 (`192.0.2.77` → `192.0.2.0`), IPv6 to its /48. A value that is not an IP
+/// address says nothing useful and is dropped: `None`.
+pub fn truncate_ip(value: &str) -> Option<String> {
+    match value.trim().parse::<IpAddr>().ok()? {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            Some(std::net::Ipv4Addr::new(a, b, c, 0).to_string())
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            Some(std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0).to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_is_keyed_stable_and_recognisable() {
+        let a = hash(b"key-one-0123456789", "zoe@example.nl");
+        assert_eq!(a, hash(b"key-one-0123456789", "zoe@example.nl"));
+        assert_ne!(a, hash(b"key-two-0123456789", "zoe@example.nl"));
+        assert!(is_hashed(&a));
+        assert!(!is_hashed("zoe@example.nl"));
+    }
+
+    #[test]
+    fn truncates_ipv4_and_ipv6() {
+        assert_eq!(truncate_ip("192.0.2.77").as_deref(), Some("192.0.2.0"));
+        assert_eq!(truncate_ip("2001:db8:85a3:12::7334").as_deref(), Some("2001:db8:85a3::"));
+        assert_eq!(truncate_ip("192.0.2.0").as_deref(), Some("192.0.2.0"));
+        assert_eq!(truncate_ip("2001:db8:85a3::").as_deref(), Some("2001:db8:85a3::"));
+        assert_eq!(truncate_ip("not an ip"), None);
+    }
+
+    #[test]
+    fn truncated_ipv6_always_ends_with_double_colon() {
+        // The SQL "already done" test relies on this form.
+        for ip in ["2001:0:0:1::1", "::1", "fe80::1", "2001:db8:0:0:1:2:3:4"] {
+            let t = truncate_ip(ip).expect("ip");
+            assert!(t.ends_with("::") || t.ends_with(".0"), "{ip} -> {t}");
+        }
+    }
+}

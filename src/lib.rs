@@ -1,0 +1,11 @@
+//! retentiond enforces data-retention rules on a business's own SQL database: it finds the
+//! records whose retention has run out and deletes or anonymizes them in small batches, each
+//! committed together with its entry in a hash-chained audit trail.
+
+pub mod config;
+pub mod db;
+pub mod engine;
+pub mod store;
+pub mod cli;
+pub mod demo;
+pub mod telemetry;

@@ -1,0 +1,266 @@
+//! retentiond's own tables (runs, audit trail, holds, outbox), created and migrated per
+//! dialect under the configured prefix.
+
+pub mod audit;
+
+use crate::db::schema::Schema;
+use crate::db::{Context, Db, DbError, Decode, Dialect, Sql, Tx, Value};
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+/// Migrations per dialect, in order. The version is the position in the list, from 1.
+const POSTGRES: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
+const MYSQL: &[&str] = &[include_str!("../../migrations/mysql/0001_init.sql")];
+const SQLITE: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+
+pub const TABLES: [&str; 5] = ["runs", "audit", "holds", "outbox", "migrations"];
+
+/// How a run ended, as recorded in the runs table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Running,
+    Ok,
+    Failed,
+    /// Stopped by a safety limit or `max_runtime`; the reason says which.
+    Stopped,
+    /// A run whose process died; found and marked by the next run.
+    Abandoned,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Ok => "ok",
+            RunStatus::Failed => "failed",
+            RunStatus::Stopped => "stopped",
+            RunStatus::Abandoned => "abandoned",
+        }
+    }
+}
+
+pub struct Store<'a> {
+    pub db: &'a Db,
+    pub prefix: &'a str,
+}
+
+pub fn format_utc(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+}
+
+impl<'a> Store<'a> {
+    pub fn new(db: &'a Db, prefix: &'a str) -> Self {
+        Store { db, prefix }
+    }
+
+    pub fn table(&self, name: &str) -> String {
+        self.db.table(&format!("{}{name}", self.prefix))
+    }
+
+    fn now_expr(&self) -> &'static str {
+        match self.db.dialect {
+            Dialect::Postgres => "now()",
+            Dialect::MySql => "UTC_TIMESTAMP(6)",
+            Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        }
+    }
+
+    /// Whether the tables exist yet (plans and dry runs do not create them).
+    pub fn installed(&self, schema: &Schema) -> bool {
+        schema.table(&format!("{}runs", self.prefix)).is_some() && schema.table(&format!("{}audit", self.prefix)).is_some()
+    }
+
+    /// Creates or upgrades the tables.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        let ctx = || "creating retentiond's own tables".to_string();
+        let migrations = match self.db.dialect {
+            Dialect::Postgres => POSTGRES,
+            Dialect::MySql => MYSQL,
+            Dialect::Sqlite => SQLITE,
+        };
+        let mut tx = self.db.begin().await?;
+        let ddl = format!(
+            "CREATE TABLE IF NOT EXISTS {} (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)",
+            self.table("migrations")
+        );
+        tx.execute(&Sql::raw(self.db.dialect, &ddl)).await.ctx(ctx)?;
+        let applied = tx
+            .fetch_i64(&Sql::raw(self.db.dialect, &format!("SELECT COALESCE(MAX(version), 0) FROM {}", self.table("migrations"))))
+            .await
+            .ctx(ctx)?;
+        tx.commit().await.ctx(ctx)?;
+        for (i, migration) in migrations.iter().enumerate().skip(applied.max(0) as usize) {
+            let mut text = (*migration).to_string();
+            for name in TABLES {
+                text = text.replace(&format!("{{{name}}}"), &self.table(name));
+            }
+            let mut tx = self.db.begin().await?;
+            for statement in text.split(";\n").map(strip_comments).filter(|s| !s.is_empty()) {
+                tx.execute(&Sql::raw(self.db.dialect, &statement)).await.ctx(ctx)?;
+            }
+            let mut q = self.db.sql();
+            q.push(&format!("INSERT INTO {} (version, applied_at) VALUES (", self.table("migrations")))
+                .bind(Value::Int(i as i64 + 1))
+                .push(", ")
+                .bind(Value::Text(format_utc(Utc::now())))
+                .push(")");
+            tx.execute(&q).await.ctx(ctx)?;
+            tx.commit().await.ctx(ctx)?;
+        }
+        Ok(())
+    }
+
+    /// Runs left `running` by a process that died are marked abandoned. Called with the
+    /// instance lock held, so no live run can be among them.
+    pub async fn abandon_stale_runs(&self) -> Result<u64, DbError> {
+        let mut q = self.db.sql();
+        q.push(&format!("UPDATE {} SET status = ", self.table("runs")))
+            .bind(Value::Text(RunStatus::Abandoned.as_str().into()))
+            .push(", stop_reason = ")
+            .bind(Value::Text("the process ended before the run finished".into()))
+            .push(" WHERE status = ")
+            .bind(Value::Text(RunStatus::Running.as_str().into()));
+        self.exec(&q, "marking abandoned runs").await
+    }
+
+    /// The cutoff of the latest run that wrote anything, to catch a clock that went back.
+    pub async fn last_cutoff(&self) -> Result<Option<DateTime<Utc>>, DbError> {
+        let q = Sql::raw(
+            self.db.dialect,
+            &format!("SELECT MAX(cutoff) FROM {} WHERE mode = 'run'", self.table("runs")),
+        );
+        let mut tx = self.db.begin().await?;
+        let rows = tx.fetch(&q, &[Decode::Text]).await.ctx(|| "reading the last run".into())?;
+        tx.rollback().await.ctx(|| "reading the last run".into())?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc()),
+            _ => None,
+        })
+    }
+
+    pub async fn start_run(&self, cutoff: DateTime<Utc>, mode: &str, config_hash: &str) -> Result<i64, DbError> {
+        let ctx = || "recording the start of the run".to_string();
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "INSERT INTO {} (started_at, cutoff, mode, status, config_hash, version) VALUES ({}, ",
+            self.table("runs"),
+            self.now_expr()
+        ))
+        .bind(Value::Text(format_utc(cutoff)))
+        .push(", ")
+        .bind(Value::Text(mode.into()))
+        .push(", ")
+        .bind(Value::Text(RunStatus::Running.as_str().into()))
+        .push(", ")
+        .bind(Value::Text(config_hash.into()))
+        .push(", ")
+        .bind(Value::Text(env!("CARGO_PKG_VERSION").into()))
+        .push(")");
+        let mut tx = self.db.begin().await?;
+        let id = match self.db.dialect {
+            Dialect::MySql => {
+                tx.execute(&q).await.ctx(ctx)?;
+                tx.fetch_i64(&Sql::raw(Dialect::MySql, "SELECT CAST(LAST_INSERT_ID() AS SIGNED)")).await.ctx(ctx)?
+            }
+            _ => {
+                q.push(" RETURNING id");
+                tx.fetch_i64(&q).await.ctx(ctx)?
+            }
+        };
+        tx.commit().await.ctx(ctx)?;
+        Ok(id)
+    }
+
+    pub async fn finish_run(&self, id: i64, status: RunStatus, reason: Option<&str>) -> Result<(), DbError> {
+        let mut q = self.db.sql();
+        q.push(&format!("UPDATE {} SET finished_at = {}, status = ", self.table("runs"), self.now_expr()))
+            .bind(Value::Text(status.as_str().into()))
+            .push(", stop_reason = ")
+            .bind(reason.map_or(Value::Null, |r| Value::Text(r.into())))
+            .push(" WHERE id = ")
+            .bind(Value::Int(id));
+        self.exec(&q, "recording the end of the run").await.map(|_| ())
+    }
+
+    async fn exec(&self, q: &Sql, what: &str) -> Result<u64, DbError> {
+        let mut tx = self.db.begin().await?;
+        let n = tx.execute(q).await.ctx(|| what.to_string())?;
+        tx.commit().await.ctx(|| what.to_string())?;
+        Ok(n)
+    }
+
+    /// Inserts one audit entry inside the batch's own transaction.
+    pub async fn insert_audit(&self, tx: &mut Tx, entry: &audit::Entry) -> Result<(), DbError> {
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "INSERT INTO {} (run_id, policy, table_name, action, batch, rows_affected, key_first, key_last, recorded_at, prev_hash, hash) VALUES (",
+            self.table("audit")
+        ));
+        let values = [
+            Value::Int(entry.run_id),
+            Value::Text(entry.policy.clone()),
+            Value::Text(entry.table.clone()),
+            Value::Text(entry.action.clone()),
+            Value::Int(entry.batch),
+            Value::Int(entry.rows),
+            Value::Text(entry.key_first.clone()),
+            Value::Text(entry.key_last.clone()),
+            Value::Text(entry.recorded_at.clone()),
+            Value::Text(entry.prev_hash.clone()),
+            Value::Text(entry.hash()),
+        ];
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                q.push(", ");
+            }
+            q.bind(v);
+        }
+        q.push(")");
+        tx.execute(&q).await.ctx(|| format!("policy \"{}\": writing the audit entry", entry.policy))?;
+        Ok(())
+    }
+
+    /// The hash the next audit entry chains to.
+    pub async fn last_audit_hash(&self) -> Result<String, DbError> {
+        let q = Sql::raw(
+            self.db.dialect,
+            &format!("SELECT hash FROM {t} WHERE id = (SELECT MAX(id) FROM {t})", t = self.table("audit")),
+        );
+        let mut tx = self.db.begin().await?;
+        let rows = tx.fetch(&q, &[Decode::Text]).await.ctx(|| "reading the audit trail".into())?;
+        tx.rollback().await.ctx(|| "reading the audit trail".into())?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(h)) => h.clone(),
+            _ => audit::GENESIS.to_string(),
+        })
+    }
+
+    /// Reads the whole trail in order and checks every link of the chain.
+    pub async fn verify_audit(&self) -> Result<audit::Verification, DbError> {
+        let q = Sql::raw(
+            self.db.dialect,
+            &format!(
+                "SELECT id, run_id, policy, table_name, action, batch, rows_affected, key_first, key_last, recorded_at, prev_hash, hash \
+                 FROM {} ORDER BY id",
+                self.table("audit")
+            ),
+        );
+        use Decode::{Int, Text};
+        let mut tx = self.db.begin().await?;
+        let rows = tx
+            .fetch(&q, &[Int, Int, Text, Text, Text, Int, Int, Text, Text, Text, Text, Text])
+            .await
+            .ctx(|| "reading the audit trail".into())?;
+        tx.rollback().await.ctx(|| "reading the audit trail".into())?;
+        Ok(audit::verify(rows.iter().map(|r| audit::Stored::from_row(r))))
+    }
+}
+
+fn strip_comments(statement: &str) -> String {
+    statement
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
+}
