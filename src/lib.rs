@@ -2,10 +2,10 @@
 //! records whose retention has run out and deletes or anonymizes them in small batches, each
 //! committed together with its entry in a hash-chained audit trail.
 
+pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod engine;
 pub mod store;
-pub mod cli;
-pub mod demo;
 pub mod telemetry;

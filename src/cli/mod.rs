@@ -56,19 +56,23 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check the config against the live database schema, changing nothing.
-    #[command(long_about = "Loads the config, connects, and checks every policy against the live schema: \
+    #[command(
+        long_about = "Loads the config, connects, and checks every policy against the live schema: \
 each table, key, clock column and its type, and whether each column's type fits its transform. \
 Every problem is reported at once, with the config key it is about. Exits 2 on any problem.",
-        after_help = "Example:\n  retentiond --config /etc/retentiond/retentiond.toml check")]
+        after_help = "Example:\n  retentiond --config /etc/retentiond/retentiond.toml check"
+    )]
     Check,
 
     /// Show what a run would do, in a read-only transaction.
-    #[command(long_about = "Counts, per policy, the rows whose retention has run out (eligible), the expired \
+    #[command(
+        long_about = "Counts, per policy, the rows whose retention has run out (eligible), the expired \
 rows still referenced by other rows (blocked), the rows whose clock never started (undated) and \
 the table's size, using the same queries as the real run, in a read-only transaction.\n\n\
 Blocked rows can become eligible during a run when an earlier policy deletes the rows that \
 reference them (children are purged before their parents).",
-        after_help = "Examples:\n  retentiond plan\n  retentiond plan --json | jq '.policies[] | {name, eligible}'")]
+        after_help = "Examples:\n  retentiond plan\n  retentiond plan --json | jq '.policies[] | {name, eligible}'"
+    )]
     Plan {
         /// Print JSON instead of a table.
         #[arg(long)]
@@ -79,13 +83,15 @@ reference them (children are purged before their parents).",
     },
 
     /// Delete or anonymize the records whose retention has run out.
-    #[command(long_about = "Runs every policy (or those named with --policy) in keyset batches: each batch \
+    #[command(
+        long_about = "Runs every policy (or those named with --policy) in keyset batches: each batch \
 selects the next keys, writes them while repeating the expiry test, and records an audit entry, \
 all in one transaction. Delete policies run children first. Before writing, a policy that would \
 touch more than max_fraction of its table or more than max_rows stops the run (exit 3).\n\n\
 With --dry-run the same batches are selected on a read-only connection and nothing is written.",
         after_help = "Examples:\n  retentiond run --dry-run\n  retentiond run --policy support-messages\n  \
-retentiond run --force    # past a safety stop you have checked")]
+retentiond run --force    # past a safety stop you have checked"
+    )]
     Run {
         /// Walk the batches on a read-only connection; write nothing.
         #[arg(long)]
@@ -106,11 +112,13 @@ retentiond run --force    # past a safety stop you have checked")]
     Audit(AuditCommand),
 
     /// Build a demo shop database (SQLite), plan and run retention on it.
-    #[command(long_about = "Creates a SQLite database of a small subscription website (customers, \
+    #[command(
+        long_about = "Creates a SQLite database of a small subscription website (customers, \
 subscriptions, messages, invoices, payments, marketing consents over 12 years), writes the \
 config used (config/demo.toml) beside it, shows the plan, runs it, and shows what changed and \
 where the audit trail is. Needs no server. Any earlier demo database in DIR is replaced.",
-        after_help = "Example:\n  retentiond demo --dir /tmp/retentiond-demo")]
+        after_help = "Example:\n  retentiond demo --dir /tmp/retentiond-demo"
+    )]
     Demo {
         /// Where the demo database and its config are written.
         #[arg(long, default_value = "demo")]
@@ -131,7 +139,11 @@ enum AuditCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format, cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -163,7 +175,9 @@ fn test_now() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
         return Ok(None);
     }
     match std::env::var("RETENTIOND_TEST_NOW") {
-        Ok(s) => Ok(Some(chrono::DateTime::parse_from_rfc3339(&s)?.with_timezone(&chrono::Utc))),
+        Ok(s) => Ok(Some(
+            chrono::DateTime::parse_from_rfc3339(&s)?.with_timezone(&chrono::Utc),
+        )),
         Err(_) => Ok(None),
     }
 }
@@ -179,7 +193,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Plan { json, policies } => {
             let engine = Engine::prepare(load()?, Access::ReadOnly).await?;
-            let opts = RunOptions { policies, now: test_now()?, ..RunOptions::default() };
+            let opts = RunOptions {
+                policies,
+                now: test_now()?,
+                ..RunOptions::default()
+            };
             let plan = engine.plan(&opts).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
@@ -189,10 +207,25 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             engine.db.close().await;
             Ok(exit::OK)
         }
-        Command::Run { dry_run, policies, force, json } => {
-            let access = if dry_run { Access::ReadOnly } else { Access::ReadWrite };
+        Command::Run {
+            dry_run,
+            policies,
+            force,
+            json,
+        } => {
+            let access = if dry_run {
+                Access::ReadOnly
+            } else {
+                Access::ReadWrite
+            };
             let engine = Engine::prepare(load()?, access).await?;
-            let opts = RunOptions { dry_run, policies, force, now: test_now()?, stop: None };
+            let opts = RunOptions {
+                dry_run,
+                policies,
+                force,
+                now: test_now()?,
+                stop: None,
+            };
             let report = engine.run(&opts).await;
             engine.db.close().await;
             let report = report?;
@@ -201,15 +234,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 output::print_run(&report);
             }
-            Ok(if report.status == "ok" { exit::OK } else { exit::FAILED })
+            Ok(if report.status == "ok" {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
         }
         Command::Audit(AuditCommand::Verify) => {
             let config = load()?;
-            let db = crate::db::Db::connect(&config.database, &config.run, Access::ReadOnly).await?;
+            let db =
+                crate::db::Db::connect(&config.database, &config.run, Access::ReadOnly).await?;
             let store = Store::new(&db, &config.database.table_prefix);
             let schema = crate::db::schema::Schema::load(&db).await?;
             if !store.installed(&schema) {
-                println!("No audit trail yet: retentiond has not run on {}.", db.display_url);
+                println!(
+                    "No audit trail yet: retentiond has not run on {}.",
+                    db.display_url
+                );
                 return Ok(exit::OK);
             }
             let v = store.verify_audit().await?;

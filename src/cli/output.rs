@@ -9,7 +9,7 @@ pub fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(' ');
         }
         out.push(c);
@@ -60,7 +60,12 @@ pub fn print_check(engine: &Engine) {
             let p = &t.policy;
             let clock = match &p.clock {
                 Clock::Column(c) => c.clone(),
-                Clock::Related { table, column, otherwise, .. } => {
+                Clock::Related {
+                    table,
+                    column,
+                    otherwise,
+                    ..
+                } => {
                     let mut s = format!("latest {table}.{column}");
                     if let Some(o) = otherwise {
                         s.push_str(&format!(", else {o}"));
@@ -68,18 +73,29 @@ pub fn print_check(engine: &Engine) {
                     s
                 }
             };
-            let round = if p.round == Rounding::EndOfYear { " from end of year" } else { "" };
+            let round = if p.round == Rounding::EndOfYear {
+                " from end of year"
+            } else {
+                ""
+            };
             let action = match &p.action {
                 Action::Delete => "delete".to_string(),
                 Action::Anonymize(cols) => {
-                    let cols: Vec<String> = cols.iter().map(|(c, t)| format!("{c}:{}", t.name())).collect();
+                    let cols: Vec<String> = cols
+                        .iter()
+                        .map(|(c, t)| format!("{c}:{}", t.name()))
+                        .collect();
                     format!("anonymize {}", cols.join(" "))
                 }
             };
             vec![
                 p.name.clone(),
                 p.table.clone(),
-                t.key.iter().map(|k| k.name.clone()).collect::<Vec<_>>().join(","),
+                t.key
+                    .iter()
+                    .map(|k| k.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(","),
                 clock,
                 format!("{}{round}", p.retain),
                 action,
@@ -87,11 +103,18 @@ pub fn print_check(engine: &Engine) {
         })
         .collect();
     println!("Policies in the order they run:");
-    table(&["POLICY", "TABLE", "KEY", "CLOCK", "RETAIN", "ACTION"], &rows, &[]);
+    table(
+        &["POLICY", "TABLE", "KEY", "CLOCK", "RETAIN", "ACTION"],
+        &rows,
+        &[],
+    );
 }
 
 pub fn print_plan(plan: &Plan) {
-    println!("Plan at cutoff {} UTC on {} (nothing was changed)", plan.cutoff, plan.database);
+    println!(
+        "Plan at cutoff {} UTC on {} (nothing was changed)",
+        plan.cutoff, plan.database
+    );
     let rows: Vec<Vec<String>> = plan
         .policies
         .iter()
@@ -110,7 +133,17 @@ pub fn print_plan(plan: &Plan) {
         })
         .collect();
     table(
-        &["POLICY", "TABLE", "ACTION", "ELIGIBLE", "BLOCKED", "UNDATED", "HELD", "TOTAL", "CLOCK BEFORE"],
+        &[
+            "POLICY",
+            "TABLE",
+            "ACTION",
+            "ELIGIBLE",
+            "BLOCKED",
+            "UNDATED",
+            "HELD",
+            "TOTAL",
+            "CLOCK BEFORE",
+        ],
         &rows,
         &[3, 4, 5, 6, 7],
     );
@@ -120,17 +153,32 @@ pub fn print_plan(plan: &Plan) {
         }
     }
     if plan.policies.iter().any(|p| p.blocked > 0) {
-        println!("Blocked rows are still referenced by other rows; they become eligible once those go.");
+        println!(
+            "Blocked rows are still referenced by other rows; they become eligible once those go."
+        );
     }
 }
 
 pub fn print_run(r: &RunReport) {
     match (r.dry_run, r.run_id) {
-        (true, _) => println!("Dry run at cutoff {} UTC on {} (nothing was changed)", r.cutoff, r.database),
-        (false, Some(id)) => println!("Run {id} at cutoff {} UTC on {}: {}", r.cutoff, r.database, r.status),
-        (false, None) => println!("Run at cutoff {} UTC on {}: {}", r.cutoff, r.database, r.status),
+        (true, _) => println!(
+            "Dry run at cutoff {} UTC on {} (nothing was changed)",
+            r.cutoff, r.database
+        ),
+        (false, Some(id)) => println!(
+            "Run {id} at cutoff {} UTC on {}: {}",
+            r.cutoff, r.database, r.status
+        ),
+        (false, None) => println!(
+            "Run at cutoff {} UTC on {}: {}",
+            r.cutoff, r.database, r.status
+        ),
     }
-    let verb = if r.dry_run { "WOULD AFFECT" } else { "AFFECTED" };
+    let verb = if r.dry_run {
+        "WOULD AFFECT"
+    } else {
+        "AFFECTED"
+    };
     let rows: Vec<Vec<String>> = r
         .policies
         .iter()
@@ -142,14 +190,20 @@ pub fn print_run(r: &RunReport) {
                 count(p.batches),
                 count(p.blocked),
                 count(p.undated),
-                if r.dry_run { "-".into() } else { count(p.backlog) },
+                if r.dry_run {
+                    "-".into()
+                } else {
+                    count(p.backlog)
+                },
                 format!("{:.1}s", p.duration_ms as f64 / 1000.0),
                 p.stop_reason.clone().unwrap_or_default(),
             ]
         })
         .collect();
     table(
-        &["POLICY", "ACTION", verb, "BATCHES", "BLOCKED", "UNDATED", "BACKLOG", "TIME", "STOPPED"],
+        &[
+            "POLICY", "ACTION", verb, "BATCHES", "BLOCKED", "UNDATED", "BACKLOG", "TIME", "STOPPED",
+        ],
         &rows,
         &[2, 3, 4, 5, 6, 7],
     );
@@ -158,14 +212,22 @@ pub fn print_run(r: &RunReport) {
     }
     if !r.dry_run {
         let total: u64 = r.policies.iter().map(|p| p.affected).sum();
-        println!("{} rows changed; every batch is recorded in {}.", count(total), r.audit_table);
+        println!(
+            "{} rows changed; every batch is recorded in {}.",
+            count(total),
+            r.audit_table
+        );
     }
 }
 
 pub fn print_verification(v: &Verification, table: &str) -> u8 {
     match &v.broken {
         None => {
-            println!("Audit trail {table} is intact: {} entries, {} rows recorded.", count(v.entries), count(v.rows.max(0) as u64));
+            println!(
+                "Audit trail {table} is intact: {} entries, {} rows recorded.",
+                count(v.entries),
+                count(v.rows.max(0) as u64)
+            );
             super::exit::OK
         }
         Some((id, why)) => {

@@ -263,7 +263,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         "s" => n.saturating_mul(1000),
         "m" | "min" => n.saturating_mul(60_000),
         "h" => n.saturating_mul(3_600_000),
-        other => return Err(format!("unknown duration unit \"{other}\"; use ms, s, m or h")),
+        other => {
+            return Err(format!(
+                "unknown duration unit \"{other}\"; use ms, s, m or h"
+            ));
+        }
     };
     Ok(Duration::from_millis(ms))
 }

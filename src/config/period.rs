@@ -16,7 +16,9 @@ pub struct Period {
 pub enum PeriodError {
     #[error("is empty; write a period such as \"30 days\", \"6 months\" or \"7 years\"")]
     Empty,
-    #[error("\"{0}\" is not a number; write a period such as \"30 days\", \"6 months\" or \"7 years\"")]
+    #[error(
+        "\"{0}\" is not a number; write a period such as \"30 days\", \"6 months\" or \"7 years\""
+    )]
     NotANumber(String),
     #[error("\"{0}\" needs a unit after it (days, weeks, months or years)")]
     MissingUnit(String),
@@ -115,9 +117,27 @@ mod tests {
 
     #[test]
     fn parses_units_and_combinations() {
-        assert_eq!("7 years".parse(), Ok(Period { months: 84, days: 0 }));
-        assert_eq!("1 year 6 months".parse(), Ok(Period { months: 18, days: 0 }));
-        assert_eq!("2 weeks".parse(), Ok(Period { months: 0, days: 14 }));
+        assert_eq!(
+            "7 years".parse(),
+            Ok(Period {
+                months: 84,
+                days: 0
+            })
+        );
+        assert_eq!(
+            "1 year 6 months".parse(),
+            Ok(Period {
+                months: 18,
+                days: 0
+            })
+        );
+        assert_eq!(
+            "2 weeks".parse(),
+            Ok(Period {
+                months: 0,
+                days: 14
+            })
+        );
         assert_eq!("1 Day".parse(), Ok(Period { months: 0, days: 1 }));
     }
 
@@ -129,8 +149,14 @@ mod tests {
             Err(PeriodError::UnknownUnit("fortnight".into()))
         );
         assert_eq!("0 days".parse::<Period>(), Err(PeriodError::Zero));
-        assert_eq!("-3 days".parse::<Period>(), Err(PeriodError::NotANumber("-3".into())));
-        assert_eq!("6".parse::<Period>(), Err(PeriodError::MissingUnit("6".into())));
+        assert_eq!(
+            "-3 days".parse::<Period>(),
+            Err(PeriodError::NotANumber("-3".into()))
+        );
+        assert_eq!(
+            "6".parse::<Period>(),
+            Err(PeriodError::MissingUnit("6".into()))
+        );
         assert_eq!("99999 years".parse::<Period>(), Err(PeriodError::TooLong));
     }
 
@@ -147,13 +173,22 @@ mod tests {
     fn subtraction_never_selects_early() {
         // For every day of two years and several periods: a clock strictly before the
         // threshold must have expired by the cutoff.
-        for spec in ["1 month", "6 months", "1 year", "30 days", "1 year 1 month 1 day"] {
+        for spec in [
+            "1 month",
+            "6 months",
+            "1 year",
+            "30 days",
+            "1 year 1 month 1 day",
+        ] {
             let p: Period = spec.parse().expect("period");
             let mut cutoff = at(2027, 1, 1);
             while cutoff < at(2029, 1, 1) {
                 let s = p.subtract_from(cutoff).expect("in range");
                 let just_before = s - chrono::Duration::seconds(1);
-                assert!(p.add_to(just_before).expect("in range") < cutoff, "{spec} {cutoff}");
+                assert!(
+                    p.add_to(just_before).expect("in range") < cutoff,
+                    "{spec} {cutoff}"
+                );
                 cutoff += chrono::Duration::days(1);
             }
         }

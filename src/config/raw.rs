@@ -2,8 +2,8 @@
 //! zones) stay strings here so that validation can report all of them at once.
 
 use super::{
-    parse_duration, Action, Clock, Config, DatabaseConfig, Issue, Period, Policy, Rounding,
-    RunConfig, Secret, Transform,
+    Action, Clock, Config, DatabaseConfig, Issue, Period, Policy, Rounding, RunConfig, Secret,
+    Transform, parse_duration,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -106,9 +106,11 @@ pub(super) fn parse(
         .build()
         .map_err(|e| e.to_string())?;
     if file_only.get_string("hash.key").is_ok() {
-        return Err("hash.key: the HMAC key must not be written in the config file; \
+        return Err(
+            "hash.key: the HMAC key must not be written in the config file; \
                     use hash.key_file or the environment variable RETENTIOND_HASH__KEY"
-            .to_string());
+                .to_string(),
+        );
     }
     let env: config::Map<String, String> = env
         .into_iter()
@@ -188,11 +190,17 @@ impl RawConfig {
         if let Some(key) = &hash_key
             && key.expose().len() < 16
         {
-            issues.add("hash.key", "is too short: use at least 16 bytes of random data");
+            issues.add(
+                "hash.key",
+                "is too short: use at least 16 bytes of random data",
+            );
         }
 
         if self.policies.is_empty() {
-            issues.add("policies", "no policy is defined; add at least one [[policies]] entry");
+            issues.add(
+                "policies",
+                "no policy is defined; add at least one [[policies]] entry",
+            );
         }
         let mut names = HashSet::new();
         let mut policies = Vec::new();
@@ -201,7 +209,10 @@ impl RawConfig {
             if let Some(name) = &raw.name
                 && !names.insert(name.clone())
             {
-                issues.add(format!("{at}.name"), format!("\"{name}\" is used by another policy"));
+                issues.add(
+                    format!("{at}.name"),
+                    format!("\"{name}\" is used by another policy"),
+                );
             }
             if let Some(p) = validate_policy(raw, &at, run.as_ref(), &mut issues) {
                 if matches!(&p.action, Action::Anonymize(cols) if cols.iter().any(|(_, t)| *t == Transform::Hash))
@@ -233,7 +244,10 @@ impl RawConfig {
 fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseConfig> {
     let url = match (&db.url, &db.url_file) {
         (Some(_), Some(_)) => {
-            issues.add("database.url_file", "give either database.url or database.url_file, not both");
+            issues.add(
+                "database.url_file",
+                "give either database.url or database.url_file, not both",
+            );
             None
         }
         (Some(url), None) => Some(url.clone()),
@@ -255,7 +269,9 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
     };
     if let Some(url) = &url {
         let scheme = url.split("://").next().unwrap_or("");
-        if !["postgres", "postgresql", "mysql", "mariadb", "sqlite"].contains(&scheme) || !url.contains("://") {
+        if !["postgres", "postgresql", "mysql", "mariadb", "sqlite"].contains(&scheme)
+            || !url.contains("://")
+        {
             issues.add(
                 "database.url",
                 format!(
@@ -265,7 +281,12 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
             );
         }
     }
-    let timezone = match db.timezone.as_deref().unwrap_or("UTC").parse::<chrono_tz::Tz>() {
+    let timezone = match db
+        .timezone
+        .as_deref()
+        .unwrap_or("UTC")
+        .parse::<chrono_tz::Tz>()
+    {
         Ok(tz) => Some(tz),
         Err(_) => {
             issues.add(
@@ -278,7 +299,10 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
             None
         }
     };
-    let table_prefix = db.table_prefix.clone().unwrap_or_else(|| "retentiond_".to_string());
+    let table_prefix = db
+        .table_prefix
+        .clone()
+        .unwrap_or_else(|| "retentiond_".to_string());
     if table_prefix.is_empty()
         || table_prefix.len() > 30
         || !table_prefix
@@ -335,12 +359,20 @@ fn fraction(value: Option<f64>, default: f64, path: &str, issues: &mut Issues) -
     if v.is_finite() && v > 0.0 && v <= 1.0 {
         Some(v)
     } else {
-        issues.add(path, format!("must be a share above 0 and at most 1, e.g. 0.5 (got {v})"));
+        issues.add(
+            path,
+            format!("must be a share above 0 and at most 1, e.g. 0.5 (got {v})"),
+        );
         None
     }
 }
 
-fn max_rows(value: Option<i64>, default: Option<u64>, path: &str, issues: &mut Issues) -> Option<Option<u64>> {
+fn max_rows(
+    value: Option<i64>,
+    default: Option<u64>,
+    path: &str,
+    issues: &mut Issues,
+) -> Option<Option<u64>> {
     match value {
         Some(n) if n < 1 => {
             issues.add(path, format!("must be at least 1 (got {n})"));
@@ -357,7 +389,12 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
     let max_fraction = fraction(run.max_fraction, 0.5, "run.max_fraction", issues);
     let max_rows = max_rows(run.max_rows, None, "run.max_rows", issues);
     let lock_timeout = duration_or(&run.lock_timeout, "2s", "run.lock_timeout", issues);
-    let statement_timeout = duration_or(&run.statement_timeout, "30s", "run.statement_timeout", issues);
+    let statement_timeout = duration_or(
+        &run.statement_timeout,
+        "30s",
+        "run.statement_timeout",
+        issues,
+    );
     let max_runtime = match &run.max_runtime {
         None => Some(None),
         Some(s) => duration_or(&Some(s.clone()), "0s", "run.max_runtime", issues).map(Some),
@@ -373,16 +410,34 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
     })
 }
 
-fn validate_policy(raw: &RawPolicy, at: &str, run: Option<&RunConfig>, issues: &mut Issues) -> Option<Policy> {
-    let name = issues.required(&raw.name, &format!("{at}.name"), "a short name such as \"support-messages\"");
+fn validate_policy(
+    raw: &RawPolicy,
+    at: &str,
+    run: Option<&RunConfig>,
+    issues: &mut Issues,
+) -> Option<Policy> {
+    let name = issues.required(
+        &raw.name,
+        &format!("{at}.name"),
+        "a short name such as \"support-messages\"",
+    );
     if let Some(name) = &name
         && (name.is_empty()
             || name.len() > 64
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
     {
-        issues.add(format!("{at}.name"), "use 1 to 64 characters of a-z, 0-9, - and _");
+        issues.add(
+            format!("{at}.name"),
+            "use 1 to 64 characters of a-z, 0-9, - and _",
+        );
     }
-    let table = issues.required(&raw.table, &format!("{at}.table"), "the table this policy purges");
+    let table = issues.required(
+        &raw.table,
+        &format!("{at}.table"),
+        "the table this policy purges",
+    );
     if let Some(t) = &table {
         issues.identifier(t, &format!("{at}.table"));
     }
@@ -414,7 +469,10 @@ fn validate_policy(raw: &RawPolicy, at: &str, run: Option<&RunConfig>, issues: &
     };
     let retain = match &raw.retain {
         None => {
-            issues.add(format!("{at}.retain"), "is required, e.g. \"6 months\" or \"7 years\"");
+            issues.add(
+                format!("{at}.retain"),
+                "is required, e.g. \"6 months\" or \"7 years\"",
+            );
             None
         }
         Some(s) => match s.parse::<Period>() {
@@ -429,7 +487,10 @@ fn validate_policy(raw: &RawPolicy, at: &str, run: Option<&RunConfig>, issues: &
         None | Some("none") => Some(Rounding::None),
         Some("end_of_year") => Some(Rounding::EndOfYear),
         Some(other) => {
-            issues.add(format!("{at}.round"), format!("\"{other}\" is not known; use \"end_of_year\" or leave it out"));
+            issues.add(
+                format!("{at}.round"),
+                format!("\"{other}\" is not known; use \"end_of_year\" or leave it out"),
+            );
             None
         }
     };
@@ -445,28 +506,60 @@ fn validate_policy(raw: &RawPolicy, at: &str, run: Option<&RunConfig>, issues: &
     }
     let action = match raw.action.as_deref() {
         None => {
-            issues.add(format!("{at}.action"), "is required: \"delete\" or \"anonymize\"");
+            issues.add(
+                format!("{at}.action"),
+                "is required: \"delete\" or \"anonymize\"",
+            );
             None
         }
         Some("delete") => {
             if raw.columns.is_some() {
-                issues.add(format!("{at}.columns"), "only applies with action = \"anonymize\"");
+                issues.add(
+                    format!("{at}.columns"),
+                    "only applies with action = \"anonymize\"",
+                );
             }
             Some(Action::Delete)
         }
-        Some("anonymize") => validate_columns(raw.columns.as_ref(), &format!("{at}.columns"), issues),
+        Some("anonymize") => {
+            validate_columns(raw.columns.as_ref(), &format!("{at}.columns"), issues)
+        }
         Some(other) => {
-            issues.add(format!("{at}.action"), format!("\"{other}\" is not known; use \"delete\" or \"anonymize\""));
+            issues.add(
+                format!("{at}.action"),
+                format!("\"{other}\" is not known; use \"delete\" or \"anonymize\""),
+            );
             None
         }
     };
-    let basis = issues.required(&raw.basis, &format!("{at}.basis"), "the law or reason, shown in reports");
+    let basis = issues.required(
+        &raw.basis,
+        &format!("{at}.basis"),
+        "the law or reason, shown in reports",
+    );
     if basis.as_deref().is_some_and(|b| b.trim().is_empty()) {
-        issues.add(format!("{at}.basis"), "must say why the data is kept this long");
+        issues.add(
+            format!("{at}.basis"),
+            "must say why the data is kept this long",
+        );
     }
-    let batch_size = batch_size(raw.batch_size.or(run.map(|r| r.batch_size as i64)), &format!("{at}.batch_size"), issues);
-    let max_fraction = fraction(raw.max_fraction, run.map_or(0.5, |r| r.max_fraction), &format!("{at}.max_fraction"), issues);
-    let max_rows = max_rows(raw.max_rows, run.and_then(|r| r.max_rows), &format!("{at}.max_rows"), issues);
+    let batch_size = batch_size(
+        raw.batch_size.or(run.map(|r| r.batch_size as i64)),
+        &format!("{at}.batch_size"),
+        issues,
+    );
+    let max_fraction = fraction(
+        raw.max_fraction,
+        run.map_or(0.5, |r| r.max_fraction),
+        &format!("{at}.max_fraction"),
+        issues,
+    );
+    let max_rows = max_rows(
+        raw.max_rows,
+        run.and_then(|r| r.max_rows),
+        &format!("{at}.max_rows"),
+        issues,
+    );
 
     Some(Policy {
         name: name?,
@@ -486,8 +579,16 @@ fn validate_policy(raw: &RawPolicy, at: &str, run: Option<&RunConfig>, issues: &
 }
 
 fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clock> {
-    let table = issues.required(&r.table, &format!("{at}.table"), "the related table, e.g. \"subscriptions\"");
-    let column = issues.required(&r.column, &format!("{at}.column"), "the related table's date column");
+    let table = issues.required(
+        &r.table,
+        &format!("{at}.table"),
+        "the related table, e.g. \"subscriptions\"",
+    );
+    let column = issues.required(
+        &r.column,
+        &format!("{at}.column"),
+        "the related table's date column",
+    );
     let matches: Vec<(String, String)> = r
         .matches
         .as_ref()
@@ -503,7 +604,11 @@ fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clo
         issues.identifier(a, &format!("{at}.match"));
         issues.identifier(b, &format!("{at}.match.{a}"));
     }
-    for (value, path) in [(&table, "table"), (&column, "column"), (&r.otherwise, "otherwise")] {
+    for (value, path) in [
+        (&table, "table"),
+        (&column, "column"),
+        (&r.otherwise, "otherwise"),
+    ] {
         if let Some(v) = value {
             issues.identifier(v, &format!("{at}.{path}"));
         }
@@ -516,9 +621,16 @@ fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clo
     })
 }
 
-fn validate_columns(columns: Option<&BTreeMap<String, String>>, at: &str, issues: &mut Issues) -> Option<Action> {
+fn validate_columns(
+    columns: Option<&BTreeMap<String, String>>,
+    at: &str,
+    issues: &mut Issues,
+) -> Option<Action> {
     let Some(columns) = columns.filter(|c| !c.is_empty()) else {
-        issues.add(at, "anonymize needs at least one column, e.g. columns = { email = \"hash\" }");
+        issues.add(
+            at,
+            "anonymize needs at least one column, e.g. columns = { email = \"hash\" }",
+        );
         return None;
     };
     let mut out = Vec::new();
@@ -530,7 +642,11 @@ fn validate_columns(columns: Option<&BTreeMap<String, String>>, at: &str, issues
                 format!("{at}.{column}"),
                 format!(
                     "\"{name}\" is not a transform; use one of {}",
-                    Transform::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    Transform::ALL
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ),
         }
@@ -565,7 +681,9 @@ mod tests {
 
     fn issues(text: &str) -> Vec<String> {
         match load(text, &[]) {
-            Err(ConfigError::Invalid { issues, .. }) => issues.iter().map(|i| i.to_string()).collect(),
+            Err(ConfigError::Invalid { issues, .. }) => {
+                issues.iter().map(|i| i.to_string()).collect()
+            }
             other => panic!("expected invalid config, got {other:?}"),
         }
     }
@@ -580,15 +698,23 @@ mod tests {
 
     #[test]
     fn environment_overrides_the_file() {
-        let c = load(GOOD, &[("RETENTIOND_DATABASE__URL", "sqlite://other.db"), ("RETENTIOND_RUN__BATCH_SIZE", "50")])
-            .expect("valid");
+        let c = load(
+            GOOD,
+            &[
+                ("RETENTIOND_DATABASE__URL", "sqlite://other.db"),
+                ("RETENTIOND_RUN__BATCH_SIZE", "50"),
+            ],
+        )
+        .expect("valid");
         assert_eq!(c.database.url.expose(), "sqlite://other.db");
         assert_eq!(c.policies[0].batch_size, 50);
     }
 
     #[test]
     fn reports_every_problem_at_once_with_its_path() {
-        let text = GOOD.replace("6 months", "1 fortnight").replace("\"delete\"", "\"shred\"")
+        let text = GOOD
+            .replace("6 months", "1 fortnight")
+            .replace("\"delete\"", "\"shred\"")
             + r#"
         [[policies]]
         name = "messages"
@@ -608,7 +734,10 @@ mod tests {
             "policies[1].filter: must be one SQL condition",
         ];
         for e in expect {
-            assert!(got.iter().any(|g| g.starts_with(e)), "missing {e:?} in {got:#?}");
+            assert!(
+                got.iter().any(|g| g.starts_with(e)),
+                "missing {e:?} in {got:#?}"
+            );
         }
     }
 
@@ -622,13 +751,24 @@ mod tests {
     fn hash_key_is_never_read_from_the_file() {
         let text = GOOD.to_string() + "\n[hash]\nkey = \"0123456789abcdef0123\"\n";
         let err = load(&text, &[]).expect_err("key in file");
-        assert!(err.to_string().contains("must not be written in the config file"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("must not be written in the config file"),
+            "{err}"
+        );
     }
 
     #[test]
     fn hash_transform_needs_a_key() {
-        let text = GOOD.replace("\"delete\"", "\"anonymize\"\n        columns = { email = \"hash\" }");
-        assert!(issues(&text).iter().any(|i| i.starts_with("policies[0].columns: uses \"hash\"")));
+        let text = GOOD.replace(
+            "\"delete\"",
+            "\"anonymize\"\n        columns = { email = \"hash\" }",
+        );
+        assert!(
+            issues(&text)
+                .iter()
+                .any(|i| i.starts_with("policies[0].columns: uses \"hash\""))
+        );
         load(&text, &[("RETENTIOND_HASH__KEY", "a-long-enough-test-key")]).expect("key from env");
     }
 }

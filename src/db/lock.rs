@@ -71,18 +71,28 @@ impl InstanceLock {
                     .sqlite_path
                     .as_deref()
                     .map(sqlite_lock_path)
-                    .ok_or_else(|| DbError::Unexpected("an in-memory SQLite database cannot be locked".into()))?;
+                    .ok_or_else(|| {
+                        DbError::Unexpected("an in-memory SQLite database cannot be locked".into())
+                    })?;
                 let file = std::fs::OpenOptions::new()
                     .create(true)
                     .truncate(false)
                     .write(true)
                     .open(&path)
-                    .map_err(|e| DbError::Unexpected(format!("cannot open lock file {}: {e}", path.display())))?;
+                    .map_err(|e| {
+                        DbError::Unexpected(format!(
+                            "cannot open lock file {}: {e}",
+                            path.display()
+                        ))
+                    })?;
                 match file.try_lock() {
                     Ok(()) => Some(Held::Sqlite(file)),
                     Err(std::fs::TryLockError::WouldBlock) => None,
                     Err(std::fs::TryLockError::Error(e)) => {
-                        return Err(DbError::Unexpected(format!("cannot lock {}: {e}", path.display())));
+                        return Err(DbError::Unexpected(format!(
+                            "cannot lock {}: {e}",
+                            path.display()
+                        )));
                     }
                 }
             }
@@ -94,10 +104,16 @@ impl InstanceLock {
         // Errors are ignored: closing the connection releases the lock anyway.
         match self.held {
             Held::Postgres(mut conn, key) => {
-                let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(key).execute(&mut *conn).await;
+                let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(key)
+                    .execute(&mut *conn)
+                    .await;
             }
             Held::MySql(mut conn, name) => {
-                let _ = sqlx::query("SELECT RELEASE_LOCK(?)").bind(name).execute(&mut *conn).await;
+                let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+                    .bind(name)
+                    .execute(&mut *conn)
+                    .await;
             }
             Held::Sqlite(file) => {
                 let _ = file.unlock();

@@ -28,6 +28,15 @@ impl Dialect {
         }
     }
 
+    /// `expr` as a 64-bit integer, which every driver decodes as i64.
+    pub fn as_i64(self, expr: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("CAST({expr} AS BIGINT)"),
+            Dialect::MySql => format!("CAST({expr} AS SIGNED)"),
+            Dialect::Sqlite => format!("CAST({expr} AS INTEGER)"),
+        }
+    }
+
     /// Quotes one identifier for this dialect, doubling any quote character inside it.
     pub fn quote(self, ident: &str) -> String {
         match self {
@@ -42,7 +51,10 @@ pub enum DbError {
     #[error("cannot connect to {url}: {source}")]
     Connect { url: String, source: sqlx::Error },
     #[error("{context}: {source}")]
-    Query { context: String, source: sqlx::Error },
+    Query {
+        context: String,
+        source: sqlx::Error,
+    },
     #[error("{0}")]
     Unexpected(String),
 }
@@ -50,7 +62,11 @@ pub enum DbError {
 impl DbError {
     /// True when the server gave up waiting for a lock or found a deadlock: worth a retry.
     pub fn is_lock_conflict(&self) -> bool {
-        let DbError::Query { source: sqlx::Error::Database(e), .. } = self else {
+        let DbError::Query {
+            source: sqlx::Error::Database(e),
+            ..
+        } = self
+        else {
             return false;
         };
         matches!(
@@ -247,8 +263,12 @@ macro_rules! decode_row {
         let mut values = Vec::with_capacity($decode.len());
         for (i, d) in $decode.iter().enumerate() {
             values.push(match d {
-                Decode::Int => $row.try_get::<Option<i64>, _>(i)?.map_or(Value::Null, Value::Int),
-                Decode::Text => $row.try_get::<Option<String>, _>(i)?.map_or(Value::Null, Value::Text),
+                Decode::Int => $row
+                    .try_get::<Option<i64>, _>(i)?
+                    .map_or(Value::Null, Value::Int),
+                Decode::Text => $row
+                    .try_get::<Option<String>, _>(i)?
+                    .map_or(Value::Null, Value::Text),
             });
         }
         Ok::<_, sqlx::Error>(values)
@@ -260,7 +280,11 @@ impl Tx {
         with_tx!(self, c => Ok(bound_query!(sql).execute(&mut **c).await?.rows_affected()))
     }
 
-    pub async fn fetch(&mut self, sql: &Sql, decode: &[Decode]) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+    pub async fn fetch(
+        &mut self,
+        sql: &Sql,
+        decode: &[Decode],
+    ) -> Result<Vec<Vec<Value>>, sqlx::Error> {
         with_tx!(self, c => {
             let rows = bound_query!(sql).fetch_all(&mut **c).await?;
             rows.iter().map(|row| decode_row!(row, decode)).collect()
@@ -287,7 +311,11 @@ impl Tx {
 impl Db {
     /// Connects, checking that the server answers. A wrong host or a missing SQLite file is an
     /// error here, never a silently created empty database.
-    pub async fn connect(db_cfg: &DatabaseConfig, run: &RunConfig, access: Access) -> Result<Db, DbError> {
+    pub async fn connect(
+        db_cfg: &DatabaseConfig,
+        run: &RunConfig,
+        access: Access,
+    ) -> Result<Db, DbError> {
         let url = db_cfg.url.expose();
         let display_url = redact_url(url);
         let connect_err = |source| DbError::Connect {
@@ -387,13 +415,20 @@ impl Db {
                 None => {
                     let mut tx = db.begin().await?;
                     let rows = tx
-                        .fetch(&Sql::raw(dialect, "SELECT current_schema()::text"), &[Decode::Text])
+                        .fetch(
+                            &Sql::raw(dialect, "SELECT current_schema()::text"),
+                            &[Decode::Text],
+                        )
                         .await
                         .ctx(|| "reading the current schema".into())?;
                     tx.rollback().await.ctx(|| "ending a transaction".into())?;
                     match rows.first().and_then(|r| r.first()) {
                         Some(Value::Text(s)) => Some(s.clone()),
-                        _ => return Err(DbError::Unexpected("PostgreSQL has no current schema: set database.schema".into())),
+                        _ => {
+                            return Err(DbError::Unexpected(
+                                "PostgreSQL has no current schema: set database.schema".into(),
+                            ));
+                        }
                     }
                 }
             };
@@ -431,7 +466,11 @@ impl Db {
     pub fn table(&self, name: &str) -> String {
         match (&self.schema, self.dialect) {
             (Some(schema), Dialect::Postgres) => {
-                format!("{}.{}", self.dialect.quote(schema), self.dialect.quote(name))
+                format!(
+                    "{}.{}",
+                    self.dialect.quote(schema),
+                    self.dialect.quote(name)
+                )
             }
             _ => self.dialect.quote(name),
         }
@@ -449,18 +488,27 @@ impl Db {
     pub async fn now(&self) -> Result<DateTime<Utc>, DbError> {
         let ctx = || "reading the database clock".to_string();
         let text = match self.dialect {
-            Dialect::Postgres => "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')",
-            Dialect::MySql => "SELECT CAST(DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%d %H:%i:%s.%f') AS CHAR)",
+            Dialect::Postgres => {
+                "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+            }
+            Dialect::MySql => {
+                "SELECT CAST(DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%d %H:%i:%s.%f') AS CHAR)"
+            }
             Dialect::Sqlite => "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
         };
         let mut tx = self.begin().await?;
-        let rows = tx.fetch(&Sql::raw(self.dialect, text), &[Decode::Text]).await.ctx(ctx)?;
+        let rows = tx
+            .fetch(&Sql::raw(self.dialect, text), &[Decode::Text])
+            .await
+            .ctx(ctx)?;
         tx.rollback().await.ctx(ctx)?;
         match rows.first().and_then(|r| r.first()) {
             Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
                 .map(|t| t.and_utc())
                 .map_err(|e| DbError::Unexpected(format!("the database clock gave \"{s}\": {e}"))),
-            _ => Err(DbError::Unexpected("the database clock gave no value".into())),
+            _ => Err(DbError::Unexpected(
+                "the database clock gave no value".into(),
+            )),
         }
     }
 
@@ -479,7 +527,10 @@ mod tests {
 
     #[test]
     fn quoting_doubles_embedded_quotes() {
-        assert_eq!(Dialect::Postgres.quote(r#"x"; DROP TABLE t; --"#), r#""x""; DROP TABLE t; --""#);
+        assert_eq!(
+            Dialect::Postgres.quote(r#"x"; DROP TABLE t; --"#),
+            r#""x""; DROP TABLE t; --""#
+        );
         assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
     }
 
@@ -488,7 +539,11 @@ mod tests {
         let mut inner = Sql::new(Dialect::Postgres);
         inner.push("x < ").bind(Value::Int(1));
         let mut outer = Sql::new(Dialect::Postgres);
-        outer.push("a = ").bind(Value::Int(0)).push(" AND ").append(&inner);
+        outer
+            .push("a = ")
+            .bind(Value::Int(0))
+            .push(" AND ")
+            .append(&inner);
         assert_eq!(outer.text, "a = $1 AND x < $2");
         assert_eq!(outer.args.len(), 2);
     }

@@ -20,7 +20,10 @@ pub enum ColumnKind {
 
 impl ColumnKind {
     pub fn is_temporal(self) -> bool {
-        matches!(self, ColumnKind::Date | ColumnKind::Timestamp | ColumnKind::TimestampTz)
+        matches!(
+            self,
+            ColumnKind::Date | ColumnKind::Timestamp | ColumnKind::TimestampTz
+        )
     }
 }
 
@@ -80,7 +83,9 @@ impl Schema {
 
     /// Foreign keys whose parent is `table`.
     pub fn referencing(&self, table: &str) -> impl Iterator<Item = &ForeignKey> {
-        self.foreign_keys.iter().filter(move |fk| fk.parent == table)
+        self.foreign_keys
+            .iter()
+            .filter(move |fk| fk.parent == table)
     }
 
     /// A name that differs only in case, to suggest when a lookup fails.
@@ -108,7 +113,19 @@ impl Schema {
                 )
                 .bind(ns.clone())
                 .push(" ORDER BY c.table_name, c.ordinal_position");
-                let columns = tx.fetch(&q, &[Decode::Text, Decode::Text, Decode::Text, Decode::Int, Decode::Int]).await.ctx(ctx)?;
+                let columns = tx
+                    .fetch(
+                        &q,
+                        &[
+                            Decode::Text,
+                            Decode::Text,
+                            Decode::Text,
+                            Decode::Int,
+                            Decode::Int,
+                        ],
+                    )
+                    .await
+                    .ctx(ctx)?;
                 schema.add_columns(columns, pg_kind);
 
                 let mut q = Sql::new(Dialect::Postgres);
@@ -122,7 +139,10 @@ impl Schema {
                 )
                 .bind(ns.clone())
                 .push(" ORDER BY t.relname, i.relname, k.ord");
-                let keys = tx.fetch(&q, &[Decode::Text, Decode::Text, Decode::Int, Decode::Text]).await.ctx(ctx)?;
+                let keys = tx
+                    .fetch(&q, &[Decode::Text, Decode::Text, Decode::Int, Decode::Text])
+                    .await
+                    .ctx(ctx)?;
                 schema.add_keys(keys.into_iter().map(|r| {
                     let primary = r[2] == Value::Int(1);
                     (text(&r[0]), text(&r[1]), primary, text(&r[3]))
@@ -150,7 +170,14 @@ impl Schema {
                         "d" => OnDelete::SetDefault,
                         _ => OnDelete::Restrict,
                     };
-                    (text(&r[0]), text(&r[1]), text(&r[2]), rule, text(&r[4]), text(&r[5]))
+                    (
+                        text(&r[0]),
+                        text(&r[1]),
+                        text(&r[2]),
+                        rule,
+                        text(&r[4]),
+                        text(&r[5]),
+                    )
                 }));
             }
             Dialect::MySql => {
@@ -162,7 +189,19 @@ impl Schema {
                      ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' \
                      WHERE c.TABLE_SCHEMA = DATABASE() ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
                 );
-                let columns = tx.fetch(&q, &[Decode::Text, Decode::Text, Decode::Text, Decode::Int, Decode::Int]).await.ctx(ctx)?;
+                let columns = tx
+                    .fetch(
+                        &q,
+                        &[
+                            Decode::Text,
+                            Decode::Text,
+                            Decode::Text,
+                            Decode::Int,
+                            Decode::Int,
+                        ],
+                    )
+                    .await
+                    .ctx(ctx)?;
                 schema.add_columns(columns, mysql_kind);
 
                 let q = Sql::raw(
@@ -172,7 +211,10 @@ impl Schema {
                      WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 AND SUB_PART IS NULL AND COLUMN_NAME IS NOT NULL \
                      ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
                 );
-                let keys = tx.fetch(&q, &[Decode::Text, Decode::Text, Decode::Int, Decode::Text]).await.ctx(ctx)?;
+                let keys = tx
+                    .fetch(&q, &[Decode::Text, Decode::Text, Decode::Int, Decode::Text])
+                    .await
+                    .ctx(ctx)?;
                 schema.add_keys(keys.into_iter().map(|r| {
                     let primary = r[2] == Value::Int(1);
                     (text(&r[0]), text(&r[1]), primary, text(&r[3]))
@@ -189,7 +231,14 @@ impl Schema {
                 );
                 let fks = tx.fetch(&q, &[Decode::Text; 6]).await.ctx(ctx)?;
                 schema.add_foreign_keys(fks.into_iter().map(|r| {
-                    (text(&r[0]), text(&r[1]), text(&r[2]), sql_rule(&text(&r[3])), text(&r[4]), text(&r[5]))
+                    (
+                        text(&r[0]),
+                        text(&r[1]),
+                        text(&r[2]),
+                        sql_rule(&text(&r[3])),
+                        text(&r[4]),
+                        text(&r[5]),
+                    )
                 }));
             }
             Dialect::Sqlite => {
@@ -197,7 +246,13 @@ impl Schema {
                     Dialect::Sqlite,
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
                 );
-                let tables: Vec<String> = tx.fetch(&q, &[Decode::Text]).await.ctx(ctx)?.iter().map(|r| text(&r[0])).collect();
+                let tables: Vec<String> = tx
+                    .fetch(&q, &[Decode::Text])
+                    .await
+                    .ctx(ctx)?
+                    .iter()
+                    .map(|r| text(&r[0]))
+                    .collect();
                 for table in tables {
                     let mut q = Sql::new(Dialect::Sqlite);
                     q.push("SELECT ").bind(Value::Text(table.clone())).push(
@@ -206,7 +261,17 @@ impl Schema {
                     .bind(Value::Text(table.clone()))
                     .push(") ORDER BY cid");
                     let rows = tx
-                        .fetch(&q, &[Decode::Text, Decode::Text, Decode::Text, Decode::Int, Decode::Int, Decode::Int])
+                        .fetch(
+                            &q,
+                            &[
+                                Decode::Text,
+                                Decode::Text,
+                                Decode::Text,
+                                Decode::Int,
+                                Decode::Int,
+                                Decode::Int,
+                            ],
+                        )
                         .await
                         .ctx(ctx)?;
                     let mut pk: Vec<(i64, String)> = rows
@@ -217,7 +282,10 @@ impl Schema {
                         })
                         .collect();
                     pk.sort();
-                    schema.add_columns(rows.into_iter().map(|r| r[..5].to_vec()).collect(), sqlite_kind);
+                    schema.add_columns(
+                        rows.into_iter().map(|r| r[..5].to_vec()).collect(),
+                        sqlite_kind,
+                    );
                     if let Some(t) = schema.tables.get_mut(&table) {
                         t.primary_key = pk.into_iter().map(|(_, c)| c).collect();
                     }
@@ -226,13 +294,24 @@ impl Schema {
                     q.push("SELECT name FROM pragma_index_list(")
                         .bind(Value::Text(table.clone()))
                         .push(") WHERE \"unique\" = 1 AND partial = 0 ORDER BY name");
-                    let indexes: Vec<String> = tx.fetch(&q, &[Decode::Text]).await.ctx(ctx)?.iter().map(|r| text(&r[0])).collect();
+                    let indexes: Vec<String> = tx
+                        .fetch(&q, &[Decode::Text])
+                        .await
+                        .ctx(ctx)?
+                        .iter()
+                        .map(|r| text(&r[0]))
+                        .collect();
                     for index in indexes {
                         let mut q = Sql::new(Dialect::Sqlite);
-                        q.push("SELECT name FROM pragma_index_info(").bind(Value::Text(index.clone())).push(") ORDER BY seqno");
+                        q.push("SELECT name FROM pragma_index_info(")
+                            .bind(Value::Text(index.clone()))
+                            .push(") ORDER BY seqno");
                         let cols = tx.fetch(&q, &[Decode::Text]).await.ctx(ctx)?;
                         if cols.iter().all(|r| r[0] != Value::Null) {
-                            schema.add_keys(cols.iter().map(|r| (table.clone(), index.clone(), false, text(&r[0]))));
+                            schema.add_keys(
+                                cols.iter()
+                                    .map(|r| (table.clone(), index.clone(), false, text(&r[0]))),
+                            );
                         }
                     }
 
@@ -244,7 +323,14 @@ impl Schema {
                     let fks: Vec<_> = fks
                         .into_iter()
                         .map(|r| {
-                            (format!("{table}#{}", text(&r[0])), table.clone(), text(&r[1]), sql_rule(&text(&r[2])), text(&r[3]), text(&r[4]))
+                            (
+                                format!("{table}#{}", text(&r[0])),
+                                table.clone(),
+                                text(&r[1]),
+                                sql_rule(&text(&r[2])),
+                                text(&r[3]),
+                                text(&r[4]),
+                            )
                         })
                         .collect();
                     schema.add_foreign_keys(fks.into_iter());
@@ -288,7 +374,10 @@ impl Schema {
     fn add_keys(&mut self, rows: impl Iterator<Item = (String, String, bool, String)>) {
         let mut keys: BTreeMap<(String, String), (bool, Vec<String>)> = BTreeMap::new();
         for (table, index, primary, column) in rows {
-            keys.entry((table, index)).or_insert((primary, Vec::new())).1.push(column);
+            keys.entry((table, index))
+                .or_insert((primary, Vec::new()))
+                .1
+                .push(column);
         }
         for ((table, _), (primary, columns)) in keys {
             if let Some(t) = self.tables.get_mut(&table) {
@@ -301,7 +390,10 @@ impl Schema {
         }
     }
 
-    fn add_foreign_keys(&mut self, rows: impl Iterator<Item = (String, String, String, OnDelete, String, String)>) {
+    fn add_foreign_keys(
+        &mut self,
+        rows: impl Iterator<Item = (String, String, String, OnDelete, String, String)>,
+    ) {
         for (name, child, parent, on_delete, child_col, parent_col) in rows {
             match self.foreign_keys.last_mut() {
                 Some(fk) if fk.name == name && fk.child == child => {
@@ -375,7 +467,10 @@ fn sqlite_kind(t: &str) -> ColumnKind {
         ColumnKind::Text
     } else if t.contains("BOOL") {
         ColumnKind::Boolean
-    } else if ["REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL"].iter().any(|k| t.contains(k)) {
+    } else if ["REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL"]
+        .iter()
+        .any(|k| t.contains(k))
+    {
         ColumnKind::Numeric
     } else {
         ColumnKind::Other

@@ -14,7 +14,14 @@ use std::path::Path;
 /// The demo's config, shipped inside the binary so that the demo runs from anywhere.
 pub const CONFIG: &str = include_str!("../../config/demo.toml");
 
-const TABLES: [&str; 6] = ["customers", "subscriptions", "messages", "invoices", "payments", "marketing_consents"];
+const TABLES: [&str; 6] = [
+    "customers",
+    "subscriptions",
+    "messages",
+    "invoices",
+    "payments",
+    "marketing_consents",
+];
 
 /// The demo config with its database and key pointing into `dir`.
 fn config_text(db_url: &str, key_file: &str) -> String {
@@ -56,7 +63,12 @@ async fn counts(pool: &sqlx::SqlitePool) -> anyhow::Result<Vec<i64>> {
     for t in TABLES {
         // Fixed demo table names, not input.
         let sql = format!("SELECT COUNT(*) FROM {t}");
-        out.push(sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?.try_get(0)?);
+        out.push(
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_one(pool)
+                .await?
+                .try_get(0)?,
+        );
     }
     Ok(out)
 }
@@ -71,23 +83,38 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
     }
     let db_url = format!("sqlite://{}", db_path.display());
     let key_path = dir.join("hmac-key");
-    std::fs::write(&key_path, random_key()?).with_context(|| format!("writing {}", key_path.display()))?;
+    std::fs::write(&key_path, random_key()?)
+        .with_context(|| format!("writing {}", key_path.display()))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600))?;
     }
     let config_path = dir.join("retentiond.toml");
-    std::fs::write(&config_path, config_text(&db_url, &key_path.display().to_string()))
-        .with_context(|| format!("writing {}", config_path.display()))?;
+    std::fs::write(
+        &config_path,
+        config_text(&db_url, &key_path.display().to_string()),
+    )
+    .with_context(|| format!("writing {}", config_path.display()))?;
 
-    println!("Creating a demo shop database with {customers} customers in {} ...", db_path.display());
-    let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&db_path).create_if_missing(true).foreign_keys(true);
+    println!(
+        "Creating a demo shop database with {customers} customers in {} ...",
+        db_path.display()
+    );
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&db_path)
+        .create_if_missing(true)
+        .foreign_keys(true);
     let pool = sqlx::SqlitePool::connect_with(opts).await?;
     let summary = dataset::create(&pool, customers, 42, chrono::Utc::now().naive_utc()).await?;
     println!(
         "  {} customers, {} subscriptions, {} messages, {} invoices, {} payments, {} marketing consents\n",
-        summary.customers, summary.subscriptions, summary.messages, summary.invoices, summary.payments, summary.marketing_consents
+        summary.customers,
+        summary.subscriptions,
+        summary.messages,
+        summary.invoices,
+        summary.payments,
+        summary.marketing_consents
     );
     let before = counts(&pool).await?;
 
@@ -107,7 +134,14 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
     let rows: Vec<Vec<String>> = TABLES
         .iter()
         .zip(before.iter().zip(&after))
-        .map(|(t, (b, a))| vec![t.to_string(), b.to_string(), a.to_string(), (b - a).to_string()])
+        .map(|(t, (b, a))| {
+            vec![
+                t.to_string(),
+                b.to_string(),
+                a.to_string(),
+                (b - a).to_string(),
+            ]
+        })
         .collect();
     crate::cli::output_table(&["TABLE", "BEFORE", "AFTER", "DELETED"], &rows, &[1, 2, 3]);
     let sample = sqlx::query(
@@ -133,7 +167,11 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
         db_path.display(),
         db_path.display()
     );
-    Ok(if report.status == "ok" { exit::OK } else { exit::FAILED })
+    Ok(if report.status == "ok" {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
 }
 
 #[cfg(test)]

@@ -19,9 +19,14 @@ pub fn threshold(policy: &Policy, cutoff: DateTime<Utc>, tz: Tz) -> Option<Naive
         // Rounded up to the end of its year, a clock value counts from 1 January of the next
         // year, which must lie strictly before `s`.
         Rounding::EndOfYear => {
-            let year_start = |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+            let year_start =
+                |y: i32| NaiveDate::from_ymd_opt(y, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
             let this_year = year_start(s.year())?;
-            if s > this_year { Some(this_year) } else { year_start(s.year() - 1) }
+            if s > this_year {
+                Some(this_year)
+            } else {
+                year_start(s.year() - 1)
+            }
         }
     }
 }
@@ -32,7 +37,11 @@ pub fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz:
         (ColumnKind::Date, _) => {
             // A date means its midnight: `d < local` ⇔ `d < ceil(local)`.
             let midnight = local.time() == chrono::NaiveTime::MIN;
-            let date = if midnight { local.date() } else { local.date().succ_opt().unwrap_or(local.date()) };
+            let date = if midnight {
+                local.date()
+            } else {
+                local.date().succ_opt().unwrap_or(local.date())
+            };
             match dialect {
                 Dialect::Sqlite => Value::Text(date.format("%Y-%m-%d").to_string()),
                 _ => Value::Date(date),
@@ -40,7 +49,9 @@ pub fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz:
         }
         (ColumnKind::TimestampTz, Dialect::Postgres) => Value::TimestampTz(to_utc(local, tz)),
         // MySQL TIMESTAMP columns are read in the session zone, which is UTC.
-        (ColumnKind::TimestampTz, Dialect::MySql) => Value::Timestamp(to_utc(local, tz).naive_utc()),
+        (ColumnKind::TimestampTz, Dialect::MySql) => {
+            Value::Timestamp(to_utc(local, tz).naive_utc())
+        }
         (_, Dialect::Sqlite) => Value::Text(local.format("%Y-%m-%d %H:%M:%S").to_string()),
         _ => Value::Timestamp(local),
     }
@@ -51,7 +62,10 @@ pub fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz:
 fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     tz.from_local_datetime(&local)
         .earliest()
-        .or_else(|| tz.from_local_datetime(&(local - chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            tz.from_local_datetime(&(local - chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(|| local.and_utc())
 }
@@ -80,7 +94,9 @@ mod tests {
     }
 
     fn utc(s: &str) -> DateTime<Utc> {
-        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").expect("time").and_utc()
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S")
+            .expect("time")
+            .and_utc()
     }
 
     #[test]
@@ -106,7 +122,8 @@ mod tests {
 
     #[test]
     fn date_columns_compare_with_the_ceiling_date() {
-        let noon = NaiveDateTime::parse_from_str("2026-03-01 12:00:00", "%Y-%m-%d %H:%M:%S").expect("t");
+        let noon =
+            NaiveDateTime::parse_from_str("2026-03-01 12:00:00", "%Y-%m-%d %H:%M:%S").expect("t");
         assert_eq!(
             bound_value(ColumnKind::Date, Dialect::Postgres, noon, Tz::UTC),
             Value::Date(NaiveDate::from_ymd_opt(2026, 3, 2).expect("d"))

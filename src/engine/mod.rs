@@ -11,12 +11,12 @@ use crate::config::{Config, Transform};
 use crate::db::lock::InstanceLock;
 use crate::db::schema::Schema;
 use crate::db::{Access, Context, Db, DbError, Value};
-use crate::store::{audit, format_utc, RunStatus, Store};
+use crate::store::{RunStatus, Store, audit, format_utc};
 use chrono::{DateTime, Utc};
 use query::{Queries, Thresholds};
 use serde::Serialize;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 pub use target::{CheckIssue, Target};
 
@@ -37,7 +37,11 @@ pub enum EngineError {
 }
 
 fn render(issues: &[CheckIssue]) -> String {
-    issues.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n")
+    issues
+        .iter()
+        .map(|i| format!("  - {i}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl EngineError {
@@ -137,9 +141,20 @@ impl Engine {
     pub async fn prepare(config: Config, access: Access) -> Result<Engine, EngineError> {
         let db = Db::connect(&config.database, &config.run, access).await?;
         let schema = Schema::load(&db).await?;
-        let targets = target::check(&config.policies, &schema, db.dialect, &config.database.table_prefix).map_err(EngineError::Check)?;
+        let targets = target::check(
+            &config.policies,
+            &schema,
+            db.dialect,
+            &config.database.table_prefix,
+        )
+        .map_err(EngineError::Check)?;
         let targets = order::order(targets, &schema);
-        let engine = Engine { config, db, schema, targets };
+        let engine = Engine {
+            config,
+            db,
+            schema,
+            targets,
+        };
         engine.probe().await?;
         Ok(engine)
     }
@@ -150,13 +165,24 @@ impl Engine {
         let mut tx = self.db.begin().await?;
         for t in &self.targets {
             let th = self.thresholds(t, cutoff)?;
-            let q = Queries { db: &self.db, target: t, thresholds: &th };
+            let q = Queries {
+                db: &self.db,
+                target: t,
+                thresholds: &th,
+            };
             if let Err(e) = tx.fetch_i64(&q.probe()).await {
-                let path = if t.policy.filter.is_some() { "filter" } else { "table" };
+                let path = if t.policy.filter.is_some() {
+                    "filter"
+                } else {
+                    "table"
+                };
                 issues.push(CheckIssue {
                     policy: t.name().to_string(),
                     path: format!("policies[{}].{path}", t.index),
-                    message: format!("the database rejects this policy's query: {}", db_message(&e)),
+                    message: format!(
+                        "the database rejects this policy's query: {}",
+                        db_message(&e)
+                    ),
                 });
                 // A failed statement aborts a PostgreSQL transaction: start afresh.
                 let _ = tx.rollback().await;
@@ -164,26 +190,100 @@ impl Engine {
             }
         }
         let _ = tx.rollback().await;
-        if issues.is_empty() { Ok(()) } else { Err(EngineError::Check(issues)) }
+        if self.db.dialect == crate::db::Dialect::Sqlite {
+            issues.extend(self.sqlite_clock_formats().await?);
+        }
+        if issues.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::Check(issues))
+        }
+    }
+
+    /// SQLite compares dates as text, so a clock column must hold ISO-8601 text: a number or
+    /// "5/1/2020" would sort before every threshold and look expired.
+    async fn sqlite_clock_formats(&self) -> Result<Vec<CheckIssue>, EngineError> {
+        let mut issues = Vec::new();
+        let mut tx = self.db.begin().await?;
+        for t in &self.targets {
+            let mut columns = Vec::new();
+            match &t.clock {
+                target::TargetClock::Own(c) => {
+                    columns.push((t.table().to_string(), c.name.clone(), "since"))
+                }
+                target::TargetClock::Related {
+                    table,
+                    column,
+                    otherwise,
+                    ..
+                } => {
+                    columns.push((table.clone(), column.name.clone(), "since.column"));
+                    if let Some(o) = otherwise {
+                        columns.push((t.table().to_string(), o.name.clone(), "since.otherwise"));
+                    }
+                }
+            }
+            for (table, column, path) in columns {
+                let c = self.db.quote(&column);
+                let sql = format!(
+                    "SELECT COUNT(*) FROM {} WHERE {c} IS NOT NULL AND (typeof({c}) <> 'text' OR {c} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*')",
+                    self.db.table(&table)
+                );
+                let bad = tx
+                    .fetch_i64(&crate::db::Sql::raw(self.db.dialect, &sql))
+                    .await
+                    .ctx(|| {
+                        format!(
+                            "policy \"{}\": checking the dates in {table}.{column}",
+                            t.name()
+                        )
+                    })?;
+                if bad > 0 {
+                    issues.push(CheckIssue {
+                        policy: t.name().to_string(),
+                        path: format!("policies[{}].{path}", t.index),
+                        message: format!(
+                            "{bad} value(s) of {table}.{column} are not ISO-8601 text (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS); \
+                             SQLite compares dates as text, so these could not be aged correctly"
+                        ),
+                    });
+                }
+            }
+        }
+        let _ = tx.rollback().await;
+        Ok(issues)
     }
 
     fn selected(&self, names: &[String]) -> Result<Vec<&Target>, EngineError> {
         for n in names {
             if !self.targets.iter().any(|t| t.name() == n) {
                 let known: Vec<&str> = self.targets.iter().map(Target::name).collect();
-                return Err(EngineError::Usage(format!("--policy {n}: no such policy; the config has {}", known.join(", "))));
+                return Err(EngineError::Usage(format!(
+                    "--policy {n}: no such policy; the config has {}",
+                    known.join(", ")
+                )));
             }
         }
-        Ok(self.targets.iter().filter(|t| names.is_empty() || names.iter().any(|n| n == t.name())).collect())
+        Ok(self
+            .targets
+            .iter()
+            .filter(|t| names.is_empty() || names.iter().any(|n| n == t.name()))
+            .collect())
     }
 
     fn thresholds(&self, t: &Target, cutoff: DateTime<Utc>) -> Result<Thresholds, EngineError> {
         let tz = self.config.database.timezone;
-        let local = cutoff::threshold(&t.policy, cutoff, tz)
-            .ok_or_else(|| EngineError::Clock(format!("policy \"{}\": the period reaches outside the calendar", t.name())))?;
+        let local = cutoff::threshold(&t.policy, cutoff, tz).ok_or_else(|| {
+            EngineError::Clock(format!(
+                "policy \"{}\": the period reaches outside the calendar",
+                t.name()
+            ))
+        })?;
         let (clock_kind, otherwise) = match &t.clock {
             target::TargetClock::Own(c) => (c.kind, None),
-            target::TargetClock::Related { column, otherwise, .. } => (column.kind, otherwise.as_ref()),
+            target::TargetClock::Related {
+                column, otherwise, ..
+            } => (column.kind, otherwise.as_ref()),
         };
         Ok(Thresholds {
             clock: cutoff::bound_value(clock_kind, self.db.dialect, local, tz),
@@ -209,12 +309,25 @@ impl Engine {
         let mut tx = self.db.begin().await?;
         for t in self.selected(&opts.policies)? {
             let th = self.thresholds(t, cutoff)?;
-            let q = Queries { db: &self.db, target: t, thresholds: &th };
+            let q = Queries {
+                db: &self.db,
+                target: t,
+                thresholds: &th,
+            };
             let ctx = |what: &str| format!("policy \"{}\": counting {what} rows", t.name());
             let total = tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64;
-            let eligible = tx.fetch_i64(&q.count_eligible()).await.ctx(|| ctx("expired"))? as u64;
-            let blocked = tx.fetch_i64(&q.count_blocked()).await.ctx(|| ctx("blocked"))? as u64;
-            let undated = tx.fetch_i64(&q.count_undated()).await.ctx(|| ctx("undated"))? as u64;
+            let eligible = tx
+                .fetch_i64(&q.count_eligible())
+                .await
+                .ctx(|| ctx("expired"))? as u64;
+            let blocked = tx
+                .fetch_i64(&q.count_blocked())
+                .await
+                .ctx(|| ctx("blocked"))? as u64;
+            let undated = tx
+                .fetch_i64(&q.count_undated())
+                .await
+                .ctx(|| ctx("undated"))? as u64;
             let safety_stop = safety(t, eligible, total);
             policies.push(PolicyPlan {
                 name: t.name().to_string(),
@@ -230,7 +343,9 @@ impl Engine {
                 safety_stop,
             });
         }
-        tx.rollback().await.ctx(|| "ending the plan's transaction".into())?;
+        tx.rollback()
+            .await
+            .ctx(|| "ending the plan's transaction".into())?;
         Ok(Plan {
             cutoff: format_utc(cutoff),
             database: self.db.display_url.clone(),
@@ -256,10 +371,18 @@ impl Engine {
         result
     }
 
-    async fn locked_run(&self, store: &Store<'_>, selected: &[&Target], opts: &RunOptions) -> Result<RunReport, EngineError> {
+    async fn locked_run(
+        &self,
+        store: &Store<'_>,
+        selected: &[&Target],
+        opts: &RunOptions,
+    ) -> Result<RunReport, EngineError> {
         let abandoned = store.abandon_stale_runs().await?;
         if abandoned > 0 {
-            tracing::warn!(abandoned, "found runs whose process ended before they finished; this run completes their work");
+            tracing::warn!(
+                abandoned,
+                "found runs whose process ended before they finished; this run completes their work"
+            );
         }
         let cutoff = self.cutoff(opts).await?;
         if let Some(last) = store.last_cutoff().await?
@@ -271,9 +394,13 @@ impl Engine {
                 format_utc(last)
             )));
         }
-        let run_id = store.start_run(cutoff, "run", &self.config.fingerprint).await?;
+        let run_id = store
+            .start_run(cutoff, "run", &self.config.fingerprint)
+            .await?;
         tracing::info!(run_id, cutoff = %format_utc(cutoff), "run started");
-        let result = self.execute(store, selected, cutoff, Some(run_id), opts).await;
+        let result = self
+            .execute(store, selected, cutoff, Some(run_id), opts)
+            .await;
         let (status, reason) = match &result {
             Ok(r) if r.status == "ok" => (RunStatus::Ok, None),
             Ok(r) => (RunStatus::Stopped, r.stop_reason.clone()),
@@ -296,7 +423,11 @@ impl Engine {
         opts: &RunOptions,
     ) -> Result<RunReport, EngineError> {
         let plan = self.plan_at(cutoff, opts).await?;
-        let stops: Vec<String> = plan.policies.iter().filter_map(|p| p.safety_stop.clone()).collect();
+        let stops: Vec<String> = plan
+            .policies
+            .iter()
+            .filter_map(|p| p.safety_stop.clone())
+            .collect();
         if !stops.is_empty() && !opts.force {
             return Err(EngineError::Safety(stops));
         }
@@ -323,18 +454,36 @@ impl Engine {
             };
             if stop_reason.is_none() {
                 let th = self.thresholds(t, cutoff)?;
-                let q = Queries { db: &self.db, target: t, thresholds: &th };
+                let q = Queries {
+                    db: &self.db,
+                    target: t,
+                    thresholds: &th,
+                };
                 let policy_start = Instant::now();
-                outcome.stop_reason = self.purge(store, &q, run_id, &mut chain, &mut outcome, started, opts).await?;
+                outcome.stop_reason = self
+                    .purge(store, &q, run_id, &mut chain, &mut outcome, started, opts)
+                    .await?;
                 outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
                 if run_id.is_some() {
                     let mut tx = self.db.begin().await?;
-                    outcome.backlog = tx.fetch_i64(&q.count_eligible()).await.ctx(|| format!("policy \"{}\": counting the backlog", t.name()))? as u64;
-                    outcome.blocked = tx.fetch_i64(&q.count_blocked()).await.ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))? as u64;
+                    outcome.backlog = tx
+                        .fetch_i64(&q.count_eligible())
+                        .await
+                        .ctx(|| format!("policy \"{}\": counting the backlog", t.name()))?
+                        as u64;
+                    outcome.blocked = tx
+                        .fetch_i64(&q.count_blocked())
+                        .await
+                        .ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))?
+                        as u64;
                     tx.rollback().await.ctx(|| "ending a transaction".into())?;
                     if outcome.backlog > 0 && outcome.stop_reason.is_none() {
-                        tracing::warn!(policy = t.name(), backlog = outcome.backlog, "rows past their cutoff remain after the run");
+                        tracing::warn!(
+                            policy = t.name(),
+                            backlog = outcome.backlog,
+                            "rows past their cutoff remain after the run"
+                        );
                     }
                 }
                 tracing::info!(
@@ -356,7 +505,11 @@ impl Engine {
             run_id,
             dry_run: opts.dry_run,
             cutoff: format_utc(cutoff),
-            status: if stop_reason.is_some() { "stopped".into() } else { "ok".into() },
+            status: if stop_reason.is_some() {
+                "stopped".into()
+            } else {
+                "ok".into()
+            },
             stop_reason,
             database: self.db.display_url.clone(),
             audit_table: store.table("audit"),
@@ -381,7 +534,11 @@ impl Engine {
         let mut cursor: Option<Vec<Value>> = None;
         let mut last_progress = Instant::now();
         loop {
-            if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::Relaxed)) {
+            if opts
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
+            {
                 return Ok(Some("interrupted".into()));
             }
             if let Some(max) = self.config.run.max_runtime
@@ -391,26 +548,52 @@ impl Engine {
             }
             let mut attempt = 0;
             let (rows, seen) = loop {
-                match self.batch(store, q, cursor.as_deref(), limit, run_id, outcome.batches + 1, chain, opts).await {
+                match self
+                    .batch(
+                        store,
+                        q,
+                        cursor.as_deref(),
+                        limit,
+                        run_id,
+                        outcome.batches + 1,
+                        chain,
+                        opts,
+                    )
+                    .await
+                {
                     Ok(r) => break r,
                     Err(e) if e.is_lock_conflict() && attempt < 4 => {
                         attempt += 1;
                         let wait = Duration::from_millis(200 * (1 << attempt));
-                        tracing::warn!(policy = t.name(), attempt, wait_ms = wait.as_millis() as u64, "lock conflict; retrying the batch");
+                        tracing::warn!(
+                            policy = t.name(),
+                            attempt,
+                            wait_ms = wait.as_millis() as u64,
+                            "lock conflict; retrying the batch"
+                        );
                         tokio::time::sleep(wait).await;
                     }
                     Err(e) if e.is_lock_conflict() => {
-                        return Ok(Some(format!("lock timeout: rows stayed locked by other transactions ({e})")));
+                        return Ok(Some(format!(
+                            "lock timeout: rows stayed locked by other transactions ({e})"
+                        )));
                     }
                     Err(e) => return Err(e.into()),
                 }
             };
-            let Some(last) = seen.last().cloned() else { return Ok(None) };
+            let Some(last) = seen.last().cloned() else {
+                return Ok(None);
+            };
             outcome.batches += 1;
             outcome.affected += rows;
             cursor = Some(last);
             if last_progress.elapsed() >= Duration::from_secs(5) {
-                tracing::info!(policy = t.name(), affected = outcome.affected, batches = outcome.batches, "progress");
+                tracing::info!(
+                    policy = t.name(),
+                    affected = outcome.affected,
+                    batches = outcome.batches,
+                    "progress"
+                );
                 last_progress = Instant::now();
             }
             if seen.len() < limit as usize {
@@ -441,7 +624,10 @@ impl Engine {
         let nkey = t.key.len();
         let (select, decode) = q.select_batch(after, limit);
         let mut tx = self.db.begin().await?;
-        let rows = tx.fetch(&select, &decode).await.ctx(|| ctx("selecting a batch"))?;
+        let rows = tx
+            .fetch(&select, &decode)
+            .await
+            .ctx(|| ctx("selecting a batch"))?;
         let keys: Vec<Vec<Value>> = rows.iter().map(|r| r[..nkey].to_vec()).collect();
         let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
             tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
@@ -452,12 +638,21 @@ impl Engine {
             return Ok((keys.len() as u64, keys));
         };
         let affected = if t.is_delete() {
-            tx.execute(&q.delete_range(after, last)).await.ctx(|| ctx("deleting a batch"))?
+            tx.execute(&q.delete_range(after, last))
+                .await
+                .ctx(|| ctx("deleting a batch"))?
         } else if !t.needs_row_values() {
-            tx.execute(&q.update_range(after, last)).await.ctx(|| ctx("anonymizing a batch"))?
+            tx.execute(&q.update_range(after, last))
+                .await
+                .ctx(|| ctx("anonymizing a batch"))?
         } else {
             let mut n = 0;
-            let key = self.config.hash_key.as_ref().map(|k| k.expose().as_bytes().to_vec()).unwrap_or_default();
+            let key = self
+                .config
+                .hash_key
+                .as_ref()
+                .map(|k| k.expose().as_bytes().to_vec())
+                .unwrap_or_default();
             let row_cols = q.row_value_columns();
             for row in &rows {
                 let computed: Vec<_> = row_cols
@@ -465,8 +660,14 @@ impl Engine {
                     .enumerate()
                     .filter_map(|(i, col)| {
                         let old = row[nkey + i].clone();
-                        let Value::Text(current) = &old else { return None };
-                        let transform = t.transforms.iter().find(|(c, _)| c.name == col.name).map(|(_, t)| *t)?;
+                        let Value::Text(current) = &old else {
+                            return None;
+                        };
+                        let transform = t
+                            .transforms
+                            .iter()
+                            .find(|(c, _)| c.name == col.name)
+                            .map(|(_, t)| *t)?;
                         let new = match transform {
                             Transform::Hash if transform::is_hashed(current) => return None,
                             Transform::Hash => Some(transform::hash(&key, current)),
@@ -481,7 +682,10 @@ impl Engine {
                         Some((*col, new, old))
                     })
                     .collect();
-                n += tx.execute(&q.update_row(&row[..nkey], &computed)).await.ctx(|| ctx("anonymizing a row"))?;
+                n += tx
+                    .execute(&q.update_row(&row[..nkey], &computed))
+                    .await
+                    .ctx(|| ctx("anonymizing a row"))?;
             }
             n
         };
@@ -505,7 +709,11 @@ impl Engine {
 }
 
 fn render_key(values: &[Value]) -> String {
-    values.iter().map(Value::render).collect::<Vec<_>>().join(",")
+    values
+        .iter()
+        .map(Value::render)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Why a policy must not run without `--force`, if it must not.

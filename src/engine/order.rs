@@ -6,7 +6,8 @@ use super::target::Target;
 use crate::db::schema::Schema;
 
 pub fn order(targets: Vec<Target>, schema: &Schema) -> Vec<Target> {
-    let (mut deletes, anonymize): (Vec<Target>, Vec<Target>) = targets.into_iter().partition(Target::is_delete);
+    let (mut deletes, anonymize): (Vec<Target>, Vec<Target>) =
+        targets.into_iter().partition(Target::is_delete);
     let mut ordered = Vec::with_capacity(deletes.len() + anonymize.len());
     // Kahn's algorithm: take the first delete whose table no remaining delete's table
     // references as a child. A cycle falls back to config order.
@@ -14,7 +15,10 @@ pub fn order(targets: Vec<Target>, schema: &Schema) -> Vec<Target> {
         let must_wait = |t: &Target| {
             deletes.iter().any(|other| {
                 other.table() != t.table()
-                    && schema.foreign_keys.iter().any(|fk| fk.child == other.table() && fk.parent == t.table())
+                    && schema
+                        .foreign_keys
+                        .iter()
+                        .any(|fk| fk.child == other.table() && fk.parent == t.table())
             })
         };
         let next = deletes.iter().position(|t| !must_wait(t)).unwrap_or(0);

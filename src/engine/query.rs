@@ -30,13 +30,16 @@ impl Queries<'_> {
         format!("{alias}.{}", self.db.quote(name))
     }
 
-    fn from_target(&self) -> String {
+    fn target_table(&self) -> String {
         format!("{} AS {T}", self.db.table(self.target.table()))
     }
 
     /// `r.a = t.b AND ...` for the related clock's match columns.
     fn related_match(&self, q: &mut Sql, table: &str, matches: &[(String, String)]) {
-        q.push(&format!("SELECT 1 FROM {} AS r WHERE ", self.db.table(table)));
+        q.push(&format!(
+            "SELECT 1 FROM {} AS r WHERE ",
+            self.db.table(table)
+        ));
         let conds: Vec<String> = matches
             .iter()
             .map(|(own, theirs)| format!("{} = {}", self.col("r", theirs), self.col(T, own)))
@@ -49,9 +52,15 @@ impl Queries<'_> {
         q.push("(");
         match &self.target.clock {
             TargetClock::Own(c) => {
-                q.push(&format!("{} < ", self.col(T, &c.name))).bind(self.thresholds.clock.clone());
+                q.push(&format!("{} < ", self.col(T, &c.name)))
+                    .bind(self.thresholds.clock.clone());
             }
-            TargetClock::Related { table, column, matches, otherwise } => {
+            TargetClock::Related {
+                table,
+                column,
+                matches,
+                otherwise,
+            } => {
                 if otherwise.is_some() {
                     q.push("(");
                 }
@@ -60,11 +69,15 @@ impl Queries<'_> {
                 q.push(") AND NOT EXISTS (");
                 self.related_match(q, table, matches);
                 let rc = self.col("r", &column.name);
-                q.push(&format!(" AND ({rc} IS NULL OR {rc} >= ")).bind(self.thresholds.clock.clone()).push("))");
+                q.push(&format!(" AND ({rc} IS NULL OR {rc} >= "))
+                    .bind(self.thresholds.clock.clone())
+                    .push("))");
                 if let (Some(o), Some(value)) = (otherwise, &self.thresholds.otherwise) {
                     q.push(") OR (NOT EXISTS (");
                     self.related_match(q, table, matches);
-                    q.push(&format!(") AND {} < ", self.col(T, &o.name))).bind(value.clone()).push(")");
+                    q.push(&format!(") AND {} < ", self.col(T, &o.name)))
+                        .bind(value.clone())
+                        .push(")");
                 }
             }
         }
@@ -93,7 +106,11 @@ impl Queries<'_> {
                     .zip(&fk.parent_columns)
                     .map(|(cc, pc)| format!("{} = {}", self.col(&alias, cc), self.col(T, pc)))
                     .collect();
-                format!("EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})", self.db.table(&fk.child), conds.join(" AND "))
+                format!(
+                    "EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})",
+                    self.db.table(&fk.child),
+                    conds.join(" AND ")
+                )
             })
             .collect();
         if parts.is_empty() {
@@ -138,7 +155,9 @@ impl Queries<'_> {
                 q.push(&match self.d() {
                     Dialect::Postgres => format!("{c} !~ '^[0-9a-f]{{64}}$'"),
                     Dialect::MySql => format!("NOT (BINARY {c} REGEXP '^[0-9a-f]{{64}}$')"),
-                    Dialect::Sqlite => format!("NOT (length({c}) = 64 AND {c} NOT GLOB '*[^0-9a-f]*')"),
+                    Dialect::Sqlite => {
+                        format!("NOT (length({c}) = 64 AND {c} NOT GLOB '*[^0-9a-f]*')")
+                    }
                 });
             }
         }
@@ -158,7 +177,10 @@ impl Queries<'_> {
 
     fn count_where(&self, build: impl FnOnce(&Self, &mut Sql)) -> Sql {
         let mut q = self.db.sql();
-        q.push(&format!("SELECT COUNT(*) FROM {} WHERE ", self.from_target()));
+        q.push(&format!(
+            "SELECT COUNT(*) FROM {} WHERE ",
+            self.target_table()
+        ));
         build(self, &mut q);
         q
     }
@@ -193,7 +215,12 @@ impl Queries<'_> {
                 TargetClock::Own(c) => {
                     q.push(&format!("{} IS NULL", s.col(T, &c.name)));
                 }
-                TargetClock::Related { table, matches, otherwise, .. } => {
+                TargetClock::Related {
+                    table,
+                    matches,
+                    otherwise,
+                    ..
+                } => {
                     q.push("NOT EXISTS (");
                     s.related_match(q, table, matches);
                     q.push(")");
@@ -210,9 +237,8 @@ impl Queries<'_> {
     fn key_select(&self, k: &Col) -> (String, Decode) {
         let c = self.col(T, &k.name);
         match (k.kind, self.d()) {
-            (ColumnKind::Integer, Dialect::Postgres) => (format!("CAST({c} AS BIGINT)"), Decode::Int),
-            (ColumnKind::Integer, Dialect::MySql) => (format!("CAST({c} AS SIGNED)"), Decode::Int),
             (ColumnKind::Integer, Dialect::Sqlite) => (c, Decode::Int),
+            (ColumnKind::Integer, d) => (d.as_i64(&c), Decode::Int),
             (_, Dialect::Postgres) => (format!("CAST({c} AS TEXT)"), Decode::Text),
             (_, Dialect::MySql) => (format!("CAST({c} AS CHAR)"), Decode::Text),
             (_, Dialect::Sqlite) => (c, Decode::Text),
@@ -248,9 +274,13 @@ impl Queries<'_> {
             }
             q.push("(");
             for (j, k) in keys.iter().enumerate().take(i) {
-                q.push(&format!("{} = ", self.col(T, &k.name))).bind(values[j].clone()).push(" AND ");
+                q.push(&format!("{} = ", self.col(T, &k.name)))
+                    .bind(values[j].clone())
+                    .push(" AND ");
             }
-            q.push(&format!("{} {op} ", self.col(T, &keys[i].name))).bind(values[i].clone()).push(")");
+            q.push(&format!("{} {op} ", self.col(T, &keys[i].name)))
+                .bind(values[i].clone())
+                .push(")");
         }
         if inclusive {
             q.push(" OR (");
@@ -258,7 +288,8 @@ impl Queries<'_> {
                 if j > 0 {
                     q.push(" AND ");
                 }
-                q.push(&format!("{} = ", self.col(T, &k.name))).bind(values[j].clone());
+                q.push(&format!("{} = ", self.col(T, &k.name)))
+                    .bind(values[j].clone());
             }
             q.push(")");
         }
@@ -281,14 +312,24 @@ impl Queries<'_> {
             }
         }
         let mut q = self.db.sql();
-        q.push(&format!("SELECT {} FROM {} WHERE ", cols.join(", "), self.from_target()));
+        q.push(&format!(
+            "SELECT {} FROM {} WHERE ",
+            cols.join(", "),
+            self.target_table()
+        ));
         self.eligible(&mut q);
         if let Some(after) = after {
             q.push(" AND ");
             self.after(&mut q, after);
         }
-        let order: Vec<String> = self.target.key.iter().map(|k| self.col(T, &k.name)).collect();
-        q.push(&format!(" ORDER BY {} LIMIT ", order.join(", "))).bind(Value::Int(limit.into()));
+        let order: Vec<String> = self
+            .target
+            .key
+            .iter()
+            .map(|k| self.col(T, &k.name))
+            .collect();
+        q.push(&format!(" ORDER BY {} LIMIT ", order.join(", ")))
+            .bind(Value::Int(limit.into()));
         (q, decode)
     }
 
@@ -296,8 +337,8 @@ impl Queries<'_> {
     pub fn delete_range(&self, after: Option<&[Value]>, last: &[Value]) -> Sql {
         let mut q = self.db.sql();
         match self.d() {
-            Dialect::MySql => q.push(&format!("DELETE {T} FROM {} WHERE ", self.from_target())),
-            _ => q.push(&format!("DELETE FROM {} WHERE ", self.from_target())),
+            Dialect::MySql => q.push(&format!("DELETE {T} FROM {} WHERE ", self.target_table())),
+            _ => q.push(&format!("DELETE FROM {} WHERE ", self.target_table())),
         };
         self.range_and_eligible(&mut q, after, last);
         q
@@ -336,7 +377,12 @@ impl Queries<'_> {
                     q.bind(redact_value(col));
                 }
                 Transform::YearOnly | Transform::MonthOnly => {
-                    q.push(&date_trunc(self.d(), &c, col.kind, *t == Transform::YearOnly));
+                    q.push(&date_trunc(
+                        self.d(),
+                        &c,
+                        col.kind,
+                        *t == Transform::YearOnly,
+                    ));
                 }
                 Transform::EmailDomain => {
                     q.push(&match self.d() {
@@ -355,7 +401,7 @@ impl Queries<'_> {
     /// Anonymizes a batch's key range in one statement (transforms that SQL can compute).
     pub fn update_range(&self, after: Option<&[Value]>, last: &[Value]) -> Sql {
         let mut q = self.db.sql();
-        q.push(&format!("UPDATE {} SET ", self.from_target()));
+        q.push(&format!("UPDATE {} SET ", self.target_table()));
         self.set_sql_transforms(&mut q);
         q.push(" WHERE ");
         self.range_and_eligible(&mut q, after, last);
@@ -366,7 +412,7 @@ impl Queries<'_> {
     /// that changed since it was read: such a row is left for the next run.
     pub fn update_row(&self, key: &[Value], computed: &[(&Col, Option<String>, Value)]) -> Sql {
         let mut q = self.db.sql();
-        q.push(&format!("UPDATE {} SET ", self.from_target()));
+        q.push(&format!("UPDATE {} SET ", self.target_table()));
         let mut any = self.set_sql_transforms(&mut q);
         for (col, new, _) in computed {
             if any {
@@ -381,7 +427,9 @@ impl Queries<'_> {
         }
         q.push(" WHERE ");
         for (k, v) in self.target.key.iter().zip(key) {
-            q.push(&format!("{} = ", self.col(T, &k.name))).bind(v.clone()).push(" AND ");
+            q.push(&format!("{} = ", self.col(T, &k.name)))
+                .bind(v.clone())
+                .push(" AND ");
         }
         for (col, _, old) in computed {
             let c = self.col(T, &col.name);
@@ -397,7 +445,10 @@ impl Queries<'_> {
     /// Checks that the filter is valid SQL on this table, without reading rows.
     pub fn probe(&self) -> Sql {
         let mut q = self.db.sql();
-        q.push(&format!("SELECT COUNT(*) FROM (SELECT 1 AS x FROM {} WHERE ", self.from_target()));
+        q.push(&format!(
+            "SELECT COUNT(*) FROM (SELECT 1 AS x FROM {} WHERE ",
+            self.target_table()
+        ));
         self.eligible(&mut q);
         q.push(" LIMIT 1) AS probe");
         q
@@ -410,7 +461,9 @@ fn redact_value(col: &Col) -> Value {
         ColumnKind::Integer | ColumnKind::Numeric => Value::Int(0),
         _ => {
             let text = "redacted";
-            let n = col.max_len.map_or(text.len(), |n| (n.max(1) as usize).min(text.len()));
+            let n = col
+                .max_len
+                .map_or(text.len(), |n| (n.max(1) as usize).min(text.len()));
             Value::Text(text[..n].to_string())
         }
     }

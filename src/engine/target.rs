@@ -3,8 +3,8 @@
 //! from a `Target`, never straight from the config.
 
 use crate::config::{Action, Clock, Policy, Transform};
-use crate::db::schema::{Column, ColumnKind, ForeignKey, Schema, Table};
 use crate::db::Dialect;
+use crate::db::schema::{Column, ColumnKind, ForeignKey, Schema, Table};
 use std::fmt;
 
 /// A problem found while checking the config against the database.
@@ -17,7 +17,11 @@ pub struct CheckIssue {
 
 impl fmt::Display for CheckIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (policy \"{}\"): {}", self.path, self.policy, self.message)
+        write!(
+            f,
+            "{} (policy \"{}\"): {}",
+            self.path, self.policy, self.message
+        )
     }
 }
 
@@ -77,7 +81,9 @@ impl Target {
     }
     /// Hash and IP truncation are computed here, not in SQL.
     pub fn needs_row_values(&self) -> bool {
-        self.transforms.iter().any(|(_, t)| matches!(t, Transform::Hash | Transform::TruncateIp))
+        self.transforms
+            .iter()
+            .any(|(_, t)| matches!(t, Transform::Hash | Transform::TruncateIp))
     }
 }
 
@@ -107,7 +113,10 @@ impl Checker<'_> {
                     .similar_table(name)
                     .map(|s| format!(" (did you mean \"{s}\"?)"))
                     .unwrap_or_default();
-                self.issue(path, format!("table \"{name}\" does not exist in the database{hint}"));
+                self.issue(
+                    path,
+                    format!("table \"{name}\" does not exist in the database{hint}"),
+                );
                 None
             }
         }
@@ -123,7 +132,13 @@ impl Checker<'_> {
                     .find(|c| c.name.eq_ignore_ascii_case(name))
                     .map(|c| format!(" (did you mean \"{}\"?)", c.name))
                     .unwrap_or_default();
-                self.issue(path, format!("column \"{name}\" does not exist in table \"{}\"{hint}", table.name));
+                self.issue(
+                    path,
+                    format!(
+                        "column \"{name}\" does not exist in table \"{}\"{hint}",
+                        table.name
+                    ),
+                );
                 None
             }
         }
@@ -132,7 +147,10 @@ impl Checker<'_> {
     fn clock_column(&mut self, table: &Table, name: &str, path: &str) -> Option<Col> {
         let col = self.column(table, name, path)?;
         if !col.kind.is_temporal() {
-            let data_type = table.column(name).map(|c| c.data_type.clone()).unwrap_or_default();
+            let data_type = table
+                .column(name)
+                .map(|c| c.data_type.clone())
+                .unwrap_or_default();
             self.issue(
                 path,
                 format!("column \"{name}\" has type {data_type}; a retention clock needs a date or timestamp column"),
@@ -144,7 +162,12 @@ impl Checker<'_> {
 }
 
 /// Checks every policy; returns the targets, or every problem found.
-pub fn check(policies: &[Policy], schema: &Schema, dialect: Dialect, reserved_prefix: &str) -> Result<Vec<Target>, Vec<CheckIssue>> {
+pub fn check(
+    policies: &[Policy],
+    schema: &Schema,
+    dialect: Dialect,
+    reserved_prefix: &str,
+) -> Result<Vec<Target>, Vec<CheckIssue>> {
     let mut checker = Checker {
         schema,
         dialect,
@@ -167,9 +190,17 @@ pub fn check(policies: &[Policy], schema: &Schema, dialect: Dialect, reserved_pr
     }
 }
 
-fn check_policy(c: &mut Checker, index: usize, policy: &Policy, reserved_prefix: &str) -> Option<Target> {
+fn check_policy(
+    c: &mut Checker,
+    index: usize,
+    policy: &Policy,
+    reserved_prefix: &str,
+) -> Option<Target> {
     if policy.table.starts_with(reserved_prefix) {
-        c.issue("table", format!("\"{}\" is one of retentiond's own tables", policy.table));
+        c.issue(
+            "table",
+            format!("\"{}\" is one of retentiond's own tables", policy.table),
+        );
         return None;
     }
     let table = c.table(&policy.table, "table")?.clone();
@@ -178,13 +209,20 @@ fn check_policy(c: &mut Checker, index: usize, policy: &Policy, reserved_prefix:
 
     let clock = match &policy.clock {
         Clock::Column(name) => TargetClock::Own(c.clock_column(&table, name, "since")?),
-        Clock::Related { table: rel, column, matches, otherwise } => {
+        Clock::Related {
+            table: rel,
+            column,
+            matches,
+            otherwise,
+        } => {
             let related = c.table(rel, "since.table")?.clone();
             let column = c.clock_column(&related, column, "since.column");
             let mut ok = true;
             for (own, theirs) in matches {
                 ok &= c.column(&table, own, "since.match").is_some();
-                ok &= c.column(&related, theirs, &format!("since.match.{own}")).is_some();
+                ok &= c
+                    .column(&related, theirs, &format!("since.match.{own}"))
+                    .is_some();
             }
             let otherwise = match otherwise {
                 Some(o) => Some(c.clock_column(&table, o, "since.otherwise")?),
@@ -206,9 +244,14 @@ fn check_policy(c: &mut Checker, index: usize, policy: &Policy, reserved_prefix:
     if let Action::Anonymize(columns) = &policy.action {
         for (name, t) in columns {
             let path = format!("columns.{name}");
-            let Some(col) = c.column(&table, name, &path) else { continue };
+            let Some(col) = c.column(&table, name, &path) else {
+                continue;
+            };
             if key.iter().any(|k| k.name == col.name) {
-                c.issue(&path, format!("\"{name}\" is part of the key and cannot be anonymized"));
+                c.issue(
+                    &path,
+                    format!("\"{name}\" is part of the key and cannot be anonymized"),
+                );
                 continue;
             }
             if let Err(e) = transform_fits(*t, &col, c.dialect) {
@@ -225,7 +268,11 @@ fn check_policy(c: &mut Checker, index: usize, policy: &Policy, reserved_prefix:
     // Rows referenced from elsewhere are blocked, whatever the foreign key's ON DELETE says:
     // a cascade would delete rows that no policy found expired.
     let blockers: Vec<ForeignKey> = if policy.allow_cascade {
-        c.schema.referencing(&table.name).filter(|fk| fk.on_delete == crate::db::schema::OnDelete::Restrict).cloned().collect()
+        c.schema
+            .referencing(&table.name)
+            .filter(|fk| fk.on_delete == crate::db::schema::OnDelete::Restrict)
+            .cloned()
+            .collect()
     } else {
         c.schema.referencing(&table.name).cloned().collect()
     };
@@ -245,24 +292,36 @@ fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> O
         Some(cols) => {
             let mut sorted = cols.to_vec();
             sorted.sort();
-            let is_key = std::iter::once(&table.primary_key).chain(table.unique_keys.iter()).any(|k| {
-                let mut k = k.clone();
-                k.sort();
-                !k.is_empty() && k == sorted
-            });
+            let is_key = std::iter::once(&table.primary_key)
+                .chain(table.unique_keys.iter())
+                .any(|k| {
+                    let mut k = k.clone();
+                    k.sort();
+                    !k.is_empty() && k == sorted
+                });
             if !is_key {
                 let pk = if table.primary_key.is_empty() {
                     "it has no primary key".to_string()
                 } else {
                     format!("its primary key is ({})", table.primary_key.join(", "))
                 };
-                c.issue("key", format!("({}) is not a primary or unique key of \"{}\"; {pk}", cols.join(", "), table.name));
+                c.issue(
+                    "key",
+                    format!(
+                        "({}) is not a primary or unique key of \"{}\"; {pk}",
+                        cols.join(", "),
+                        table.name
+                    ),
+                );
                 return None;
             }
             cols.to_vec()
         }
         None if !table.primary_key.is_empty() => table.primary_key.clone(),
-        None => match table.unique_keys.iter().find(|k| k.iter().all(|n| table.column(n).is_some_and(|c| !c.nullable))) {
+        None => match table.unique_keys.iter().find(|k| {
+            k.iter()
+                .all(|n| table.column(n).is_some_and(|c| !c.nullable))
+        }) {
             Some(k) => k.clone(),
             None => {
                 c.issue(
@@ -280,7 +339,10 @@ fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> O
     for name in &names {
         let col = c.column(table, name, "key")?;
         if !matches!(col.kind, ColumnKind::Integer | ColumnKind::Text) {
-            c.issue("key", format!("key column \"{name}\" must be an integer or text column"));
+            c.issue(
+                "key",
+                format!("key column \"{name}\" must be an integer or text column"),
+            );
             return None;
         }
         key.push(col);
@@ -295,7 +357,10 @@ fn transform_fits(t: Transform, col: &Col, dialect: Dialect) -> Result<(), Strin
         if col.kind == ColumnKind::Text {
             Ok(())
         } else {
-            Err(format!("\"{name}\" needs a text column; \"{}\" is not one", col.name))
+            Err(format!(
+                "\"{name}\" needs a text column; \"{}\" is not one",
+                col.name
+            ))
         }
     };
     match t {
@@ -323,10 +388,15 @@ fn transform_fits(t: Transform, col: &Col, dialect: Dialect) -> Result<(), Strin
         }
         Transform::TruncateIp | Transform::EmailDomain => text_only(),
         Transform::YearOnly | Transform::MonthOnly => {
-            if col.kind.is_temporal() && !(dialect == Dialect::Sqlite && col.kind == ColumnKind::TimestampTz) {
+            if col.kind.is_temporal()
+                && !(dialect == Dialect::Sqlite && col.kind == ColumnKind::TimestampTz)
+            {
                 Ok(())
             } else {
-                Err(format!("\"{name}\" needs a date or timestamp column; \"{}\" is not one", col.name))
+                Err(format!(
+                    "\"{name}\" needs a date or timestamp column; \"{}\" is not one",
+                    col.name
+                ))
             }
         }
     }

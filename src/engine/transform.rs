@@ -19,7 +19,10 @@ pub fn hash(key: &[u8], value: &str) -> String {
 
 /// True for a value `hash` produced (or one that looks exactly like it).
 pub fn is_hashed(value: &str) -> bool {
-    value.len() == 64 && value.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    value.len() == 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// IPv4 to its /24 (`192.0.2.77` → `192.0.2.0`), IPv6 to its /48. A value that is not an IP
@@ -53,9 +56,15 @@ mod tests {
     #[test]
     fn truncates_ipv4_and_ipv6() {
         assert_eq!(truncate_ip("192.0.2.77").as_deref(), Some("192.0.2.0"));
-        assert_eq!(truncate_ip("2001:db8:85a3:12::7334").as_deref(), Some("2001:db8:85a3::"));
+        assert_eq!(
+            truncate_ip("2001:db8:85a3:12::7334").as_deref(),
+            Some("2001:db8:85a3::")
+        );
         assert_eq!(truncate_ip("192.0.2.0").as_deref(), Some("192.0.2.0"));
-        assert_eq!(truncate_ip("2001:db8:85a3::").as_deref(), Some("2001:db8:85a3::"));
+        assert_eq!(
+            truncate_ip("2001:db8:85a3::").as_deref(),
+            Some("2001:db8:85a3::")
+        );
         assert_eq!(truncate_ip("not an ip"), None);
     }
 

@@ -97,7 +97,11 @@ pub struct Verification {
 
 pub fn verify(entries: impl Iterator<Item = Stored>) -> Verification {
     let mut prev = GENESIS.to_string();
-    let mut v = Verification { entries: 0, rows: 0, broken: None };
+    let mut v = Verification {
+        entries: 0,
+        rows: 0,
+        broken: None,
+    };
     for s in entries {
         v.entries += 1;
         v.rows += s.entry.rows;
@@ -105,9 +109,15 @@ pub fn verify(entries: impl Iterator<Item = Stored>) -> Verification {
             continue;
         }
         if s.entry.prev_hash != prev {
-            v.broken = Some((s.id, "does not link to the entry before it (an entry was removed or inserted)".into()));
+            v.broken = Some((
+                s.id,
+                "does not link to the entry before it (an entry was removed or inserted)".into(),
+            ));
         } else if s.entry.hash() != s.hash {
-            v.broken = Some((s.id, "its contents do not match its hash (the entry was edited)".into()));
+            v.broken = Some((
+                s.id,
+                "its contents do not match its hash (the entry was edited)".into(),
+            ));
         }
         prev = s.hash;
     }
@@ -135,7 +145,11 @@ mod tests {
                     prev_hash: prev.clone(),
                 };
                 prev = entry.hash();
-                Stored { id: i as i64 + 1, hash: prev.clone(), entry }
+                Stored {
+                    id: i as i64 + 1,
+                    hash: prev.clone(),
+                    entry,
+                }
             })
             .collect()
     }
@@ -143,7 +157,14 @@ mod tests {
     #[test]
     fn an_intact_chain_verifies() {
         let v = verify(chain(3).into_iter());
-        assert_eq!(v, Verification { entries: 3, rows: 30, broken: None });
+        assert_eq!(
+            v,
+            Verification {
+                entries: 3,
+                rows: 30,
+                broken: None
+            }
+        );
     }
 
     #[test]

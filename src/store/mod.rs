@@ -66,7 +66,8 @@ impl<'a> Store<'a> {
 
     /// Whether the tables exist yet (plans and dry runs do not create them).
     pub fn installed(&self, schema: &Schema) -> bool {
-        schema.table(&format!("{}runs", self.prefix)).is_some() && schema.table(&format!("{}audit", self.prefix)).is_some()
+        schema.table(&format!("{}runs", self.prefix)).is_some()
+            && schema.table(&format!("{}audit", self.prefix)).is_some()
     }
 
     /// Creates or upgrades the tables.
@@ -82,9 +83,18 @@ impl<'a> Store<'a> {
             "CREATE TABLE IF NOT EXISTS {} (version INTEGER PRIMARY KEY, applied_at VARCHAR(40) NOT NULL)",
             self.table("migrations")
         );
-        tx.execute(&Sql::raw(self.db.dialect, &ddl)).await.ctx(ctx)?;
+        tx.execute(&Sql::raw(self.db.dialect, &ddl))
+            .await
+            .ctx(ctx)?;
         let applied = tx
-            .fetch_i64(&Sql::raw(self.db.dialect, &format!("SELECT COALESCE(MAX(version), 0) FROM {}", self.table("migrations"))))
+            .fetch_i64(&Sql::raw(
+                self.db.dialect,
+                &format!(
+                    "SELECT {} FROM {}",
+                    self.db.dialect.as_i64("COALESCE(MAX(version), 0)"),
+                    self.table("migrations")
+                ),
+            ))
             .await
             .ctx(ctx)?;
         tx.commit().await.ctx(ctx)?;
@@ -94,15 +104,24 @@ impl<'a> Store<'a> {
                 text = text.replace(&format!("{{{name}}}"), &self.table(name));
             }
             let mut tx = self.db.begin().await?;
-            for statement in text.split(";\n").map(strip_comments).filter(|s| !s.is_empty()) {
-                tx.execute(&Sql::raw(self.db.dialect, &statement)).await.ctx(ctx)?;
+            for statement in text
+                .split(";\n")
+                .map(strip_comments)
+                .filter(|s| !s.is_empty())
+            {
+                tx.execute(&Sql::raw(self.db.dialect, &statement))
+                    .await
+                    .ctx(ctx)?;
             }
             let mut q = self.db.sql();
-            q.push(&format!("INSERT INTO {} (version, applied_at) VALUES (", self.table("migrations")))
-                .bind(Value::Int(i as i64 + 1))
-                .push(", ")
-                .bind(Value::Text(format_utc(Utc::now())))
-                .push(")");
+            q.push(&format!(
+                "INSERT INTO {} (version, applied_at) VALUES (",
+                self.table("migrations")
+            ))
+            .bind(Value::Int(i as i64 + 1))
+            .push(", ")
+            .bind(Value::Text(format_utc(Utc::now())))
+            .push(")");
             tx.execute(&q).await.ctx(ctx)?;
             tx.commit().await.ctx(ctx)?;
         }
@@ -116,7 +135,9 @@ impl<'a> Store<'a> {
         q.push(&format!("UPDATE {} SET status = ", self.table("runs")))
             .bind(Value::Text(RunStatus::Abandoned.as_str().into()))
             .push(", stop_reason = ")
-            .bind(Value::Text("the process ended before the run finished".into()))
+            .bind(Value::Text(
+                "the process ended before the run finished".into(),
+            ))
             .push(" WHERE status = ")
             .bind(Value::Text(RunStatus::Running.as_str().into()));
         self.exec(&q, "marking abandoned runs").await
@@ -126,18 +147,31 @@ impl<'a> Store<'a> {
     pub async fn last_cutoff(&self) -> Result<Option<DateTime<Utc>>, DbError> {
         let q = Sql::raw(
             self.db.dialect,
-            &format!("SELECT MAX(cutoff) FROM {} WHERE mode = 'run'", self.table("runs")),
+            &format!(
+                "SELECT MAX(cutoff) FROM {} WHERE mode = 'run'",
+                self.table("runs")
+            ),
         );
         let mut tx = self.db.begin().await?;
-        let rows = tx.fetch(&q, &[Decode::Text]).await.ctx(|| "reading the last run".into())?;
+        let rows = tx
+            .fetch(&q, &[Decode::Text])
+            .await
+            .ctx(|| "reading the last run".into())?;
         tx.rollback().await.ctx(|| "reading the last run".into())?;
         Ok(match rows.first().and_then(|r| r.first()) {
-            Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").ok().map(|t| t.and_utc()),
+            Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc()),
             _ => None,
         })
     }
 
-    pub async fn start_run(&self, cutoff: DateTime<Utc>, mode: &str, config_hash: &str) -> Result<i64, DbError> {
+    pub async fn start_run(
+        &self,
+        cutoff: DateTime<Utc>,
+        mode: &str,
+        config_hash: &str,
+    ) -> Result<i64, DbError> {
         let ctx = || "recording the start of the run".to_string();
         let mut q = self.db.sql();
         q.push(&format!(
@@ -159,7 +193,12 @@ impl<'a> Store<'a> {
         let id = match self.db.dialect {
             Dialect::MySql => {
                 tx.execute(&q).await.ctx(ctx)?;
-                tx.fetch_i64(&Sql::raw(Dialect::MySql, "SELECT CAST(LAST_INSERT_ID() AS SIGNED)")).await.ctx(ctx)?
+                tx.fetch_i64(&Sql::raw(
+                    Dialect::MySql,
+                    "SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
+                ))
+                .await
+                .ctx(ctx)?
             }
             _ => {
                 q.push(" RETURNING id");
@@ -170,15 +209,26 @@ impl<'a> Store<'a> {
         Ok(id)
     }
 
-    pub async fn finish_run(&self, id: i64, status: RunStatus, reason: Option<&str>) -> Result<(), DbError> {
+    pub async fn finish_run(
+        &self,
+        id: i64,
+        status: RunStatus,
+        reason: Option<&str>,
+    ) -> Result<(), DbError> {
         let mut q = self.db.sql();
-        q.push(&format!("UPDATE {} SET finished_at = {}, status = ", self.table("runs"), self.now_expr()))
-            .bind(Value::Text(status.as_str().into()))
-            .push(", stop_reason = ")
-            .bind(reason.map_or(Value::Null, |r| Value::Text(r.into())))
-            .push(" WHERE id = ")
-            .bind(Value::Int(id));
-        self.exec(&q, "recording the end of the run").await.map(|_| ())
+        q.push(&format!(
+            "UPDATE {} SET finished_at = {}, status = ",
+            self.table("runs"),
+            self.now_expr()
+        ))
+        .bind(Value::Text(status.as_str().into()))
+        .push(", stop_reason = ")
+        .bind(reason.map_or(Value::Null, |r| Value::Text(r.into())))
+        .push(" WHERE id = ")
+        .bind(Value::Int(id));
+        self.exec(&q, "recording the end of the run")
+            .await
+            .map(|_| ())
     }
 
     async fn exec(&self, q: &Sql, what: &str) -> Result<u64, DbError> {
@@ -215,7 +265,9 @@ impl<'a> Store<'a> {
             q.bind(v);
         }
         q.push(")");
-        tx.execute(&q).await.ctx(|| format!("policy \"{}\": writing the audit entry", entry.policy))?;
+        tx.execute(&q)
+            .await
+            .ctx(|| format!("policy \"{}\": writing the audit entry", entry.policy))?;
         Ok(())
     }
 
@@ -223,11 +275,19 @@ impl<'a> Store<'a> {
     pub async fn last_audit_hash(&self) -> Result<String, DbError> {
         let q = Sql::raw(
             self.db.dialect,
-            &format!("SELECT hash FROM {t} WHERE id = (SELECT MAX(id) FROM {t})", t = self.table("audit")),
+            &format!(
+                "SELECT hash FROM {t} WHERE id = (SELECT MAX(id) FROM {t})",
+                t = self.table("audit")
+            ),
         );
         let mut tx = self.db.begin().await?;
-        let rows = tx.fetch(&q, &[Decode::Text]).await.ctx(|| "reading the audit trail".into())?;
-        tx.rollback().await.ctx(|| "reading the audit trail".into())?;
+        let rows = tx
+            .fetch(&q, &[Decode::Text])
+            .await
+            .ctx(|| "reading the audit trail".into())?;
+        tx.rollback()
+            .await
+            .ctx(|| "reading the audit trail".into())?;
         Ok(match rows.first().and_then(|r| r.first()) {
             Some(Value::Text(h)) => h.clone(),
             _ => audit::GENESIS.to_string(),
@@ -247,11 +307,20 @@ impl<'a> Store<'a> {
         use Decode::{Int, Text};
         let mut tx = self.db.begin().await?;
         let rows = tx
-            .fetch(&q, &[Int, Int, Text, Text, Text, Int, Int, Text, Text, Text, Text, Text])
+            .fetch(
+                &q,
+                &[
+                    Int, Int, Text, Text, Text, Int, Int, Text, Text, Text, Text, Text,
+                ],
+            )
             .await
             .ctx(|| "reading the audit trail".into())?;
-        tx.rollback().await.ctx(|| "reading the audit trail".into())?;
-        Ok(audit::verify(rows.iter().map(|r| audit::Stored::from_row(r))))
+        tx.rollback()
+            .await
+            .ctx(|| "reading the audit trail".into())?;
+        Ok(audit::verify(
+            rows.iter().map(|r| audit::Stored::from_row(r)),
+        ))
     }
 }
 

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against real servers: makes sure PostgreSQL and MariaDB are
+# running on this machine (starting them if they are installed but stopped), then runs
+# `cargo test`. Point the tests elsewhere with RETENTIOND_TEST_PG_URL / RETENTIOND_TEST_MYSQL_URL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+pg_url=${RETENTIOND_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+mysql_url=${RETENTIOND_TEST_MYSQL_URL:-mysql://root@127.0.0.1:3306/test}
+
+pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; }
+mariadb_up() {
+    if command -v mariadb-admin >/dev/null; then mariadb-admin --protocol=tcp -h 127.0.0.1 -P 3306 -uroot ping >/dev/null 2>&1
+    else mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -uroot ping >/dev/null 2>&1; fi
+}
+
+wait_for() {
+    local name=$1 check=$2
+    for _ in $(seq 1 60); do
+        if $check; then return 0; fi
+        sleep 1
+    done
+    echo "error: $name did not come up on 127.0.0.1 within 60 s" >&2
+    return 1
+}
+
+# Only the local default servers are managed here; custom URLs are the caller's business.
+if [[ -z ${RETENTIOND_TEST_PG_URL:-} ]] && ! pg_up; then
+    if [[ -d /etc/postgresql ]]; then
+        echo "Starting PostgreSQL ..."
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+        wait_for PostgreSQL pg_up
+    else
+        echo "error: PostgreSQL is not running on 127.0.0.1:5432 and not installed (apt-get install postgresql)" >&2
+        exit 1
+    fi
+fi
+if [[ -z ${RETENTIOND_TEST_MYSQL_URL:-} ]] && ! mariadb_up; then
+    if [[ -x /usr/sbin/mariadbd ]]; then
+        echo "Starting MariaDB ..."
+        start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+        wait_for MariaDB mariadb_up
+    else
+        echo "error: MariaDB is not running on 127.0.0.1:3306 and not installed (apt-get install mariadb-server)" >&2
+        exit 1
+    fi
+fi
+
+export RETENTIOND_TEST_PG_URL=$pg_url RETENTIOND_TEST_MYSQL_URL=$mysql_url
+cargo test --locked "$@"
