@@ -4,8 +4,11 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod db;
 pub mod demo;
 pub mod engine;
+pub mod report;
+pub mod schedule;
 pub mod store;
 pub mod telemetry;

@@ -19,8 +19,16 @@ pub fn init(format: LogFormat, verbose: u8) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    // journald adds its own timestamps and shows escape codes literally.
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let ansi = !journald && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let result = match format {
-        LogFormat::Human => builder.with_target(false).try_init(),
+        LogFormat::Human if journald => builder
+            .with_target(false)
+            .with_ansi(false)
+            .without_time()
+            .try_init(),
+        LogFormat::Human => builder.with_target(false).with_ansi(ansi).try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     // A second initialisation (tests) keeps the first subscriber.

@@ -1,7 +1,7 @@
 //! The command line: parsing, dispatch and exit codes. Library errors become exit codes here
 //! and nowhere else.
 
-mod output;
+pub mod output;
 
 use crate::config::{self, Config};
 use crate::db::Access;
@@ -105,6 +105,22 @@ retentiond run --force    # past a safety stop you have checked"
         /// Print the summary as JSON.
         #[arg(long)]
         json: bool,
+    },
+
+    /// Run on the configured schedule and e-mail a summary after each run.
+    #[command(
+        long_about = "Runs as a service: waits for [schedule] cron (in its time zone), runs every \
+policy, and e-mails a summary to the [report] addresses (queued in the outbox and retried when \
+mail is down). Runs never overlap. A run missed while the daemon was down is made up once at \
+start. SIGTERM or SIGINT finishes the current batch, records the run as interrupted and exits 0. \
+Under systemd (Type=notify) it reports READY, STATUS and watchdog pings; with [http] listen it \
+serves /healthz and /metrics.",
+        after_help = "Examples:\n  retentiond daemon\n  retentiond daemon --once    # from a systemd timer or a Kubernetes CronJob"
+    )]
+    Daemon {
+        /// Run once now and exit (exit code as for `run`).
+        #[arg(long)]
+        once: bool,
     },
 
     /// Inspect the audit trail.
@@ -235,12 +251,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 Access::ReadWrite
             };
             let engine = Engine::prepare(load()?, access).await?;
+            let (stop, _) = crate::daemon::install_signals()?;
             let opts = RunOptions {
                 dry_run,
                 policies,
                 force,
                 now: test_now()?,
-                stop: None,
+                stop: Some(stop),
             };
             let report = engine.run(&opts).await;
             engine.db.close().await;
@@ -250,11 +267,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             } else {
                 output::print_run(&report);
             }
-            Ok(if report.status == "ok" {
-                exit::OK
-            } else {
-                exit::FAILED
-            })
+            let finished = report.status == "ok" || report.status == crate::engine::INTERRUPTED;
+            Ok(if finished { exit::OK } else { exit::FAILED })
         }
         Command::Audit(AuditCommand::Verify) => {
             let config = load()?;
@@ -273,6 +287,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             db.close().await;
             Ok(output::print_verification(&v, &store.table("audit")))
         }
+        Command::Daemon { once } => crate::daemon::run(load()?, once).await,
         Command::Demo { dir, customers } => crate::demo::run(&dir, customers).await,
     }
 }

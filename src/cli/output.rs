@@ -17,15 +17,15 @@ pub fn count(n: u64) -> String {
     out
 }
 
-/// Prints rows as columns; numeric columns (index in `right`) are right-aligned.
-pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) {
+/// Rows as aligned columns; numeric columns (index in `right`) are right-aligned.
+pub fn render_table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (i, cell) in r.iter().enumerate() {
             widths[i] = widths[i].max(cell.chars().count());
         }
     }
-    let line = |cells: Vec<String>| {
+    let line = |cells: &[String]| {
         let parts: Vec<String> = cells
             .iter()
             .enumerate()
@@ -37,12 +37,18 @@ pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) {
                 }
             })
             .collect();
-        println!("{}", parts.join("  ").trim_end());
+        parts.join("  ").trim_end().to_string()
     };
-    line(header.iter().map(|h| h.to_string()).collect());
+    let mut out = line(&header.iter().map(|h| h.to_string()).collect::<Vec<_>>());
     for r in rows {
-        line(r.clone());
+        out.push('\n');
+        out.push_str(&line(r));
     }
+    out
+}
+
+pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) {
+    println!("{}", render_table(header, rows, right));
 }
 
 pub fn print_check(engine: &Engine) {
@@ -174,13 +180,38 @@ pub fn print_run(r: &RunReport) {
             r.cutoff, r.database, r.status
         ),
     }
+    println!("{}", run_table(r));
+    if let Some(reason) = &r.stop_reason {
+        println!("The run stopped early: {reason}. The next run continues where it left off.");
+    }
+    if !r.dry_run {
+        let total: u64 = r.policies.iter().map(|p| p.affected).sum();
+        println!(
+            "{} rows changed; every batch is recorded in {}.",
+            count(total),
+            r.audit_table
+        );
+    }
+}
+
+/// The per-policy table of a run, shared by the terminal and the summary e-mail.
+pub fn run_table(r: &RunReport) -> String {
     let verb = if r.dry_run {
         "WOULD AFFECT"
     } else {
         "AFFECTED"
     };
-    let rows: Vec<Vec<String>> = r
-        .policies
+    render_table(
+        &[
+            "POLICY", "ACTION", verb, "BATCHES", "BLOCKED", "UNDATED", "BACKLOG", "TIME", "STOPPED",
+        ],
+        &run_rows(r),
+        &[2, 3, 4, 5, 6, 7],
+    )
+}
+
+pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
+    r.policies
         .iter()
         .map(|p| {
             vec![
@@ -199,25 +230,7 @@ pub fn print_run(r: &RunReport) {
                 p.stop_reason.clone().unwrap_or_default(),
             ]
         })
-        .collect();
-    table(
-        &[
-            "POLICY", "ACTION", verb, "BATCHES", "BLOCKED", "UNDATED", "BACKLOG", "TIME", "STOPPED",
-        ],
-        &rows,
-        &[2, 3, 4, 5, 6, 7],
-    );
-    if let Some(reason) = &r.stop_reason {
-        println!("The run stopped early: {reason}. The next run continues where it left off.");
-    }
-    if !r.dry_run {
-        let total: u64 = r.policies.iter().map(|p| p.affected).sum();
-        println!(
-            "{} rows changed; every batch is recorded in {}.",
-            count(total),
-            r.audit_table
-        );
-    }
+        .collect()
 }
 
 pub fn print_verification(v: &Verification, table: &str) -> u8 {

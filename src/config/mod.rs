@@ -77,6 +77,12 @@ pub struct Config {
     /// The HMAC key for the `hash` transform, when a policy needs one.
     pub hash_key: Option<Secret>,
     pub policies: Vec<Policy>,
+    /// When the daemon runs; `None` when the config has no `[schedule]`.
+    pub schedule: Option<crate::schedule::Schedule>,
+    /// Where summaries go; `None` when the config has no `[report]`.
+    pub report: Option<ReportConfig>,
+    /// Address of the optional /healthz and /metrics listener.
+    pub http_listen: Option<std::net::SocketAddr>,
     /// SHA-256 of the config file, recorded with every run.
     pub fingerprint: String,
 }
@@ -115,6 +121,37 @@ pub fn redact_url(url: &str) -> String {
         }
         None => format!("{scheme}://{authority}{tail}"),
     }
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportConfig {
+    pub to: Vec<String>,
+    pub from: String,
+    pub transport: MailTransport,
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    pub on: ReportOn,
+    /// Undelivered summaries kept for retry; beyond this the oldest are dropped.
+    pub outbox_max: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// An SMTP URL as lettre reads it: smtp://host:25, smtp://host:587?tls=required (STARTTLS),
+    /// smtps://host:465 (implicit TLS).
+    Smtp(Secret),
+    /// Writes each message as an .eml file into this directory.
+    File(PathBuf),
+}
+
+/// Which runs are reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportOn {
+    Always,
+    /// Runs that changed rows, stopped early or failed.
+    Changes,
+    /// Runs that failed or stopped early.
+    Errors,
 }
 
 #[derive(Debug, Clone)]

@@ -19,6 +19,35 @@ pub(super) struct RawConfig {
     hash: RawHash,
     #[serde(default)]
     policies: Vec<RawPolicy>,
+    schedule: Option<RawSchedule>,
+    report: Option<RawReport>,
+    http: Option<RawHttp>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    cron: Option<String>,
+    timezone: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReport {
+    to: Option<Vec<String>>,
+    from: Option<String>,
+    smtp_url: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+    password_file: Option<String>,
+    on: Option<String>,
+    outbox_max: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +153,8 @@ pub(super) fn parse(
                 .prefix_separator("_")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("report.to")
                 .source(Some(env)),
         )
         .build()
@@ -227,6 +258,35 @@ impl RawConfig {
             }
         }
 
+        let schedule = self
+            .schedule
+            .as_ref()
+            .and_then(|s| validate_schedule(s, &mut issues));
+        let report = self
+            .report
+            .as_ref()
+            .and_then(|r| validate_report(r, &mut issues));
+        let http_listen =
+            self.http
+                .as_ref()
+                .and_then(|h| match h.listen.as_deref().map(str::parse) {
+                    Some(Ok(addr)) => Some(addr),
+                    Some(Err(_)) => {
+                        issues.add(
+                            "http.listen",
+                            "must be an address and port such as \"127.0.0.1:9187\"",
+                        );
+                        None
+                    }
+                    None => {
+                        issues.add(
+                            "http.listen",
+                            "is required in [http], e.g. \"127.0.0.1:9187\"",
+                        );
+                        None
+                    }
+                });
+
         match (issues.0.is_empty(), database, run) {
             (true, Some(database), Some(run)) => Ok(Config {
                 path: path.to_path_buf(),
@@ -234,11 +294,140 @@ impl RawConfig {
                 run,
                 hash_key,
                 policies,
+                schedule,
+                report,
+                http_listen,
                 fingerprint,
             }),
             _ => Err(issues.0),
         }
     }
+}
+
+fn validate_schedule(s: &RawSchedule, issues: &mut Issues) -> Option<crate::schedule::Schedule> {
+    let tz = match s
+        .timezone
+        .as_deref()
+        .unwrap_or("UTC")
+        .parse::<chrono_tz::Tz>()
+    {
+        Ok(tz) => tz,
+        Err(_) => {
+            issues.add(
+                "schedule.timezone",
+                "is not an IANA time zone name such as \"UTC\" or \"Europe/Amsterdam\"",
+            );
+            return None;
+        }
+    };
+    let Some(cron) = &s.cron else {
+        issues.add(
+            "schedule.cron",
+            "is required in [schedule], e.g. \"30 3 * * *\" for 03:30 every day",
+        );
+        return None;
+    };
+    match crate::schedule::Schedule::parse(cron, tz) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            issues.add("schedule.cron", e);
+            None
+        }
+    }
+}
+
+fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportConfig> {
+    use super::{MailTransport, ReportOn};
+    let to = r.to.clone().unwrap_or_default();
+    if to.is_empty() {
+        issues.add(
+            "report.to",
+            "needs at least one address, e.g. [\"privacy@shop.example\"]",
+        );
+    }
+    for (i, addr) in to.iter().enumerate() {
+        if addr.parse::<lettre::message::Mailbox>().is_err() {
+            issues.add(
+                format!("report.to[{i}]"),
+                format!("\"{addr}\" is not an e-mail address"),
+            );
+        }
+    }
+    let from = r.from.clone().unwrap_or_default();
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        issues.add(
+            "report.from",
+            format!("\"{from}\" is not an e-mail address"),
+        );
+    }
+    let transport = match r.smtp_url.as_deref() {
+        None => {
+            issues.add(
+                "report.smtp_url",
+                "is required: smtp://host:587?tls=required, smtps://host:465, smtp://host:25 or file:///directory",
+            );
+            None
+        }
+        Some(url) if url.starts_with("file://") => Some(MailTransport::File(
+            url.trim_start_matches("file://").into(),
+        )),
+        Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+            Some(MailTransport::Smtp(Secret::new(url)))
+        }
+        Some(url) => {
+            issues.add(
+                "report.smtp_url",
+                format!(
+                    "\"{}\" must start with smtp://, smtps:// or file://",
+                    super::redact_url(url)
+                ),
+            );
+            None
+        }
+    };
+    let password = match (&r.password, &r.password_file) {
+        (Some(p), _) => Some(Secret::new(p.clone())),
+        (None, Some(file)) => match read_secret_file(file) {
+            Ok(p) => Some(Secret::new(p)),
+            Err(e) => {
+                issues.add("report.password_file", e);
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    let on = match r.on.as_deref().unwrap_or("always") {
+        "always" => Some(ReportOn::Always),
+        "changes" => Some(ReportOn::Changes),
+        "errors" => Some(ReportOn::Errors),
+        other => {
+            issues.add(
+                "report.on",
+                format!("\"{other}\" is not known; use \"always\", \"changes\" or \"errors\""),
+            );
+            None
+        }
+    };
+    let outbox_max = match r.outbox_max {
+        None => 100,
+        Some(n) if (1..=100_000).contains(&n) => n as u32,
+        Some(n) => {
+            issues.add(
+                "report.outbox_max",
+                format!("must be between 1 and 100000 (got {n})"),
+            );
+            return None;
+        }
+    };
+    Some(super::ReportConfig {
+        to,
+        from,
+        transport: transport?,
+        user: r.user.clone(),
+        password,
+        on: on?,
+        outbox_max,
+    })
 }
 
 fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseConfig> {

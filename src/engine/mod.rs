@@ -20,6 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 pub use target::{CheckIssue, Target};
 
+/// The stop reason of a run ended by a signal.
+pub const INTERRUPTED: &str = "interrupted";
+
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     #[error("the config does not fit the database ({} problem(s)):\n{}", .0.len(), render(.0))]
@@ -403,6 +406,9 @@ impl Engine {
             .await;
         let (status, reason) = match &result {
             Ok(r) if r.status == "ok" => (RunStatus::Ok, None),
+            Ok(r) if r.stop_reason.as_deref() == Some(INTERRUPTED) => {
+                (RunStatus::Interrupted, r.stop_reason.clone())
+            }
             Ok(r) => (RunStatus::Stopped, r.stop_reason.clone()),
             Err(EngineError::Safety(reasons)) => (RunStatus::Stopped, Some(reasons.join("; "))),
             Err(e) => (RunStatus::Failed, Some(e.to_string())),
@@ -486,16 +492,24 @@ impl Engine {
                         );
                     }
                 }
-                tracing::info!(
-                    policy = t.name(),
-                    action = outcome.action,
-                    affected = outcome.affected,
-                    batches = outcome.batches,
-                    blocked = outcome.blocked,
-                    backlog = outcome.backlog,
-                    dry_run = opts.dry_run,
-                    "policy done"
-                );
+                if outcome.affected > 0 || outcome.stop_reason.is_some() {
+                    tracing::info!(
+                        policy = t.name(),
+                        action = outcome.action,
+                        affected = outcome.affected,
+                        batches = outcome.batches,
+                        blocked = outcome.blocked,
+                        backlog = outcome.backlog,
+                        dry_run = opts.dry_run,
+                        "policy done"
+                    );
+                } else {
+                    tracing::debug!(
+                        policy = t.name(),
+                        blocked = outcome.blocked,
+                        "policy done: nothing to do"
+                    );
+                }
             } else {
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
             }
@@ -539,7 +553,7 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|s| s.load(Ordering::Relaxed))
             {
-                return Ok(Some("interrupted".into()));
+                return Ok(Some(INTERRUPTED.into()));
             }
             if let Some(max) = self.config.run.max_runtime
                 && run_started.elapsed() >= max

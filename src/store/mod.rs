@@ -24,6 +24,8 @@ pub enum RunStatus {
     Stopped,
     /// A run whose process died; found and marked by the next run.
     Abandoned,
+    /// Stopped by SIGTERM/SIGINT after a finished batch.
+    Interrupted,
 }
 
 impl RunStatus {
@@ -34,6 +36,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Stopped => "stopped",
             RunStatus::Abandoned => "abandoned",
+            RunStatus::Interrupted => "interrupted",
         }
     }
 }
@@ -321,6 +324,180 @@ impl<'a> Store<'a> {
         Ok(audit::verify(
             rows.iter().map(|r| audit::Stored::from_row(r)),
         ))
+    }
+}
+
+/// A summary waiting in the outbox.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    pub id: i64,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub attempts: i64,
+}
+
+impl Store<'_> {
+    /// When the latest run (of any mode that writes) started, to catch a missed schedule.
+    pub async fn last_run_started(&self) -> Result<Option<DateTime<Utc>>, DbError> {
+        let text = match self.db.dialect {
+            Dialect::Postgres => {
+                "to_char(MAX(started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+            }
+            Dialect::MySql => "CAST(DATE_FORMAT(MAX(started_at), '%Y-%m-%d %H:%i:%s.%f') AS CHAR)",
+            Dialect::Sqlite => "MAX(started_at)",
+        };
+        let q = Sql::raw(
+            self.db.dialect,
+            &format!("SELECT {text} FROM {}", self.table("runs")),
+        );
+        let mut tx = self.db.begin().await?;
+        let rows = tx
+            .fetch(&q, &[Decode::Text])
+            .await
+            .ctx(|| "reading the last run".into())?;
+        tx.rollback().await.ctx(|| "reading the last run".into())?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc()),
+            _ => None,
+        })
+    }
+
+    /// Queues a summary; beyond `max` undelivered ones the oldest are dropped (returned count).
+    pub async fn enqueue_mail(
+        &self,
+        run_id: Option<i64>,
+        subject: &str,
+        text: &str,
+        html: &str,
+        max: u32,
+    ) -> Result<u64, DbError> {
+        let ctx = || "queueing the summary e-mail".to_string();
+        let mut tx = self.db.begin().await?;
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "INSERT INTO {} (run_id, subject, body_text, body_html, attempts) VALUES (",
+            self.table("outbox")
+        ))
+        .bind(run_id.map_or(Value::Null, Value::Int))
+        .push(", ")
+        .bind(Value::Text(subject.into()))
+        .push(", ")
+        .bind(Value::Text(text.into()))
+        .push(", ")
+        .bind(Value::Text(html.into()))
+        .push(", 0)");
+        tx.execute(&q).await.ctx(ctx)?;
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "SELECT id FROM {} WHERE delivered_at IS NULL ORDER BY id DESC",
+            self.table("outbox")
+        ));
+        let ids = tx.fetch(&q, &[Decode::Int]).await.ctx(ctx)?;
+        let mut dropped = 0;
+        for row in ids.iter().skip(max as usize) {
+            let mut q = self.db.sql();
+            q.push(&format!("DELETE FROM {} WHERE id = ", self.table("outbox")))
+                .bind(row[0].clone());
+            dropped += tx.execute(&q).await.ctx(ctx)?;
+        }
+        tx.commit().await.ctx(ctx)?;
+        Ok(dropped)
+    }
+
+    /// Undelivered summaries whose retry time has come, oldest first.
+    pub async fn due_mail(&self) -> Result<Vec<QueuedMail>, DbError> {
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "SELECT id, subject, body_text, body_html, {} FROM {} WHERE delivered_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= {}) ORDER BY id",
+            self.db.dialect.as_i64("attempts"),
+            self.table("outbox"),
+            self.now_expr()
+        ));
+        let mut tx = self.db.begin().await?;
+        use Decode::{Int, Text};
+        let rows = tx
+            .fetch(&q, &[Int, Text, Text, Text, Int])
+            .await
+            .ctx(|| "reading the outbox".into())?;
+        tx.rollback().await.ctx(|| "reading the outbox".into())?;
+        let text = |v: &Value| match v {
+            Value::Text(s) => s.clone(),
+            _ => String::new(),
+        };
+        let int = |v: &Value| match v {
+            Value::Int(i) => *i,
+            _ => 0,
+        };
+        Ok(rows
+            .iter()
+            .map(|r| QueuedMail {
+                id: int(&r[0]),
+                subject: text(&r[1]),
+                text: text(&r[2]),
+                html: text(&r[3]),
+                attempts: int(&r[4]),
+            })
+            .collect())
+    }
+
+    pub async fn outbox_size(&self) -> Result<i64, DbError> {
+        let q = Sql::raw(
+            self.db.dialect,
+            &format!(
+                "SELECT COUNT(*) FROM {} WHERE delivered_at IS NULL",
+                self.table("outbox")
+            ),
+        );
+        let mut tx = self.db.begin().await?;
+        let n = tx.fetch_i64(&q).await.ctx(|| "reading the outbox".into())?;
+        tx.rollback().await.ctx(|| "reading the outbox".into())?;
+        Ok(n)
+    }
+
+    pub async fn mark_delivered(&self, id: i64) -> Result<(), DbError> {
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "UPDATE {} SET delivered_at = {}, last_error = NULL WHERE id = ",
+            self.table("outbox"),
+            self.now_expr()
+        ))
+        .bind(Value::Int(id));
+        self.exec(&q, "marking a summary delivered")
+            .await
+            .map(|_| ())
+    }
+
+    /// Records a failed attempt; the next one waits `retry_in_s` seconds.
+    pub async fn mark_failed(&self, id: i64, error: &str, retry_in_s: i64) -> Result<(), DbError> {
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "UPDATE {} SET attempts = attempts + 1, next_attempt_at = ",
+            self.table("outbox")
+        ));
+        match self.db.dialect {
+            Dialect::Postgres => q
+                .push("now() + make_interval(secs => ")
+                .bind(Value::Int(retry_in_s))
+                .push(")"),
+            Dialect::MySql => q
+                .push("UTC_TIMESTAMP(6) + INTERVAL ")
+                .bind(Value::Int(retry_in_s))
+                .push(" SECOND"),
+            Dialect::Sqlite => q
+                .push("strftime('%Y-%m-%d %H:%M:%f', 'now', ")
+                .bind(Value::Text(format!("+{retry_in_s} seconds")))
+                .push(")"),
+        };
+        q.push(", last_error = ")
+            .bind(Value::Text(error.chars().take(500).collect()))
+            .push(" WHERE id = ")
+            .bind(Value::Int(id));
+        self.exec(&q, "recording a failed delivery")
+            .await
+            .map(|_| ())
     }
 }
 

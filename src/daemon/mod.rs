@@ -1,0 +1,340 @@
+//! `retentiond daemon`: waits for the schedule, runs every policy, reports to the controller,
+//! and keeps going through database outages. Runs never overlap: the next one is scheduled
+//! only after the current one has ended.
+
+mod http;
+pub mod status;
+
+use crate::cli::exit;
+use crate::config::Config;
+use crate::db::{Access, Db};
+use crate::engine::{Engine, EngineError, RunOptions};
+use crate::report::mailer::Mailer;
+use crate::report::{self, Outcome};
+use crate::store::Store;
+use chrono::Utc;
+use status::Status;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// How often the outbox is retried while the daemon waits for its next run.
+const OUTBOX_POLL: Duration = Duration::from_secs(15);
+
+struct Daemon {
+    config: Config,
+    status: Arc<Mutex<Status>>,
+    stop: Arc<AtomicBool>,
+    stopped: watch::Receiver<bool>,
+    mailer: Option<Mailer>,
+    /// For the outbox and the runs table; sqlx reconnects it after an outage.
+    db: Db,
+}
+
+fn notify(state: &[sd_notify::NotifyState]) {
+    // Outside systemd NOTIFY_SOCKET is unset and this does nothing.
+    let _ = sd_notify::notify(state);
+}
+
+/// SIGTERM and SIGINT set the stop flag: the engine finishes its batch and returns.
+pub fn install_signals() -> std::io::Result<(Arc<AtomicBool>, watch::Receiver<bool>)> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = watch::channel(false);
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let flag = stop.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: finishing the current batch, then stopping"),
+            _ = int.recv() => tracing::info!("SIGINT: finishing the current batch, then stopping"),
+        }
+        flag.store(true, Ordering::SeqCst);
+        notify(&[sd_notify::NotifyState::Stopping]);
+        let _ = tx.send(true);
+    });
+    Ok((stop, rx))
+}
+
+pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
+    let schedule = match (&config.schedule, once) {
+        (Some(s), _) => Some(s.clone()),
+        (None, true) => None,
+        (None, false) => {
+            return Err(EngineError::Usage(
+                "the daemon needs a [schedule] section (e.g. cron = \"30 3 * * *\"); \
+                 for a single run use `retentiond daemon --once` or `retentiond run`"
+                    .into(),
+            )
+            .into());
+        }
+    };
+    let (stop, stopped) = install_signals()?;
+    let mailer = match &config.report {
+        Some(r) => Some(Mailer::new(r)?),
+        None => None,
+    };
+    let status = Arc::new(Mutex::new(Status::default()));
+    if let Some(addr) = config.http_listen {
+        http::serve(addr, status.clone()).await?;
+        tracing::info!(%addr, "serving /healthz and /metrics");
+    }
+    spawn_watchdog();
+
+    let db = startup_checks(&config, &stop).await?;
+    let Some(db) = db else { return Ok(exit::OK) };
+    update(&status, |s| s.ready = true);
+    notify(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status("ready"),
+    ]);
+
+    let mut daemon = Daemon {
+        config,
+        status,
+        stop,
+        stopped,
+        mailer,
+        db,
+    };
+    daemon.deliver_outbox().await;
+
+    if once {
+        let ok = daemon.cycle(None).await;
+        return Ok(if ok { exit::OK } else { exit::FAILED });
+    }
+    let Some(schedule) = schedule else {
+        return Ok(exit::OK);
+    };
+    tracing::info!(cron = %schedule.pattern, timezone = %schedule.timezone, "daemon started");
+
+    // A slot that passed while the daemon was down is made up for once, now.
+    let store = Store::new(&daemon.db, &daemon.config.database.table_prefix);
+    if let (Ok(Some(last)), Some(prev)) = (
+        store.last_run_started().await,
+        schedule.previous(Utc::now()),
+    ) && last < prev
+    {
+        tracing::info!(missed = %prev, last_run = %last, "a scheduled run was missed while the daemon was down; running now");
+        daemon.cycle(schedule.next_after(Utc::now())).await;
+    }
+
+    while !daemon.stop.load(Ordering::SeqCst) {
+        let Some(next) = schedule.next_after(Utc::now()) else {
+            tracing::error!(cron = %schedule.pattern, "the schedule has no future run; stopping");
+            return Ok(exit::FAILED);
+        };
+        update(&daemon.status, |s| s.next_run = Some(next));
+        let last = daemon
+            .status
+            .lock()
+            .map(|s| s.last_status.clone())
+            .unwrap_or_default();
+        let line = format!(
+            "last run: {}; next run: {}",
+            last.as_deref().unwrap_or("none yet"),
+            next.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        notify(&[sd_notify::NotifyState::Status(&line)]);
+        tracing::info!(next_run = %next, "waiting for the next run");
+        if !daemon.wait_until(next).await {
+            break;
+        }
+        daemon.cycle(schedule.next_after(Utc::now())).await;
+    }
+    tracing::info!("stopped");
+    Ok(exit::OK)
+}
+
+/// Checks config and database before declaring readiness. A config that does not fit the
+/// schema is fatal (exit 2); an unreachable database is waited for, with backoff.
+async fn startup_checks(config: &Config, stop: &AtomicBool) -> anyhow::Result<Option<Db>> {
+    let mut wait = Duration::from_secs(2);
+    loop {
+        match Engine::prepare(config.clone(), Access::ReadWrite).await {
+            Ok(engine) => {
+                Store::new(&engine.db, &config.database.table_prefix)
+                    .migrate()
+                    .await?;
+                return Ok(Some(engine.db));
+            }
+            Err(e @ (EngineError::Check(_) | EngineError::Usage(_))) => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_s = wait.as_secs(), "database not available yet");
+                notify(&[sd_notify::NotifyState::Status("waiting for the database")]);
+                let until = Instant::now() + wait;
+                while Instant::now() < until {
+                    if stop.load(Ordering::SeqCst) {
+                        return Ok(None);
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                wait = (wait * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+fn spawn_watchdog() {
+    if let Some(interval) = sd_notify::watchdog_enabled() {
+        tokio::spawn(async move {
+            loop {
+                notify(&[sd_notify::NotifyState::Watchdog]);
+                tokio::time::sleep(interval / 2).await;
+            }
+        });
+    }
+}
+
+fn update(status: &Mutex<Status>, f: impl FnOnce(&mut Status)) {
+    match status.lock() {
+        Ok(mut s) => f(&mut s),
+        Err(poisoned) => f(&mut poisoned.into_inner()),
+    }
+}
+
+impl Daemon {
+    /// Sleeps until `t`, retrying the outbox meanwhile. False when a signal came first.
+    async fn wait_until(&mut self, t: chrono::DateTime<Utc>) -> bool {
+        loop {
+            let left = (t - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+            if left.is_zero() {
+                return true;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(left.min(OUTBOX_POLL)) => {}
+                _ = self.stopped.changed() => return false,
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            self.deliver_outbox().await;
+        }
+    }
+
+    /// One run with its summary. True when the run ended ok (or was skipped for the lock).
+    async fn cycle(&mut self, next_run: Option<chrono::DateTime<Utc>>) -> bool {
+        let started = Instant::now();
+        let opts = RunOptions {
+            stop: Some(self.stop.clone()),
+            ..RunOptions::default()
+        };
+        let result = async {
+            let engine = Engine::prepare(self.config.clone(), Access::ReadWrite).await?;
+            let report = engine.run(&opts).await;
+            engine.db.close().await;
+            report
+        }
+        .await;
+        let elapsed = started.elapsed().as_secs_f64();
+        let (summary, run_id, ok) = match &result {
+            Ok(r) => {
+                update(&self.status, |s| s.record_report(r, elapsed));
+                let ok = r.status == "ok" || r.status == crate::engine::INTERRUPTED;
+                (
+                    report::render(&Outcome::Finished(r), next_run),
+                    r.run_id,
+                    ok,
+                )
+            }
+            Err(EngineError::Locked(_)) => {
+                tracing::info!(
+                    "another instance holds the lock and runs the policies; skipping this run"
+                );
+                return true;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the run failed");
+                update(&self.status, |s| s.record_status("failed", elapsed));
+                let outcome = Outcome::Failed {
+                    error: e.to_string(),
+                    database: self.db.display_url.clone(),
+                };
+                (report::render(&outcome, next_run), None, false)
+            }
+        };
+        self.report(summary, run_id).await;
+        ok
+    }
+
+    /// Queues the summary in the outbox (so a mail outage loses nothing) and delivers.
+    async fn report(&mut self, summary: report::Summary, run_id: Option<i64>) {
+        let Some(cfg) = self.config.report.clone() else {
+            return;
+        };
+        if !summary.wanted(cfg.on) {
+            return;
+        }
+        let store = Store::new(&self.db, &self.config.database.table_prefix);
+        match store
+            .enqueue_mail(
+                run_id,
+                &summary.subject,
+                &summary.text,
+                &summary.html,
+                cfg.outbox_max,
+            )
+            .await
+        {
+            Ok(dropped) => {
+                if dropped > 0 {
+                    tracing::warn!(
+                        dropped,
+                        "the outbox was full; the oldest undelivered summaries were dropped"
+                    );
+                    update(&self.status, |s| s.outbox_dropped_total += dropped);
+                }
+                self.deliver_outbox().await;
+            }
+            // The database is down, so the outbox is too: try to send directly.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot queue the summary; sending it directly");
+                if let Some(mailer) = &self.mailer
+                    && let Err(e) = mailer
+                        .send(&cfg, &summary.subject, &summary.text, &summary.html)
+                        .await
+                {
+                    tracing::error!(error = %e, "the summary could not be queued or sent");
+                }
+            }
+        }
+    }
+
+    /// Sends every due summary; a failure waits longer each time (30 s doubling, at most 1 h).
+    async fn deliver_outbox(&mut self) {
+        let (Some(cfg), Some(mailer)) = (&self.config.report, &self.mailer) else {
+            return;
+        };
+        let store = Store::new(&self.db, &self.config.database.table_prefix);
+        let due = match store.due_mail().await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot read the outbox");
+                return;
+            }
+        };
+        for mail in due {
+            match mailer
+                .send(cfg, &mail.subject, &mail.text, &mail.html)
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(subject = %mail.subject, "summary delivered");
+                    if let Err(e) = store.mark_delivered(mail.id).await {
+                        tracing::warn!(error = %e, "delivered, but could not mark it so; it may be sent again");
+                    }
+                }
+                Err(e) => {
+                    let retry = (30i64 << mail.attempts.clamp(0, 7)).min(3600);
+                    tracing::warn!(error = %e, retry_in_s = retry, "summary not delivered; it stays in the outbox");
+                    let _ = store.mark_failed(mail.id, &e.to_string(), retry).await;
+                    break;
+                }
+            }
+        }
+        if let Ok(n) = store.outbox_size().await {
+            update(&self.status, |s| s.outbox_size = n);
+        }
+    }
+}

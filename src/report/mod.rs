@@ -1,0 +1,165 @@
+//! The summary of a run for the controller: subject, plain text and HTML, with counts and
+//! policy names only, never a personal value.
+
+pub mod mailer;
+
+use crate::cli::output::{count, run_rows, run_table};
+use crate::config::ReportOn;
+use crate::engine::RunReport;
+use chrono::{DateTime, Utc};
+
+/// What happened, as far as the summary cares.
+pub enum Outcome<'a> {
+    Finished(&'a RunReport),
+    Failed { error: String, database: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// Failed or stopped early.
+    pub is_error: bool,
+    /// Changed at least one row.
+    pub changed: bool,
+}
+
+impl Summary {
+    /// Whether `report.on` asks for this summary.
+    pub fn wanted(&self, on: ReportOn) -> bool {
+        match on {
+            ReportOn::Always => true,
+            ReportOn::Changes => self.changed || self.is_error,
+            ReportOn::Errors => self.is_error,
+        }
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
+    let next = next_run.map_or_else(
+        || "not scheduled".to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    );
+    let footer = "This message holds counts and policy names only, no personal data.";
+    match outcome {
+        Outcome::Failed { error, database } => {
+            let subject = format!("retentiond: run FAILED on {database}");
+            let text = format!(
+                "The retention run on {database} failed; nothing after the last committed batch was changed.\n\n\
+                 Error: {error}\n\nNext scheduled run: {next}\n\n{footer}\n"
+            );
+            let html = format!(
+                "<html><body><h2>retentiond: run failed</h2><p>The retention run on <b>{}</b> failed; nothing \
+                 after the last committed batch was changed.</p><p><b>Error:</b> {}</p><p>Next scheduled run: {}</p>\
+                 <p><small>{footer}</small></p></body></html>",
+                escape(database),
+                escape(error),
+                escape(&next)
+            );
+            Summary {
+                subject,
+                text,
+                html,
+                is_error: true,
+                changed: false,
+            }
+        }
+        Outcome::Finished(r) => {
+            let rows: u64 = r.policies.iter().map(|p| p.affected).sum();
+            let errors = r
+                .policies
+                .iter()
+                .filter(|p| p.stop_reason.is_some())
+                .count();
+            let subject = match r.status.as_str() {
+                "ok" => format!(
+                    "retentiond: {} policies, {} rows purged, 0 errors",
+                    r.policies.len(),
+                    count(rows)
+                ),
+                status => format!(
+                    "retentiond: run {status} after {} rows ({})",
+                    count(rows),
+                    r.stop_reason.as_deref().unwrap_or("see below")
+                ),
+            };
+            let run = r
+                .run_id
+                .map_or_else(|| "-".to_string(), |id| id.to_string());
+            let backlog: u64 = r.policies.iter().map(|p| p.backlog).sum();
+            let mut text = format!(
+                "Run {run} on {}: {}\nCutoff: {} UTC\nRows changed: {}\nBacklog (still past their cutoff): {}\n\
+                 Policies that stopped early: {errors}\nNext scheduled run: {next}\n\n{}\n",
+                r.database,
+                r.status,
+                r.cutoff,
+                count(rows),
+                count(backlog),
+                run_table(r)
+            );
+            if let Some(reason) = &r.stop_reason {
+                text.push_str(&format!(
+                    "\nThe run stopped early: {reason}. The next run continues where it left off.\n"
+                ));
+            }
+            text.push_str(&format!(
+                "\nEvery batch is recorded in the audit table {}; check it with `retentiond audit verify`.\n\n{footer}\n",
+                r.audit_table
+            ));
+            let header = [
+                "Policy", "Action", "Affected", "Batches", "Blocked", "Undated", "Backlog", "Time",
+                "Stopped",
+            ];
+            let mut table =
+                String::from("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\"><tr>");
+            for h in header {
+                table.push_str(&format!("<th>{h}</th>"));
+            }
+            table.push_str("</tr>");
+            for row in run_rows(r) {
+                table.push_str("<tr>");
+                for (i, cell) in row.iter().enumerate() {
+                    let align = if (2..=7).contains(&i) {
+                        " align=\"right\""
+                    } else {
+                        ""
+                    };
+                    table.push_str(&format!("<td{align}>{}</td>", escape(cell)));
+                }
+                table.push_str("</tr>");
+            }
+            table.push_str("</table>");
+            let html = format!(
+                "<html><body><h2>retentiond: run {} {}</h2><p>Database: {}<br>Cutoff: {} UTC<br>Rows changed: {}<br>\
+                 Backlog: {}<br>Next scheduled run: {}</p>{table}{}<p>Audit table: {}</p><p><small>{footer}</small></p></body></html>",
+                escape(&run),
+                escape(&r.status),
+                escape(&r.database),
+                escape(&r.cutoff),
+                count(rows),
+                count(backlog),
+                escape(&next),
+                r.stop_reason
+                    .as_ref()
+                    .map(|s| format!("<p><b>Stopped early:</b> {}</p>", escape(s)))
+                    .unwrap_or_default(),
+                escape(&r.audit_table)
+            );
+            Summary {
+                subject,
+                text,
+                html,
+                is_error: r.status != "ok",
+                changed: rows > 0,
+            }
+        }
+    }
+}
