@@ -46,5 +46,11 @@ if [[ -z ${RETENTIOND_TEST_MYSQL_URL:-} ]] && ! mariadb_up; then
     fi
 fi
 
+# The summary e-mail tests talk to a real SMTP server (tests/support/smtp_sink.py).
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    echo "Installing aiosmtpd for the SMTP test server ..."
+    python3 -m pip install --quiet aiosmtpd
+fi
+
 export RETENTIOND_TEST_PG_URL=$pg_url RETENTIOND_TEST_MYSQL_URL=$mysql_url
 cargo test --locked "$@"

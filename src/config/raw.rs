@@ -141,6 +141,13 @@ pub(super) fn parse(
                 .to_string(),
         );
     }
+    if file_only.get_string("report.password").is_ok() {
+        return Err(
+            "report.password: the SMTP password must not be written in the config file; \
+             use report.password_file or the environment variable RETENTIOND_REPORT__PASSWORD"
+                .to_string(),
+        );
+    }
     let env: config::Map<String, String> = env
         .into_iter()
         // Only SECTION__KEY names are overrides; RETENTIOND_CONFIG and the like are not.
@@ -959,5 +966,58 @@ mod tests {
                 .any(|i| i.starts_with("policies[0].columns: uses \"hash\""))
         );
         load(&text, &[("RETENTIOND_HASH__KEY", "a-long-enough-test-key")]).expect("key from env");
+    }
+
+    #[test]
+    fn schedule_report_and_http_are_checked_together() {
+        let text = GOOD.to_string()
+            + r#"
+        [schedule]
+        cron = "61 3 * * *"
+        timezone = "Mars/Olympus"
+        [report]
+        to = ["not an address"]
+        from = "retentiond@shop.example"
+        smtp_url = "ftp://mail"
+        on = "sometimes"
+        [http]
+        listen = "everywhere"
+        "#;
+        let got = issues(&text);
+        for e in ["schedule.timezone:", "report.to[0]:", "report.smtp_url:", "report.on:", "http.listen:"] {
+            assert!(got.iter().any(|g| g.starts_with(e)), "missing {e:?} in {got:#?}");
+        }
+        let text = text.replace("Mars/Olympus", "Europe/Amsterdam");
+        assert!(issues(&text).iter().any(|g| g.starts_with("schedule.cron: \"61 3 * * *\" is not a valid cron line")));
+    }
+
+    #[test]
+    fn a_good_daemon_config_loads() {
+        let text = GOOD.to_string()
+            + r#"
+        [schedule]
+        cron = "30 3 * * *"
+        timezone = "Europe/Amsterdam"
+        [report]
+        to = ["privacy@shop.example"]
+        from = "retentiond@shop.example"
+        smtp_url = "smtps://mail.shop.example:465"
+        user = "retentiond"
+        on = "changes"
+        "#;
+        let c = load(&text, &[("RETENTIOND_REPORT__PASSWORD", "pw"), ("RETENTIOND_REPORT__TO", "a@x.example,b@x.example")])
+            .expect("valid");
+        let report = c.report.expect("report");
+        assert_eq!(report.to, vec!["a@x.example".to_string(), "b@x.example".to_string()]);
+        assert_eq!(report.password.map(|p| p.expose().to_string()).as_deref(), Some("pw"));
+        assert_eq!(c.schedule.map(|s| s.pattern), Some("30 3 * * *".to_string()));
+    }
+
+    #[test]
+    fn smtp_password_is_never_read_from_the_file() {
+        let text = GOOD.to_string() + "\n[report]\npassword = \"hunter2\"\n";
+        let err = load(&text, &[]).expect_err("password in file");
+        assert!(err.to_string().contains("report.password"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 }
