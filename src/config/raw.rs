@@ -984,11 +984,24 @@ mod tests {
         listen = "everywhere"
         "#;
         let got = issues(&text);
-        for e in ["schedule.timezone:", "report.to[0]:", "report.smtp_url:", "report.on:", "http.listen:"] {
-            assert!(got.iter().any(|g| g.starts_with(e)), "missing {e:?} in {got:#?}");
+        for e in [
+            "schedule.timezone:",
+            "report.to[0]:",
+            "report.smtp_url:",
+            "report.on:",
+            "http.listen:",
+        ] {
+            assert!(
+                got.iter().any(|g| g.starts_with(e)),
+                "missing {e:?} in {got:#?}"
+            );
         }
         let text = text.replace("Mars/Olympus", "Europe/Amsterdam");
-        assert!(issues(&text).iter().any(|g| g.starts_with("schedule.cron: \"61 3 * * *\" is not a valid cron line")));
+        assert!(
+            issues(&text)
+                .iter()
+                .any(|g| g.starts_with("schedule.cron: \"61 3 * * *\" is not a valid cron line"))
+        );
     }
 
     #[test]
@@ -1005,12 +1018,27 @@ mod tests {
         user = "retentiond"
         on = "changes"
         "#;
-        let c = load(&text, &[("RETENTIOND_REPORT__PASSWORD", "pw"), ("RETENTIOND_REPORT__TO", "a@x.example,b@x.example")])
-            .expect("valid");
+        let c = load(
+            &text,
+            &[
+                ("RETENTIOND_REPORT__PASSWORD", "pw"),
+                ("RETENTIOND_REPORT__TO", "a@x.example,b@x.example"),
+            ],
+        )
+        .expect("valid");
         let report = c.report.expect("report");
-        assert_eq!(report.to, vec!["a@x.example".to_string(), "b@x.example".to_string()]);
-        assert_eq!(report.password.map(|p| p.expose().to_string()).as_deref(), Some("pw"));
-        assert_eq!(c.schedule.map(|s| s.pattern), Some("30 3 * * *".to_string()));
+        assert_eq!(
+            report.to,
+            vec!["a@x.example".to_string(), "b@x.example".to_string()]
+        );
+        assert_eq!(
+            report.password.map(|p| p.expose().to_string()).as_deref(),
+            Some("pw")
+        );
+        assert_eq!(
+            c.schedule.map(|s| s.pattern),
+            Some("30 3 * * *".to_string())
+        );
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
         mailer,
         db,
     };
-    daemon.deliver_outbox().await;
+    daemon.deliver_outbox(true).await;
 
     if once {
         let ok = daemon.cycle(None).await;
@@ -209,7 +209,7 @@ impl Daemon {
             if self.stop.load(Ordering::SeqCst) {
                 return false;
             }
-            self.deliver_outbox().await;
+            self.deliver_outbox(false).await;
         }
     }
 
@@ -285,7 +285,7 @@ impl Daemon {
                     );
                     update(&self.status, |s| s.outbox_dropped_total += dropped);
                 }
-                self.deliver_outbox().await;
+                self.deliver_outbox(false).await;
             }
             // The database is down, so the outbox is too: try to send directly.
             Err(e) => {
@@ -301,13 +301,13 @@ impl Daemon {
         }
     }
 
-    /// Sends every due summary; a failure waits longer each time (30 s doubling, at most 1 h).
-    async fn deliver_outbox(&mut self) {
+    /// Sends every due summary (every queued one with `all`); a failure waits longer each time (30 s doubling, at most 1 h).
+    async fn deliver_outbox(&mut self, all: bool) {
         let (Some(cfg), Some(mailer)) = (&self.config.report, &self.mailer) else {
             return;
         };
         let store = Store::new(&self.db, &self.config.database.table_prefix);
-        let due = match store.due_mail().await {
+        let due = match store.due_mail(all).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::debug!(error = %e, "cannot read the outbox");

@@ -519,10 +519,10 @@ impl Engine {
             run_id,
             dry_run: opts.dry_run,
             cutoff: format_utc(cutoff),
-            status: if stop_reason.is_some() {
-                "stopped".into()
-            } else {
-                "ok".into()
+            status: match stop_reason.as_deref() {
+                None => "ok".into(),
+                Some(INTERRUPTED) => INTERRUPTED.into(),
+                Some(_) => "stopped".into(),
             },
             stop_reason,
             database: self.db.display_url.clone(),

@@ -407,15 +407,22 @@ impl Store<'_> {
         Ok(dropped)
     }
 
-    /// Undelivered summaries whose retry time has come, oldest first.
-    pub async fn due_mail(&self) -> Result<Vec<QueuedMail>, DbError> {
+    /// Undelivered summaries, oldest first: those whose retry time has come, or all of them
+    /// (`all`, at start-up: a restart is an occasion to retry).
+    pub async fn due_mail(&self, all: bool) -> Result<Vec<QueuedMail>, DbError> {
         let mut q = self.db.sql();
         q.push(&format!(
-            "SELECT id, subject, body_text, body_html, {} FROM {} WHERE delivered_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= {}) ORDER BY id",
+            "SELECT id, subject, body_text, body_html, {} FROM {} WHERE delivered_at IS NULL",
             self.db.dialect.as_i64("attempts"),
             self.table("outbox"),
-            self.now_expr()
         ));
+        if !all {
+            q.push(&format!(
+                " AND (next_attempt_at IS NULL OR next_attempt_at <= {})",
+                self.now_expr()
+            ));
+        }
+        q.push(" ORDER BY id");
         let mut tx = self.db.begin().await?;
         use Decode::{Int, Text};
         let rows = tx
