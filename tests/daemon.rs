@@ -54,18 +54,36 @@ async fn scheduled_runs_mail_the_controller_and_never_overlap() {
     let dir = tempfile::tempdir().expect("tempdir");
     let smtp = SmtpSink::start(free_port(), &dir.path().join("mail"));
     // A run takes about 6 × 250 ms, longer than the one-second interval.
-    let cfg = config(&db, "batch_size = 10\npause = \"250ms\"") + "\n[schedule]\ncron = \"* * * * * *\"\n" + &report(smtp.port);
+    let cfg = config(&db, "batch_size = 10\npause = \"250ms\"")
+        + "\n[schedule]\ncron = \"* * * * * *\"\n"
+        + &report(smtp.port);
     let path = write(dir.path(), "r.toml", &cfg);
-    let mut child = bin().arg("--config").arg(&path).arg("daemon").spawn().expect("start daemon");
+    let mut child = bin()
+        .arg("--config")
+        .arg(&path)
+        .arg("daemon")
+        .spawn()
+        .expect("start daemon");
 
     let mails = smtp.wait_for(2, Duration::from_secs(30));
     terminate(&child);
-    let status = wait_exit(&mut child, Duration::from_secs(10)).expect("the daemon stops after SIGTERM");
+    let status =
+        wait_exit(&mut child, Duration::from_secs(10)).expect("the daemon stops after SIGTERM");
     assert!(status.success(), "exit status {status:?}");
 
-    assert!(mails.len() >= 2, "expected two summaries, got {}", mails.len());
-    assert_eq!(subject(&mails[0]), "retentiond: 1 policies, 60 rows purged, 0 errors");
-    assert_eq!(subject(&mails[1]), "retentiond: 1 policies, 0 rows purged, 0 errors");
+    assert!(
+        mails.len() >= 2,
+        "expected two summaries, got {}",
+        mails.len()
+    );
+    assert_eq!(
+        subject(&mails[0]),
+        "retentiond: 1 policies, 60 rows purged, 0 errors"
+    );
+    assert_eq!(
+        subject(&mails[1]),
+        "retentiond: 1 policies, 0 rows purged, 0 errors"
+    );
     for m in &mails[..2] {
         assert!(m.contains("Content-Type: multipart/alternative"), "{m}");
         assert!(m.contains("Content-Type: text/plain"), "{m}");
@@ -83,7 +101,11 @@ async fn scheduled_runs_mail_the_controller_and_never_overlap() {
         )
         .await;
     assert_eq!(overlaps, 0);
-    assert!(db.scalar("SELECT COUNT(*) FROM retentiond_runs WHERE status = 'ok'").await >= 2);
+    assert!(
+        db.scalar("SELECT COUNT(*) FROM retentiond_runs WHERE status = 'ok'")
+            .await
+            >= 2
+    );
     db.drop().await;
 }
 
@@ -92,13 +114,26 @@ async fn sigterm_mid_run_stops_cleanly_and_the_next_run_finishes() {
     let db = PgDb::new().await;
     messages(&db, 100_000, 10).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(dir.path(), "r.toml", &config(&db, "batch_size = 1000\npause = \"100ms\""));
-    let mut child = bin().arg("--config").arg(&path).arg("daemon").arg("--once").spawn().expect("start");
+    let path = write(
+        dir.path(),
+        "r.toml",
+        &config(&db, "batch_size = 1000\npause = \"100ms\""),
+    );
+    let mut child = bin()
+        .arg("--config")
+        .arg(&path)
+        .arg("daemon")
+        .arg("--once")
+        .spawn()
+        .expect("start");
 
     // Wait until some batches are committed, then stop it.
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let done = db.try_scalar("SELECT COALESCE(SUM(rows_affected), 0)::bigint FROM retentiond_audit").await.unwrap_or(0);
+        let done = db
+            .try_scalar("SELECT COALESCE(SUM(rows_affected), 0)::bigint FROM retentiond_audit")
+            .await
+            .unwrap_or(0);
         if done >= 3000 || Instant::now() > deadline {
             break;
         }
@@ -108,23 +143,50 @@ async fn sigterm_mid_run_stops_cleanly_and_the_next_run_finishes() {
     terminate(&child);
     let status = wait_exit(&mut child, Duration::from_secs(10)).expect("stops after SIGTERM");
     assert!(status.success(), "exit {status:?}");
-    assert!(signalled.elapsed() < Duration::from_secs(5), "took {:?}", signalled.elapsed());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        signalled.elapsed()
+    );
 
-    let left = db.scalar("SELECT COUNT(*) FROM messages WHERE sent_at < now() - interval '6 months'").await;
-    let audited = db.scalar("SELECT SUM(rows_affected)::bigint FROM retentiond_audit").await;
+    let left = db
+        .scalar("SELECT COUNT(*) FROM messages WHERE sent_at < now() - interval '6 months'")
+        .await;
+    let audited = db
+        .scalar("SELECT SUM(rows_affected)::bigint FROM retentiond_audit")
+        .await;
     assert!(left > 0, "the run was meant to be stopped halfway");
     // Whole batches only: what the audit trail says is exactly what is gone.
     assert_eq!(audited + left, 100_000);
     assert_eq!(
-        db.scalar("SELECT COUNT(*) FROM retentiond_runs WHERE status = 'interrupted'").await,
+        db.scalar("SELECT COUNT(*) FROM retentiond_runs WHERE status = 'interrupted'")
+            .await,
         1
     );
 
-    let out = bin().arg("--config").arg(&path).arg("run").output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .arg("--config")
+        .arg(&path)
+        .arg("run")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 10);
-    assert_eq!(db.scalar("SELECT SUM(rows_affected)::bigint FROM retentiond_audit").await, 100_000);
-    let verify = bin().arg("--config").arg(&path).args(["audit", "verify"]).output().expect("verify");
+    assert_eq!(
+        db.scalar("SELECT SUM(rows_affected)::bigint FROM retentiond_audit")
+            .await,
+        100_000
+    );
+    let verify = bin()
+        .arg("--config")
+        .arg(&path)
+        .args(["audit", "verify"])
+        .output()
+        .expect("verify");
     assert!(verify.status.success());
     db.drop().await;
 }
@@ -138,15 +200,37 @@ async fn a_mail_outage_queues_the_summary_and_delivers_it_once_later() {
     let path = write(dir.path(), "r.toml", &(config(&db, "") + &report(port)));
 
     // Nobody listens on the port: the run still succeeds, the summary waits in the outbox.
-    let out = bin().arg("--config").arg(&path).args(["daemon", "--once"]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .arg("--config")
+        .arg(&path)
+        .args(["daemon", "--once"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 1);
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM retentiond_outbox WHERE delivered_at IS NULL").await, 1);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM retentiond_outbox WHERE delivered_at IS NULL")
+            .await,
+        1
+    );
 
     // Mail is back: the queued summary goes first, then the new run's.
     let smtp = SmtpSink::start(port, &dir.path().join("mail"));
-    let out = bin().arg("--config").arg(&path).args(["daemon", "--once"]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .arg("--config")
+        .arg(&path)
+        .args(["daemon", "--once"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mails = smtp.wait_for(2, Duration::from_secs(10));
     let subjects: Vec<String> = mails.iter().map(|m| subject(m)).collect();
     assert_eq!(
@@ -156,10 +240,19 @@ async fn a_mail_outage_queues_the_summary_and_delivers_it_once_later() {
             "retentiond: 1 policies, 0 rows purged, 0 errors".to_string()
         ]
     );
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM retentiond_outbox WHERE delivered_at IS NULL").await, 0);
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM retentiond_outbox WHERE delivered_at IS NULL")
+            .await,
+        0
+    );
 
     // Delivered means delivered: a third run sends only its own summary.
-    let out = bin().arg("--config").arg(&path).args(["daemon", "--once"]).output().expect("run");
+    let out = bin()
+        .arg("--config")
+        .arg(&path)
+        .args(["daemon", "--once"])
+        .output()
+        .expect("run");
     assert!(out.status.success());
     assert_eq!(smtp.wait_for(4, Duration::from_secs(3)).len(), 3);
     db.drop().await;
@@ -171,9 +264,17 @@ async fn metrics_parse_and_healthz_reports_a_failed_run() {
     messages(&db, 3, 1).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let http = free_port();
-    let cfg = config(&db, "") + &format!("\n[schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n");
+    let cfg = config(&db, "")
+        + &format!(
+            "\n[schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n"
+        );
     let path = write(dir.path(), "r.toml", &cfg);
-    let mut child = bin().arg("--config").arg(&path).arg("daemon").spawn().expect("start");
+    let mut child = bin()
+        .arg("--config")
+        .arg(&path)
+        .arg("daemon")
+        .spawn()
+        .expect("start");
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let metrics = loop {
@@ -182,17 +283,32 @@ async fn metrics_parse_and_healthz_reports_a_failed_run() {
         {
             break body;
         }
-        assert!(Instant::now() < deadline, "no successful run showed up in /metrics");
+        assert!(
+            Instant::now() < deadline,
+            "no successful run showed up in /metrics"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     // Prometheus text format: comments, or `name{labels} number`.
-    for line in metrics.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
-        let (name, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {line:?}"));
+    for line in metrics
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (name, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
         assert!(value.parse::<f64>().is_ok(), "bad value in {line:?}");
         let bare = name.split('{').next().unwrap_or_default();
-        assert!(bare.starts_with("retentiond_") && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'), "{line}");
+        assert!(
+            bare.starts_with("retentiond_")
+                && bare.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{line}"
+        );
     }
-    assert!(metrics.contains("retentiond_rows_total{policy=\"old-messages\",action=\"delete\"} 3"), "{metrics}");
+    assert!(
+        metrics.contains("retentiond_rows_total{policy=\"old-messages\",action=\"delete\"} 3"),
+        "{metrics}"
+    );
     assert_eq!(http_get(http, "/healthz").map(|r| r.0), Some(200));
 
     // The table disappears: the next run fails, the daemon stays up and says so.
@@ -202,11 +318,17 @@ async fn metrics_parse_and_healthz_reports_a_failed_run() {
         if let Some((503, body)) = http_get(http, "/healthz") {
             break body;
         }
-        assert!(Instant::now() < deadline, "/healthz never reported the failed run");
+        assert!(
+            Instant::now() < deadline,
+            "/healthz never reported the failed run"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert!(health.contains("\"last_run\":\"failed\""), "{health}");
-    assert!(child.try_wait().expect("poll").is_none(), "the daemon must keep running after a failed run");
+    assert!(
+        child.try_wait().expect("poll").is_none(),
+        "the daemon must keep running after a failed run"
+    );
     terminate(&child);
     assert!(wait_exit(&mut child, Duration::from_secs(10)).is_some_and(|s| s.success()));
     db.drop().await;
@@ -217,11 +339,23 @@ async fn a_bad_cron_line_is_a_config_error() {
     let db = PgDb::new().await;
     messages(&db, 1, 0).await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = write(dir.path(), "r.toml", &(config(&db, "") + "\n[schedule]\ncron = \"30 25 * * *\"\n"));
-    let out = bin().arg("--config").arg(&path).arg("daemon").output().expect("run");
+    let path = write(
+        dir.path(),
+        "r.toml",
+        &(config(&db, "") + "\n[schedule]\ncron = \"30 25 * * *\"\n"),
+    );
+    let out = bin()
+        .arg("--config")
+        .arg(&path)
+        .arg("daemon")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("schedule.cron: \"30 25 * * *\" is not a valid cron line"), "{err}");
+    assert!(
+        err.contains("schedule.cron: \"30 25 * * *\" is not a valid cron line"),
+        "{err}"
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 1);
     db.drop().await;
 }

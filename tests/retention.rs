@@ -17,20 +17,50 @@ basis = "test"
 "#;
 
 /// One row with clock `at`; runs at `before` (must keep it) then at `after` (must purge it).
-async fn expires_between(db: &TestDb, retain: &str, round: &str, col_type: &str, at: &str, before: &str, after: &str) {
+async fn expires_between(
+    db: &TestDb,
+    retain: &str,
+    round: &str,
+    col_type: &str,
+    at: &str,
+    before: &str,
+    after: &str,
+) {
     db.exec(&format!("CREATE TABLE items (id BIGINT PRIMARY KEY, at {col_type} NOT NULL);\nINSERT INTO items VALUES (1, '{at}')"))
         .await;
-    let cfg = db.config(&DELETE_ITEMS.replace("RETAIN", retain).replace("ROUND", round), "");
+    let cfg = db.config(
+        &DELETE_ITEMS
+            .replace("RETAIN", retain)
+            .replace("ROUND", round),
+        "",
+    );
     ok(&db.cli(&cfg, &["run"], Some(before)));
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM items").await, 1, "{at} + {retain} purged early at {before}");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM items").await,
+        1,
+        "{at} + {retain} purged early at {before}"
+    );
     ok(&db.cli(&cfg, &["run"], Some(after)));
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM items").await, 0, "{at} + {retain} not purged at {after}");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM items").await,
+        0,
+        "{at} + {retain} not purged at {after}"
+    );
 }
 
 async fn month_end(b: Backend) {
     let db = TestDb::new(b).await;
     // 31 January + 1 month = 28 February 2027.
-    expires_between(&db, "1 month", "", db.ts(), "2027-01-31 00:00:00", "2027-02-27T00:00:00Z", "2027-03-01T00:00:00Z").await;
+    expires_between(
+        &db,
+        "1 month",
+        "",
+        db.ts(),
+        "2027-01-31 00:00:00",
+        "2027-02-27T00:00:00Z",
+        "2027-03-01T00:00:00Z",
+    )
+    .await;
     db.drop().await;
 }
 on_every_database!(month_end);
@@ -39,7 +69,16 @@ async fn exact_expiry_is_not_yet_past(b: Backend) {
     let db = TestDb::new(b).await;
     // 15 January + 1 month = 15 February 00:00: at that very instant the record is not yet
     // *before* the cutoff; a second later it is.
-    expires_between(&db, "1 month", "", db.ts(), "2027-01-15 00:00:00", "2027-02-15T00:00:00Z", "2027-02-15T00:00:01Z").await;
+    expires_between(
+        &db,
+        "1 month",
+        "",
+        db.ts(),
+        "2027-01-15 00:00:00",
+        "2027-02-15T00:00:00Z",
+        "2027-02-15T00:00:01Z",
+    )
+    .await;
     db.drop().await;
 }
 on_every_database!(exact_expiry_is_not_yet_past);
@@ -47,7 +86,16 @@ on_every_database!(exact_expiry_is_not_yet_past);
 async fn leap_day(b: Backend) {
     let db = TestDb::new(b).await;
     // 29 February 2024 + 1 year = 28 February 2025.
-    expires_between(&db, "1 year", "", db.ts(), "2024-02-29 12:00:00", "2025-02-27T12:00:00Z", "2025-03-01T12:00:00Z").await;
+    expires_between(
+        &db,
+        "1 year",
+        "",
+        db.ts(),
+        "2024-02-29 12:00:00",
+        "2025-02-27T12:00:00Z",
+        "2025-03-01T12:00:00Z",
+    )
+    .await;
     db.drop().await;
 }
 on_every_database!(leap_day);
@@ -55,8 +103,16 @@ on_every_database!(leap_day);
 async fn end_of_year_rounding(b: Backend) {
     let db = TestDb::new(b).await;
     // An invoice of 10 May 2019 kept 7 years from the end of its year: until 1 January 2027.
-    expires_between(&db, "7 years", "round = \"end_of_year\"", "DATE", "2019-05-10", "2026-12-31T00:00:00Z", "2027-01-02T00:00:00Z")
-        .await;
+    expires_between(
+        &db,
+        "7 years",
+        "round = \"end_of_year\"",
+        "DATE",
+        "2019-05-10",
+        "2026-12-31T00:00:00Z",
+        "2027-01-02T00:00:00Z",
+    )
+    .await;
     db.drop().await;
 }
 on_every_database!(end_of_year_rounding);
@@ -120,13 +176,29 @@ INSERT INTO messages VALUES (3, 3, '2015-06-01 00:00:00')",
     let cfg = db.config(&MESSAGES.replace(" OTHERWISE", ""), "");
     let plan = ok(&db.cli(&cfg, &["plan", "--json"], now));
     let p = policy_json(&plan, "messages");
-    assert_eq!((p["eligible"].as_u64(), p["undated"].as_u64()), (Some(1), Some(1)), "{plan}");
+    assert_eq!(
+        (p["eligible"].as_u64(), p["undated"].as_u64()),
+        (Some(1), Some(1)),
+        "{plan}"
+    );
     ok(&db.cli(&cfg, &["run"], now));
-    let left = db.rows(&format!("SELECT CAST(id AS {}) FROM messages ORDER BY id", db.text_type())).await;
-    assert_eq!(left, vec![vec![Some("1".into())], vec![Some("3".into())]], "one open subscription keeps; no clock keeps");
+    let left = db
+        .rows(&format!(
+            "SELECT CAST(id AS {}) FROM messages ORDER BY id",
+            db.text_type()
+        ))
+        .await;
+    assert_eq!(
+        left,
+        vec![vec![Some("1".into())], vec![Some("3".into())]],
+        "one open subscription keeps; no clock keeps"
+    );
 
     // With a fallback clock, the message of the customer who never subscribed goes too.
-    let cfg = db.config(&MESSAGES.replace(" OTHERWISE", ", otherwise = \"sent_at\""), "");
+    let cfg = db.config(
+        &MESSAGES.replace(" OTHERWISE", ", otherwise = \"sent_at\""),
+        "",
+    );
     ok(&db.cli(&cfg, &["run"], now));
     assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 1);
     assert_eq!(db.scalar("SELECT MIN(id) FROM messages").await, 1);
@@ -160,7 +232,11 @@ basis = "test"
     );
     let now = Some("2026-06-01T00:00:00Z");
     let out = ok(&db.cli(&cfg, &["run", "--json"], now));
-    assert_eq!(policy_json(&out, "people")["affected"].as_u64(), Some(2), "{out}");
+    assert_eq!(
+        policy_json(&out, "people")["affected"].as_u64(),
+        Some(2),
+        "{out}"
+    );
 
     let t = db.text_type();
     let got = db
@@ -172,21 +248,51 @@ basis = "test"
     let hash = |v: &str| s(&retentiond::engine::transform::hash(TEST_KEY.as_bytes(), v));
     assert_eq!(
         got[0],
-        vec![s("redacted"), hash("zoe@example.nl"), s("192.0.2.0"), None, s("1980-01-01"), s("2020-06-01 00:00:00"), s("example.nl"), s("0")]
+        vec![
+            s("redacted"),
+            hash("zoe@example.nl"),
+            s("192.0.2.0"),
+            None,
+            s("1980-01-01"),
+            s("2020-06-01 00:00:00"),
+            s("example.nl"),
+            s("0")
+        ]
     );
     assert_eq!(
         got[1],
-        vec![s("redacted"), hash("li@example.org"), s("2001:db8:85a3::"), None, s("1999-01-01"), s("2021-02-01 00:00:00"), s("example.org"), s("0")]
+        vec![
+            s("redacted"),
+            hash("li@example.org"),
+            s("2001:db8:85a3::"),
+            None,
+            s("1999-01-01"),
+            s("2021-02-01 00:00:00"),
+            s("example.org"),
+            s("0")
+        ]
     );
-    assert_eq!(got[2][0], s("Still Here"), "a row whose clock has not run out is untouched");
+    assert_eq!(
+        got[2][0],
+        s("Still Here"),
+        "a row whose clock has not run out is untouched"
+    );
     assert_eq!(got[2][1], s("here@example.nl"));
     // The hash is keyed HMAC-SHA256: 64 lowercase hex characters.
-    assert!(got[0][1].as_deref().is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit())));
+    assert!(
+        got[0][1]
+            .as_deref()
+            .is_some_and(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+    );
 
     // Anonymizing is idempotent: a second run selects nothing and changes nothing.
     let before = db.snapshot(&["people"]).await;
     let out = ok(&db.cli(&cfg, &["run", "--json"], now));
-    assert_eq!(policy_json(&out, "people")["affected"].as_u64(), Some(0), "{out}");
+    assert_eq!(
+        policy_json(&out, "people")["affected"].as_u64(),
+        Some(0),
+        "{out}"
+    );
     assert_eq!(db.snapshot(&["people"]).await, before);
     db.drop().await;
 }
@@ -239,17 +345,42 @@ INSERT INTO invoices VALUES (20, 2, '2025-03-01')"
     let cfg = db.config(BILLING, "");
     let now = Some("2026-06-01T00:00:00Z");
     let plan = ok(&db.cli(&cfg, &["plan", "--json"], now));
-    assert_eq!(policy_json(&plan, "invoices")["blocked"].as_u64(), Some(1), "{plan}");
-    assert_eq!(policy_json(&plan, "customers")["blocked"].as_u64(), Some(2), "{plan}");
+    assert_eq!(
+        policy_json(&plan, "invoices")["blocked"].as_u64(),
+        Some(1),
+        "{plan}"
+    );
+    assert_eq!(
+        policy_json(&plan, "customers")["blocked"].as_u64(),
+        Some(2),
+        "{plan}"
+    );
 
     // Config order says invoices first; the run deletes payments first, then the invoice.
     let out = ok(&db.cli(&cfg, &["run", "--json"], now));
-    assert_eq!(policy_json(&out, "payments")["affected"].as_u64(), Some(2), "{out}");
-    assert_eq!(policy_json(&out, "invoices")["affected"].as_u64(), Some(1), "{out}");
+    assert_eq!(
+        policy_json(&out, "payments")["affected"].as_u64(),
+        Some(2),
+        "{out}"
+    );
+    assert_eq!(
+        policy_json(&out, "invoices")["affected"].as_u64(),
+        Some(1),
+        "{out}"
+    );
     // Customer 2 still has a kept invoice: blocked, not an error. Customers 1 and 3 go.
     let c = policy_json(&out, "customers");
-    assert_eq!((c["affected"].as_u64(), c["blocked"].as_u64()), (Some(2), Some(1)), "{out}");
-    let left = db.rows(&format!("SELECT CAST(id AS {}) FROM customers", db.text_type())).await;
+    assert_eq!(
+        (c["affected"].as_u64(), c["blocked"].as_u64()),
+        (Some(2), Some(1)),
+        "{out}"
+    );
+    let left = db
+        .rows(&format!(
+            "SELECT CAST(id AS {}) FROM customers",
+            db.text_type()
+        ))
+        .await;
     assert_eq!(left, vec![vec![Some("2".into())]]);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM invoices").await, 1);
     assert_eq!(db.scalar("SELECT COUNT(*) FROM payments").await, 0);

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub fn pg_admin_url() -> String {
-    std::env::var("RETENTIOND_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("RETENTIOND_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A database of its own for one test, dropped at the end.
@@ -27,7 +28,12 @@ fn unique_name(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("{prefix}_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos)
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        nanos
+    )
 }
 
 impl PgDb {
@@ -41,18 +47,30 @@ impl PgDb {
             )
         });
         let name = unique_name("rd_daemon");
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.expect("create database");
-        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
-        PgDb { url: format!("{base}/{name}"), name }
+        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create database");
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(b, _)| b)
+            .to_string();
+        PgDb {
+            url: format!("{base}/{name}"),
+            name,
+        }
     }
 
     pub async fn conn(&self) -> PgConnection {
-        PgConnection::connect(&self.url).await.expect("connect to the test database")
+        PgConnection::connect(&self.url)
+            .await
+            .expect("connect to the test database")
     }
 
     pub async fn exec(&self, sql: &str) {
         let mut c = self.conn().await;
-        c.execute(sqlx::AssertSqlSafe(sql.to_string())).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        c.execute(sqlx::AssertSqlSafe(sql.to_string()))
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
@@ -66,18 +84,29 @@ impl PgDb {
     /// Like `scalar`, but `None` when the query fails (e.g. the table does not exist yet).
     pub async fn try_scalar(&self, sql: &str) -> Option<i64> {
         let mut c = self.conn().await;
-        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string())).fetch_one(&mut c).await.ok()
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&mut c)
+            .await
+            .ok()
     }
 
     pub async fn drop(self) {
         if let Ok(mut c) = PgConnection::connect(&pg_admin_url()).await {
-            let _ = c.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))).await;
+            let _ = c
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                )))
+                .await;
         }
     }
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }
 
 /// tests/support/smtp_sink.py: a real SMTP server storing each message as a file.
@@ -101,19 +130,34 @@ impl SmtpSink {
             .expect("python3 must be installed (tests/run.sh installs aiosmtpd)");
         let deadline = Instant::now() + Duration::from_secs(15);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the SMTP test server did not start (is aiosmtpd installed?)");
+            assert!(
+                Instant::now() < deadline,
+                "the SMTP test server did not start (is aiosmtpd installed?)"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
-        SmtpSink { port, dir: dir.to_path_buf(), child }
+        SmtpSink {
+            port,
+            dir: dir.to_path_buf(),
+            child,
+        }
     }
 
     /// The received messages, oldest first.
     pub fn messages(&self) -> Vec<String> {
         let mut files: Vec<_> = std::fs::read_dir(&self.dir)
-            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect())
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+                    .collect()
+            })
             .unwrap_or_default();
         files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-        files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
     }
 
     pub fn wait_for(&self, n: usize, timeout: Duration) -> Vec<String> {
@@ -137,12 +181,17 @@ impl Drop for SmtpSink {
 
 /// The Subject header of a raw message.
 pub fn subject(raw: &str) -> String {
-    raw.lines().find_map(|l| l.strip_prefix("Subject: ")).unwrap_or_default().trim().to_string()
+    raw.lines()
+        .find_map(|l| l.strip_prefix("Subject: "))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_retentiond"));
-    c.env_remove("RUST_LOG").env("RETENTIOND_LOG_FORMAT", "json");
+    c.env_remove("RUST_LOG")
+        .env("RETENTIOND_LOG_FORMAT", "json");
     c
 }
 
@@ -154,7 +203,10 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// Sends SIGTERM to a child.
 pub fn terminate(child: &Child) {
-    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
 }
 
 /// Waits for a child to exit, at most `timeout`; None if it did not.
@@ -181,12 +233,16 @@ pub fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
     let code = buf.split_whitespace().nth(1)?.parse().ok()?;
-    let body = buf.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
     Some((code, body))
 }
 
 pub fn mysql_admin_url() -> String {
-    std::env::var("RETENTIOND_TEST_MYSQL_URL").unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
+    std::env::var("RETENTIOND_TEST_MYSQL_URL")
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into())
 }
 
 /// The three databases every engine scenario runs on.
@@ -220,7 +276,12 @@ impl TestDb {
             Backend::Postgres => {
                 let db = PgDb::new().await;
                 // PgDb made its own name; keep it.
-                return TestDb { backend, url: db.url.clone(), name: db.name.clone(), dir };
+                return TestDb {
+                    backend,
+                    url: db.url.clone(),
+                    name: db.name.clone(),
+                    dir,
+                };
             }
             Backend::MariaDb => {
                 let admin = mysql_admin_url();
@@ -231,28 +292,54 @@ impl TestDb {
                          or set RETENTIOND_TEST_MYSQL_URL"
                     )
                 });
-                conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} CHARACTER SET utf8mb4")))
-                    .await
-                    .expect("create database");
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
+                conn.execute(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {name} CHARACTER SET utf8mb4"
+                )))
+                .await
+                .expect("create database");
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.as_str(), |(b, _)| b)
+                    .to_string();
                 format!("{base}/{name}")
             }
             Backend::Sqlite => {
                 let path = dir.path().join("shop.db");
-                let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&path).create_if_missing(true);
-                let c = sqlx::SqliteConnection::connect_with(&opts).await.expect("create sqlite file");
+                let opts = sqlx::sqlite::SqliteConnectOptions::new()
+                    .filename(&path)
+                    .create_if_missing(true);
+                let c = sqlx::SqliteConnection::connect_with(&opts)
+                    .await
+                    .expect("create sqlite file");
                 drop(c);
                 format!("sqlite://{}", path.display())
             }
         };
-        TestDb { backend, url, name, dir }
+        TestDb {
+            backend,
+            url,
+            name,
+            dir,
+        }
     }
 
     async fn conn(&self) -> Conn {
         match self.backend {
-            Backend::Postgres => Conn::Pg(sqlx::PgConnection::connect(&self.url).await.expect("connect")),
-            Backend::MariaDb => Conn::My(sqlx::MySqlConnection::connect(&self.url).await.expect("connect")),
-            Backend::Sqlite => Conn::Lite(sqlx::SqliteConnection::connect(&self.url).await.expect("connect")),
+            Backend::Postgres => Conn::Pg(
+                sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("connect"),
+            ),
+            Backend::MariaDb => Conn::My(
+                sqlx::MySqlConnection::connect(&self.url)
+                    .await
+                    .expect("connect"),
+            ),
+            Backend::Sqlite => Conn::Lite(
+                sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("connect"),
+            ),
         }
     }
 
@@ -277,9 +364,19 @@ impl TestDb {
         let q = || sqlx::AssertSqlSafe(sql.to_string());
         macro_rules! fetch {
             ($c:expr) => {{
-                let rows = sqlx::query(q()).fetch_all($c).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let rows = sqlx::query(q())
+                    .fetch_all($c)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
                 rows.iter()
-                    .map(|r| (0..r.len()).map(|i| r.try_get::<Option<String>, _>(i).unwrap_or_else(|e| panic!("{sql}: {e}"))).collect())
+                    .map(|r| {
+                        (0..r.len())
+                            .map(|i| {
+                                r.try_get::<Option<String>, _>(i)
+                                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                            })
+                            .collect()
+                    })
                     .collect()
             }};
         }
@@ -291,7 +388,9 @@ impl TestDb {
     }
 
     pub async fn scalar(&self, sql: &str) -> i64 {
-        let v = self.rows(&format!("SELECT CAST(({sql}) AS {})", self.text_type())).await;
+        let v = self
+            .rows(&format!("SELECT CAST(({sql}) AS {})", self.text_type()))
+            .await;
         v.first()
             .and_then(|r| r.first().cloned().flatten())
             .and_then(|s| s.parse().ok())
@@ -311,9 +410,15 @@ impl TestDb {
         let mut out = Vec::new();
         for t in tables {
             let cols = self.columns(t).await;
-            let list: Vec<String> = cols.iter().map(|c| format!("CAST({c} AS {})", self.text_type())).collect();
+            let list: Vec<String> = cols
+                .iter()
+                .map(|c| format!("CAST({c} AS {})", self.text_type()))
+                .collect();
             out.push(vec![Some(format!("table {t}"))]);
-            out.extend(self.rows(&format!("SELECT {} FROM {t} ORDER BY 1", list.join(", "))).await);
+            out.extend(
+                self.rows(&format!("SELECT {} FROM {t} ORDER BY 1", list.join(", ")))
+                    .await,
+            );
         }
         out
     }
@@ -326,17 +431,29 @@ impl TestDb {
             Backend::MariaDb => format!(
                 "SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}' ORDER BY ORDINAL_POSITION"
             ),
-            Backend::Sqlite => format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+            Backend::Sqlite => {
+                format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid")
+            }
         };
-        self.rows(&sql).await.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect()
+        self.rows(&sql)
+            .await
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect()
     }
 
     /// Whether a table exists (e.g. retentiond's own, which plan and dry run must not create).
     pub async fn has_table(&self, table: &str) -> bool {
         let sql = match self.backend {
-            Backend::Postgres => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = '{table}'"),
-            Backend::MariaDb => format!("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}'"),
-            Backend::Sqlite => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = '{table}'"
+            ),
+            Backend::MariaDb => format!(
+                "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{table}'"
+            ),
+            Backend::Sqlite => format!(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+            ),
         };
         self.scalar(&sql).await > 0
     }
@@ -358,15 +475,25 @@ impl TestDb {
 
     /// A config file with this database, `[run] max_fraction = 1.0` unless `extra` sets it.
     pub fn config(&self, policies: &str, extra: &str) -> PathBuf {
-        let run = if extra.contains("max_fraction") { String::new() } else { "max_fraction = 1.0\n".into() };
-        let text = format!("[database]\nurl = \"{}\"\n\n[run]\n{run}{extra}\n\n{policies}\n", self.url);
+        let run = if extra.contains("max_fraction") {
+            String::new()
+        } else {
+            "max_fraction = 1.0\n".into()
+        };
+        let text = format!(
+            "[database]\nurl = \"{}\"\n\n[run]\n{run}{extra}\n\n{policies}\n",
+            self.url
+        );
         write(self.dir.path(), "retentiond.toml", &text)
     }
 
     /// Runs the binary with this config; `now` fixes the cutoff (RFC 3339) in debug builds.
     pub fn cli(&self, config: &Path, args: &[&str], now: Option<&str>) -> std::process::Output {
         let mut c = bin();
-        c.arg("--config").arg(config).args(args).env("RETENTIOND_HASH__KEY", TEST_KEY);
+        c.arg("--config")
+            .arg(config)
+            .args(args)
+            .env("RETENTIOND_HASH__KEY", TEST_KEY);
         if let Some(now) = now {
             c.env("RETENTIOND_TEST_NOW", now);
         }
@@ -375,10 +502,22 @@ impl TestDb {
 
     pub async fn drop(self) {
         match self.backend {
-            Backend::Postgres => PgDb { name: self.name.clone(), url: self.url.clone() }.drop().await,
+            Backend::Postgres => {
+                PgDb {
+                    name: self.name.clone(),
+                    url: self.url.clone(),
+                }
+                .drop()
+                .await
+            }
             Backend::MariaDb => {
                 if let Ok(mut c) = sqlx::MySqlConnection::connect(&mysql_admin_url()).await {
-                    let _ = c.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {}", self.name))).await;
+                    let _ = c
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {}",
+                            self.name
+                        )))
+                        .await;
                 }
             }
             Backend::Sqlite => {}
@@ -402,7 +541,8 @@ pub fn ok(out: &std::process::Output) -> String {
 
 /// `plan --json` / `run --json`: the named policy's entry.
 pub fn policy_json(stdout: &str, name: &str) -> serde_json::Value {
-    let v: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
+    let v: serde_json::Value =
+        serde_json::from_str(stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"));
     v["policies"]
         .as_array()
         .and_then(|ps| ps.iter().find(|p| p["name"] == name).cloned())
