@@ -115,7 +115,10 @@ mod tests {
             Some(utc(2026, 1, 1, 0, 5))
         );
         let daily = Schedule::parse("@daily", Tz::UTC).expect("nickname");
-        assert_eq!(daily.next_after(utc(2026, 1, 1, 0, 1)), Some(utc(2026, 1, 2, 0, 0)));
+        assert_eq!(
+            daily.next_after(utc(2026, 1, 1, 0, 1)),
+            Some(utc(2026, 1, 2, 0, 0))
+        );
         let six = Schedule::parse("*/10 * * * * *", Tz::UTC).expect("6 fields");
         let t = utc(2026, 1, 1, 0, 0);
         assert_eq!(six.next_after(t), Some(t + chrono::Duration::seconds(10)));

@@ -157,7 +157,11 @@ pub enum ReportOn {
 #[derive(Debug, Clone)]
 pub struct RunConfig {
     pub batch_size: u32,
+    /// Adapt the batch size (up to `batch_size`) so that a batch takes about this long.
+    pub batch_target: Option<Duration>,
     pub pause: Duration,
+    /// An extra pause of this many times the last batch's duration (pt-archiver's sleep-coef).
+    pub pause_factor: f64,
     pub max_fraction: f64,
     pub max_rows: Option<u64>,
     pub lock_timeout: Duration,

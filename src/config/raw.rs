@@ -64,7 +64,9 @@ struct RawDatabase {
 #[serde(deny_unknown_fields)]
 struct RawRun {
     batch_size: Option<i64>,
+    batch_target: Option<String>,
     pause: Option<String>,
+    pause_factor: Option<f64>,
     max_fraction: Option<f64>,
     max_rows: Option<i64>,
     lock_timeout: Option<String>,
@@ -595,9 +597,34 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
         None => Some(None),
         Some(s) => duration_or(&Some(s.clone()), "0s", "run.max_runtime", issues).map(Some),
     };
+    let batch_target = match &run.batch_target {
+        None => Some(None),
+        Some(s) => match duration_or(&Some(s.clone()), "0s", "run.batch_target", issues) {
+            Some(d) if d.is_zero() => {
+                issues.add(
+                    "run.batch_target",
+                    "must be longer than zero, e.g. \"50ms\"",
+                );
+                None
+            }
+            d => d.map(Some),
+        },
+    };
+    let pause_factor = match run.pause_factor {
+        Some(f) if !(f.is_finite() && (0.0..=100.0).contains(&f)) => {
+            issues.add(
+                "run.pause_factor",
+                format!("must be between 0 and 100 (got {f})"),
+            );
+            None
+        }
+        f => Some(f.unwrap_or(0.0)),
+    };
     Some(RunConfig {
         batch_size: batch_size?,
+        batch_target: batch_target?,
         pause: pause?,
+        pause_factor: pause_factor?,
         max_fraction: max_fraction?,
         max_rows: max_rows?,
         lock_timeout: lock_timeout?,

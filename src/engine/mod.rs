@@ -544,7 +544,8 @@ impl Engine {
         opts: &RunOptions,
     ) -> Result<Option<String>, EngineError> {
         let t = q.target;
-        let limit = t.policy.batch_size;
+        let max_limit = t.policy.batch_size;
+        let mut limit = max_limit;
         let mut cursor: Option<Vec<Value>> = None;
         let mut last_progress = Instant::now();
         loop {
@@ -561,6 +562,7 @@ impl Engine {
                 return Ok(Some(format!("max_runtime of {}s reached", max.as_secs())));
             }
             let mut attempt = 0;
+            let batch_started = Instant::now();
             let (rows, seen) = loop {
                 match self
                     .batch(
@@ -613,8 +615,15 @@ impl Engine {
             if seen.len() < limit as usize {
                 return Ok(None);
             }
-            if !self.config.run.pause.is_zero() {
-                tokio::time::sleep(self.config.run.pause).await;
+            let took = batch_started.elapsed();
+            let run = &self.config.run;
+            if let Some(target) = run.batch_target {
+                limit = adapt_batch(limit, took, target, max_limit);
+            }
+            // No transaction is open here: the pause gives the application the server.
+            let pause = run.pause + took.mul_f64(run.pause_factor);
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
             }
         }
     }
@@ -722,6 +731,14 @@ impl Engine {
     }
 }
 
+/// The next batch size: towards `target` duration, at most doubling or halving per step,
+/// between 1% of the configured size and the configured size.
+fn adapt_batch(limit: u32, took: Duration, target: Duration, max: u32) -> u32 {
+    let min = (max / 100).max(1);
+    let ratio = (target.as_secs_f64() / took.as_secs_f64().max(1e-4)).clamp(0.5, 2.0);
+    ((limit as f64 * ratio) as u32).clamp(min, max)
+}
+
 fn render_key(values: &[Value]) -> String {
     values
         .iter()
@@ -758,5 +775,32 @@ fn db_message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(d) => d.message().to_string(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::adapt_batch;
+    use std::time::Duration;
+
+    #[test]
+    fn batch_size_moves_towards_the_target_within_bounds() {
+        let ms = Duration::from_millis;
+        assert_eq!(adapt_batch(1000, ms(100), ms(50), 1000), 500);
+        assert_eq!(
+            adapt_batch(1000, ms(1000), ms(50), 1000),
+            500,
+            "at most halving per step"
+        );
+        assert_eq!(
+            adapt_batch(500, ms(10), ms(50), 1000),
+            1000,
+            "at most doubling, never above the maximum"
+        );
+        assert_eq!(
+            adapt_batch(10, ms(1000), ms(50), 1000),
+            10,
+            "never below 1% of the maximum"
+        );
     }
 }
