@@ -363,3 +363,28 @@ fn an_unreachable_server_is_a_clear_failure() {
     );
     assert!(!std::path::Path::new("/nonexistent/shop.db").exists());
 }
+
+async fn a_clock_that_jumps_stops_the_run(b: Backend) {
+    let db = TestDb::new(b).await;
+    shop(&db).await;
+    let cfg = db.config(POLICIES, "");
+    ok(&db.cli(&cfg, &["run", "--policy", "contact"], NOW));
+    let before = db.snapshot(&TABLES).await;
+    // Backwards: a day before the previous cutoff.
+    let out = db.cli(&cfg, &["run"], Some("2026-05-31T00:00:00Z"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("went backwards"));
+    // Years ahead: everything would look expired.
+    let out = db.cli(&cfg, &["run"], Some("2031-06-01T00:00:00Z"));
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("max_clock_jump"));
+    assert_eq!(
+        db.snapshot(&TABLES).await,
+        before,
+        "a clock guard must stop before writing"
+    );
+    ok(&db.cli(&cfg, &["run", "--force"], Some("2026-06-02T00:00:00Z")));
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 10);
+    db.drop().await;
+}
+on_every_database!(a_clock_that_jumps_stops_the_run);

@@ -167,6 +167,9 @@ pub struct RunConfig {
     pub lock_timeout: Duration,
     pub statement_timeout: Duration,
     pub max_runtime: Option<Duration>,
+    /// A cutoff further than this past the previous run's stops the run (a clock set ahead
+    /// must not wipe a table); `--force` overrides.
+    pub max_clock_jump: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -72,6 +72,7 @@ struct RawRun {
     lock_timeout: Option<String>,
     statement_timeout: Option<String>,
     max_runtime: Option<String>,
+    max_clock_jump: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -620,6 +621,25 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
         }
         f => Some(f.unwrap_or(0.0)),
     };
+    let max_clock_jump = match run
+        .max_clock_jump
+        .as_deref()
+        .unwrap_or("400 days")
+        .parse::<Period>()
+    {
+        Ok(p) if p.months == 0 => Some(std::time::Duration::from_secs(u64::from(p.days) * 86_400)),
+        Ok(_) => {
+            issues.add(
+                "run.max_clock_jump",
+                "write it in days or weeks, e.g. \"400 days\"",
+            );
+            None
+        }
+        Err(e) => {
+            issues.add("run.max_clock_jump", format!("{e}"));
+            None
+        }
+    };
     Some(RunConfig {
         batch_size: batch_size?,
         batch_target: batch_target?,
@@ -630,6 +650,7 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
         lock_timeout: lock_timeout?,
         statement_timeout: statement_timeout?,
         max_runtime: max_runtime?,
+        max_clock_jump: max_clock_jump?,
     })
 }
 

@@ -388,12 +388,26 @@ impl Engine {
             );
         }
         let cutoff = self.cutoff(opts).await?;
-        if let Some(last) = store.last_cutoff().await?
+        let last = store.last_cutoff().await?;
+        if let Some(last) = last
             && cutoff < last
         {
             return Err(EngineError::Clock(format!(
                 "the database clock ({}) is before the previous run's cutoff ({}); it went backwards, so nothing is purged",
                 format_utc(cutoff),
+                format_utc(last)
+            )));
+        }
+        let jump = self.config.run.max_clock_jump;
+        if let Some(last) = last
+            && !opts.force
+            && (cutoff - last).to_std().is_ok_and(|d| d > jump)
+        {
+            return Err(EngineError::Clock(format!(
+                "the database clock ({}) is {} days past the previous run's cutoff ({}), more than run.max_clock_jump; \
+                 if the clock is right, rerun with --force",
+                format_utc(cutoff),
+                (cutoff - last).num_days(),
                 format_utc(last)
             )));
         }
