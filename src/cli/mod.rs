@@ -215,7 +215,13 @@ fn test_now() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
-    let load = || Config::load(&cli.config);
+    let load = || {
+        Config::load(&cli.config).inspect(|c| {
+            for w in &c.warnings {
+                tracing::warn!("{w}");
+            }
+        })
+    };
     match cli.command {
         Command::Check => {
             let engine = Engine::prepare(load()?, Access::ReadOnly).await?;

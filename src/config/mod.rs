@@ -85,6 +85,8 @@ pub struct Config {
     pub http_listen: Option<std::net::SocketAddr>,
     /// SHA-256 of the config file, recorded with every run.
     pub fingerprint: String,
+    /// Things worth fixing that do not stop a run (logged at start).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

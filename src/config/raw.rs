@@ -205,9 +205,17 @@ fn read_secret_file(path: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot read {path}: {e}"))
 }
 
+/// A secret file that every user of the machine can read deserves a warning (container
+/// secrets are often mounted that way, so it is not refused).
+fn world_readable(path: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
+}
+
 impl RawConfig {
     pub(super) fn validate(self, path: &Path, fingerprint: String) -> Result<Config, Vec<Issue>> {
         let mut issues = Issues(Vec::new());
+        let mut warnings = Vec::new();
 
         let database = match &self.database {
             None => {
@@ -220,7 +228,14 @@ impl RawConfig {
         let hash_key = match (&self.hash.key, &self.hash.key_file) {
             (Some(key), _) => Some(Secret::new(key.clone())),
             (None, Some(file)) => match read_secret_file(file) {
-                Ok(key) => Some(Secret::new(key)),
+                Ok(key) => {
+                    if world_readable(file) {
+                        warnings.push(format!(
+                            "hash.key_file {file} is readable by every user of this machine; chmod 600 it"
+                        ));
+                    }
+                    Some(Secret::new(key))
+                }
                 Err(e) => {
                     issues.add("hash.key_file", e);
                     None
@@ -308,6 +323,7 @@ impl RawConfig {
                 report,
                 http_listen,
                 fingerprint,
+                warnings,
             }),
             _ => Err(issues.0),
         }
@@ -1095,5 +1111,18 @@ mod tests {
         let err = load(&text, &[]).expect_err("password in file");
         assert!(err.to_string().contains("report.password"), "{err}");
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn a_world_readable_key_file_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = dir.path().join("key");
+        std::fs::write(&key, "0123456789abcdef0123").expect("write");
+        let text = GOOD.to_string() + &format!("\n[hash]\nkey_file = \"{}\"\n", key.display());
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        assert_eq!(load(&text, &[]).expect("valid").warnings.len(), 1);
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        assert!(load(&text, &[]).expect("valid").warnings.is_empty());
     }
 }
