@@ -462,6 +462,42 @@ impl Db {
         })
     }
 
+    /// Runs one query in a transaction of its own and ends it; `what` names it in errors.
+    pub async fn read(
+        &self,
+        sql: &Sql,
+        decode: &[Decode],
+        what: &str,
+    ) -> Result<Vec<Vec<Value>>, DbError> {
+        let mut tx = self.begin().await?;
+        let rows = tx.fetch(sql, decode).await.ctx(|| what.to_string())?;
+        tx.rollback().await.ctx(|| what.to_string())?;
+        Ok(rows)
+    }
+
+    /// The first column of the first row as text, if any.
+    pub async fn read_text(&self, sql: &Sql, what: &str) -> Result<Option<String>, DbError> {
+        Ok(
+            match self
+                .read(sql, &[Decode::Text], what)
+                .await?
+                .first()
+                .and_then(|r| r.first())
+            {
+                Some(Value::Text(s)) => Some(s.clone()),
+                _ => None,
+            },
+        )
+    }
+
+    /// Runs one statement in a transaction of its own and commits it.
+    pub async fn write(&self, sql: &Sql, what: &str) -> Result<u64, DbError> {
+        let mut tx = self.begin().await?;
+        let n = tx.execute(sql).await.ctx(|| what.to_string())?;
+        tx.commit().await.ctx(|| what.to_string())?;
+        Ok(n)
+    }
+
     /// Quotes a table name, qualified by the PostgreSQL schema when there is one.
     pub fn table(&self, name: &str) -> String {
         match (&self.schema, self.dialect) {

@@ -143,7 +143,7 @@ impl<'a> Store<'a> {
             ))
             .push(" WHERE status = ")
             .bind(Value::Text(RunStatus::Running.as_str().into()));
-        self.exec(&q, "marking abandoned runs").await
+        self.db.write(&q, "marking abandoned runs").await
     }
 
     /// The cutoff of the latest run that wrote anything, to catch a clock that went back.
@@ -155,18 +155,9 @@ impl<'a> Store<'a> {
                 self.table("runs")
             ),
         );
-        let mut tx = self.db.begin().await?;
-        let rows = tx
-            .fetch(&q, &[Decode::Text])
-            .await
-            .ctx(|| "reading the last run".into())?;
-        tx.rollback().await.ctx(|| "reading the last run".into())?;
-        Ok(match rows.first().and_then(|r| r.first()) {
-            Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc()),
-            _ => None,
-        })
+        Ok(parse_utc(
+            self.db.read_text(&q, "reading the last run").await?,
+        ))
     }
 
     pub async fn start_run(
@@ -229,16 +220,10 @@ impl<'a> Store<'a> {
         .bind(reason.map_or(Value::Null, |r| Value::Text(r.into())))
         .push(" WHERE id = ")
         .bind(Value::Int(id));
-        self.exec(&q, "recording the end of the run")
+        self.db
+            .write(&q, "recording the end of the run")
             .await
             .map(|_| ())
-    }
-
-    async fn exec(&self, q: &Sql, what: &str) -> Result<u64, DbError> {
-        let mut tx = self.db.begin().await?;
-        let n = tx.execute(q).await.ctx(|| what.to_string())?;
-        tx.commit().await.ctx(|| what.to_string())?;
-        Ok(n)
     }
 
     /// Inserts one audit entry inside the batch's own transaction.
@@ -283,18 +268,11 @@ impl<'a> Store<'a> {
                 t = self.table("audit")
             ),
         );
-        let mut tx = self.db.begin().await?;
-        let rows = tx
-            .fetch(&q, &[Decode::Text])
-            .await
-            .ctx(|| "reading the audit trail".into())?;
-        tx.rollback()
-            .await
-            .ctx(|| "reading the audit trail".into())?;
-        Ok(match rows.first().and_then(|r| r.first()) {
-            Some(Value::Text(h)) => h.clone(),
-            _ => audit::GENESIS.to_string(),
-        })
+        Ok(self
+            .db
+            .read_text(&q, "reading the audit trail")
+            .await?
+            .unwrap_or_else(|| audit::GENESIS.to_string()))
     }
 
     /// Reads the whole trail in order and checks every link of the chain.
@@ -308,19 +286,16 @@ impl<'a> Store<'a> {
             ),
         );
         use Decode::{Int, Text};
-        let mut tx = self.db.begin().await?;
-        let rows = tx
-            .fetch(
+        let rows = self
+            .db
+            .read(
                 &q,
                 &[
                     Int, Int, Text, Text, Text, Int, Int, Text, Text, Text, Text, Text,
                 ],
+                "reading the audit trail",
             )
-            .await
-            .ctx(|| "reading the audit trail".into())?;
-        tx.rollback()
-            .await
-            .ctx(|| "reading the audit trail".into())?;
+            .await?;
         Ok(audit::verify(
             rows.iter().map(|r| audit::Stored::from_row(r)),
         ))
@@ -351,18 +326,9 @@ impl Store<'_> {
             self.db.dialect,
             &format!("SELECT {text} FROM {}", self.table("runs")),
         );
-        let mut tx = self.db.begin().await?;
-        let rows = tx
-            .fetch(&q, &[Decode::Text])
-            .await
-            .ctx(|| "reading the last run".into())?;
-        tx.rollback().await.ctx(|| "reading the last run".into())?;
-        Ok(match rows.first().and_then(|r| r.first()) {
-            Some(Value::Text(s)) => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
-                .ok()
-                .map(|t| t.and_utc()),
-            _ => None,
-        })
+        Ok(parse_utc(
+            self.db.read_text(&q, "reading the last run").await?,
+        ))
     }
 
     /// Queues a summary; beyond `max` undelivered ones the oldest are dropped (returned count).
@@ -423,13 +389,11 @@ impl Store<'_> {
             ));
         }
         q.push(" ORDER BY id");
-        let mut tx = self.db.begin().await?;
         use Decode::{Int, Text};
-        let rows = tx
-            .fetch(&q, &[Int, Text, Text, Text, Int])
-            .await
-            .ctx(|| "reading the outbox".into())?;
-        tx.rollback().await.ctx(|| "reading the outbox".into())?;
+        let rows = self
+            .db
+            .read(&q, &[Int, Text, Text, Text, Int], "reading the outbox")
+            .await?;
         let text = |v: &Value| match v {
             Value::Text(s) => s.clone(),
             _ => String::new(),
@@ -458,10 +422,16 @@ impl Store<'_> {
                 self.table("outbox")
             ),
         );
-        let mut tx = self.db.begin().await?;
-        let n = tx.fetch_i64(&q).await.ctx(|| "reading the outbox".into())?;
-        tx.rollback().await.ctx(|| "reading the outbox".into())?;
-        Ok(n)
+        match self
+            .db
+            .read(&q, &[Decode::Int], "reading the outbox")
+            .await?
+            .first()
+            .and_then(|r| r.first())
+        {
+            Some(Value::Int(n)) => Ok(*n),
+            _ => Ok(0),
+        }
     }
 
     pub async fn mark_delivered(&self, id: i64) -> Result<(), DbError> {
@@ -472,7 +442,8 @@ impl Store<'_> {
             self.now_expr()
         ))
         .bind(Value::Int(id));
-        self.exec(&q, "marking a summary delivered")
+        self.db
+            .write(&q, "marking a summary delivered")
             .await
             .map(|_| ())
     }
@@ -502,10 +473,17 @@ impl Store<'_> {
             .bind(Value::Text(error.chars().take(500).collect()))
             .push(" WHERE id = ")
             .bind(Value::Int(id));
-        self.exec(&q, "recording a failed delivery")
+        self.db
+            .write(&q, "recording a failed delivery")
             .await
             .map(|_| ())
     }
+}
+
+fn parse_utc(text: Option<String>) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(&text?, "%Y-%m-%d %H:%M:%S%.f")
+        .ok()
+        .map(|t| t.and_utc())
 }
 
 fn strip_comments(statement: &str) -> String {
