@@ -359,3 +359,45 @@ async fn a_bad_cron_line_is_a_config_error() {
     assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 1);
     db.drop().await;
 }
+
+#[tokio::test]
+async fn a_safety_stop_under_the_daemon_exits_3_and_is_mailed_as_stopped() {
+    let db = PgDb::new().await;
+    messages(&db, 9, 1).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let smtp = SmtpSink::start(free_port(), &dir.path().join("mail"));
+    let path = write(
+        dir.path(),
+        "r.toml",
+        &(config(&db, "") + &report(smtp.port)),
+    );
+    let out = bin()
+        .arg("--config")
+        .arg(&path)
+        .args(["daemon", "--once"])
+        .env("RETENTIOND_RUN__MAX_FRACTION", "0.5")
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 10);
+    let mails = smtp.wait_for(1, Duration::from_secs(10));
+    assert_eq!(mails.len(), 1);
+    assert!(
+        subject(&mails[0]).starts_with("retentiond: run STOPPED before writing"),
+        "{}",
+        subject(&mails[0])
+    );
+    assert!(mails[0].contains("max_fraction"), "{}", mails[0]);
+    // Queued in the outbox (with no run id) and marked delivered.
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM retentiond_outbox WHERE delivered_at IS NOT NULL")
+            .await,
+        1
+    );
+    db.drop().await;
+}

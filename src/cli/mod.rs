@@ -238,7 +238,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             };
             let plan = engine.plan(&opts).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&plan)?);
+                crate::out!("{}", serde_json::to_string_pretty(&plan)?);
             } else {
                 output::print_plan(&plan);
             }
@@ -269,7 +269,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             engine.db.close().await;
             let report = report?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                crate::out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 output::print_run(&report);
             }
@@ -283,7 +283,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let store = Store::new(&db, &config.database.table_prefix);
             let schema = crate::db::schema::Schema::load(&db).await?;
             if !store.installed(&schema) {
-                println!(
+                crate::out!(
                     "No audit trail yet: retentiond has not run on {}.",
                     db.display_url
                 );

@@ -4,6 +4,15 @@ use crate::config::{Action, Clock, Rounding};
 use crate::engine::{Engine, Plan, RunReport};
 use crate::store::audit::Verification;
 
+/// `println!` that does not panic when stdout is closed early (`retentiond plan | head -1`).
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// 1204 → "1 204": readable at a glance, unambiguous in every locale.
 pub fn count(n: u64) -> String {
     let s = n.to_string();
@@ -48,11 +57,11 @@ pub fn render_table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> S
 }
 
 pub fn table(header: &[&str], rows: &[Vec<String>], right: &[usize]) {
-    println!("{}", render_table(header, rows, right));
+    crate::out!("{}", render_table(header, rows, right));
 }
 
 pub fn print_check(engine: &Engine) {
-    println!(
+    crate::out!(
         "Config {} fits {} ({}): {} policies checked.",
         engine.config.path.display(),
         engine.db.display_url,
@@ -108,7 +117,7 @@ pub fn print_check(engine: &Engine) {
             ]
         })
         .collect();
-    println!("Policies in the order they run:");
+    crate::out!("Policies in the order they run:");
     table(
         &["POLICY", "TABLE", "KEY", "CLOCK", "RETAIN", "ACTION"],
         &rows,
@@ -117,9 +126,10 @@ pub fn print_check(engine: &Engine) {
 }
 
 pub fn print_plan(plan: &Plan) {
-    println!(
+    crate::out!(
         "Plan at cutoff {} UTC on {} (nothing was changed)",
-        plan.cutoff, plan.database
+        plan.cutoff,
+        plan.database
     );
     let rows: Vec<Vec<String>> = plan
         .policies
@@ -155,11 +165,11 @@ pub fn print_plan(plan: &Plan) {
     );
     for p in &plan.policies {
         if let Some(stop) = &p.safety_stop {
-            println!("! a run would stop here: {stop}");
+            crate::out!("! a run would stop here: {stop}");
         }
     }
     if plan.policies.iter().any(|p| p.blocked > 0) {
-        println!(
+        crate::out!(
             "Blocked rows are still referenced by other rows; they become eligible once those go."
         );
     }
@@ -167,26 +177,31 @@ pub fn print_plan(plan: &Plan) {
 
 pub fn print_run(r: &RunReport) {
     match (r.dry_run, r.run_id) {
-        (true, _) => println!(
+        (true, _) => crate::out!(
             "Dry run at cutoff {} UTC on {} (nothing was changed)",
-            r.cutoff, r.database
+            r.cutoff,
+            r.database
         ),
-        (false, Some(id)) => println!(
+        (false, Some(id)) => crate::out!(
             "Run {id} at cutoff {} UTC on {}: {}",
-            r.cutoff, r.database, r.status
+            r.cutoff,
+            r.database,
+            r.status
         ),
-        (false, None) => println!(
+        (false, None) => crate::out!(
             "Run at cutoff {} UTC on {}: {}",
-            r.cutoff, r.database, r.status
+            r.cutoff,
+            r.database,
+            r.status
         ),
     }
-    println!("{}", run_table(r));
+    crate::out!("{}", run_table(r));
     if let Some(reason) = &r.stop_reason {
-        println!("The run stopped early: {reason}. The next run continues where it left off.");
+        crate::out!("The run stopped early: {reason}. The next run continues where it left off.");
     }
     if !r.dry_run {
         let total: u64 = r.policies.iter().map(|p| p.affected).sum();
-        println!(
+        crate::out!(
             "{} rows changed; every batch is recorded in {}.",
             count(total),
             r.audit_table
@@ -236,7 +251,7 @@ pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
 pub fn print_verification(v: &Verification, table: &str) -> u8 {
     match &v.broken {
         None => {
-            println!(
+            crate::out!(
                 "Audit trail {table} is intact: {} entries, {} rows recorded.",
                 count(v.entries),
                 count(v.rows.max(0) as u64)
@@ -244,7 +259,7 @@ pub fn print_verification(v: &Verification, table: &str) -> u8 {
             super::exit::OK
         }
         Some((id, why)) => {
-            println!("Audit trail {table} is BROKEN at entry id {id}: {why}.");
+            crate::out!("Audit trail {table} is BROKEN at entry id {id}: {why}.");
             super::exit::FAILED
         }
     }

@@ -287,9 +287,14 @@ impl RawConfig {
             .schedule
             .as_ref()
             .and_then(|s| validate_schedule(s, &mut issues));
+        // Credentials alone (e.g. RETENTIOND_REPORT__PASSWORD_FILE set by a unit file for a
+        // config without [report]) do not make a report section.
         let report = self
             .report
             .as_ref()
+            .filter(|r| {
+                r.to.is_some() || r.from.is_some() || r.smtp_url.is_some() || r.on.is_some()
+            })
             .and_then(|r| validate_report(r, &mut issues));
         let http_listen =
             self.http
@@ -458,15 +463,10 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
 
 fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseConfig> {
     let url = match (&db.url, &db.url_file) {
-        (Some(_), Some(_)) => {
-            issues.add(
-                "database.url_file",
-                "give either database.url or database.url_file, not both",
-            );
-            None
-        }
         (Some(url), None) => Some(url.clone()),
-        (None, Some(file)) => match read_secret_file(file) {
+        // url_file wins: it is how secrets arrive (systemd credentials, container secrets),
+        // usually as an environment override of a config that also names a url.
+        (_, Some(file)) => match read_secret_file(file) {
             Ok(url) => Some(url),
             Err(e) => {
                 issues.add("database.url_file", e);
@@ -1124,5 +1124,25 @@ mod tests {
         assert_eq!(load(&text, &[]).expect("valid").warnings.len(), 1);
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert!(load(&text, &[]).expect("valid").warnings.is_empty());
+    }
+
+    #[test]
+    fn secrets_from_files_win_and_stray_credentials_are_ignored() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = dir.path().join("url");
+        std::fs::write(&url, "sqlite://from-file.db\n").expect("write");
+        let env = [
+            (
+                "RETENTIOND_DATABASE__URL_FILE",
+                url.to_str().expect("utf-8"),
+            ),
+            ("RETENTIOND_REPORT__PASSWORD", "pw"),
+        ];
+        let c = load(GOOD, &env).expect("valid");
+        assert_eq!(c.database.url.expose(), "sqlite://from-file.db");
+        assert!(
+            c.report.is_none(),
+            "a password alone is no [report] section"
+        );
     }
 }

@@ -101,8 +101,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     daemon.deliver_outbox(true).await;
 
     if once {
-        let ok = daemon.cycle(None).await;
-        return Ok(if ok { exit::OK } else { exit::FAILED });
+        return Ok(daemon.cycle(None).await);
     }
     let Some(schedule) = schedule else {
         return Ok(exit::OK);
@@ -213,8 +212,8 @@ impl Daemon {
         }
     }
 
-    /// One run with its summary. True when the run ended ok (or was skipped for the lock).
-    async fn cycle(&mut self, next_run: Option<chrono::DateTime<Utc>>) -> bool {
+    /// One run with its summary; returns the exit code `retentiond run` would give.
+    async fn cycle(&mut self, next_run: Option<chrono::DateTime<Utc>>) -> u8 {
         let started = Instant::now();
         let opts = RunOptions {
             stop: Some(self.stop.clone()),
@@ -228,34 +227,42 @@ impl Daemon {
         }
         .await;
         let elapsed = started.elapsed().as_secs_f64();
-        let (summary, run_id, ok) = match &result {
+        let (summary, run_id, code) = match &result {
             Ok(r) => {
                 update(&self.status, |s| s.record_report(r, elapsed));
-                let ok = r.status == "ok" || r.status == crate::engine::INTERRUPTED;
+                let finished = r.status == "ok" || r.status == crate::engine::INTERRUPTED;
                 (
                     report::render(&Outcome::Finished(r), next_run),
                     r.run_id,
-                    ok,
+                    if finished { exit::OK } else { exit::FAILED },
                 )
             }
             Err(EngineError::Locked(_)) => {
                 tracing::info!(
                     "another instance holds the lock and runs the policies; skipping this run"
                 );
-                return true;
+                return exit::LOCKED;
             }
             Err(e) => {
-                tracing::error!(error = %e, "the run failed");
-                update(&self.status, |s| s.record_status("failed", elapsed));
+                // A safety stop wrote nothing on purpose: stopped, not failed.
+                let stopped = matches!(e, EngineError::Safety(_) | EngineError::Clock(_));
+                let status = if stopped { "stopped" } else { "failed" };
+                tracing::error!(error = %e, status, "the run did not complete");
+                update(&self.status, |s| s.record_status(status, elapsed));
                 let outcome = Outcome::Failed {
                     error: e.to_string(),
                     database: self.db.display_url.clone(),
+                    stopped,
                 };
-                (report::render(&outcome, next_run), None, false)
+                (
+                    report::render(&outcome, next_run),
+                    None,
+                    e.exit_code() as u8,
+                )
             }
         };
         self.report(summary, run_id).await;
-        ok
+        code
     }
 
     /// Queues the summary in the outbox (so a mail outage loses nothing) and delivers.

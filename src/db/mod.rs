@@ -156,6 +156,11 @@ impl Sql {
 
     /// Appends a placeholder for `value`.
     pub fn bind(&mut self, value: Value) -> &mut Self {
+        // An untyped NULL fits any column; a bound one would carry a type (text).
+        if value == Value::Null {
+            self.text.push_str("NULL");
+            return self;
+        }
         self.args.push(value);
         match self.dialect {
             Dialect::Postgres => {
@@ -164,35 +169,6 @@ impl Sql {
             }
             Dialect::MySql | Dialect::Sqlite => self.text.push('?'),
         }
-        self
-    }
-
-    /// Appends another fragment, renumbering its placeholders.
-    pub fn append(&mut self, other: &Sql) -> &mut Self {
-        match self.dialect {
-            Dialect::Postgres => {
-                // Fragments are built with their own numbering from $1; shift it.
-                let offset = self.args.len();
-                let mut out = String::new();
-                let mut chars = other.text.chars().peekable();
-                while let Some(c) = chars.next() {
-                    if c == '$' && chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-                        let mut n = String::new();
-                        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                            n.push(*d);
-                            chars.next();
-                        }
-                        let n: usize = n.parse().unwrap_or(0);
-                        out.push_str(&format!("${}", n + offset));
-                    } else {
-                        out.push(c);
-                    }
-                }
-                self.text.push_str(&out);
-            }
-            Dialect::MySql | Dialect::Sqlite => self.text.push_str(&other.text),
-        }
-        self.args.extend(other.args.iter().cloned());
         self
     }
 }
@@ -571,16 +547,15 @@ mod tests {
     }
 
     #[test]
-    fn appended_fragments_are_renumbered() {
-        let mut inner = Sql::new(Dialect::Postgres);
-        inner.push("x < ").bind(Value::Int(1));
-        let mut outer = Sql::new(Dialect::Postgres);
-        outer
-            .push("a = ")
-            .bind(Value::Int(0))
-            .push(" AND ")
-            .append(&inner);
-        assert_eq!(outer.text, "a = $1 AND x < $2");
-        assert_eq!(outer.args.len(), 2);
+    fn null_is_written_not_bound() {
+        let mut q = Sql::new(Dialect::Postgres);
+        q.push("a = ")
+            .bind(Value::Int(1))
+            .push(", b = ")
+            .bind(Value::Null)
+            .push(", c = ")
+            .bind(Value::Int(2));
+        assert_eq!(q.text, "a = $1, b = NULL, c = $2");
+        assert_eq!(q.args.len(), 2);
     }
 }

@@ -97,7 +97,7 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
     )
     .with_context(|| format!("writing {}", config_path.display()))?;
 
-    println!(
+    crate::out!(
         "Creating a demo shop database with {customers} customers in {} ...",
         db_path.display()
     );
@@ -107,7 +107,7 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
         .foreign_keys(true);
     let pool = sqlx::SqlitePool::connect_with(opts).await?;
     let summary = dataset::create(&pool, customers, 42, chrono::Utc::now().naive_utc()).await?;
-    println!(
+    crate::out!(
         "  {} customers, {} subscriptions, {} messages, {} invoices, {} payments, {} marketing consents\n",
         summary.customers,
         summary.subscriptions,
@@ -119,17 +119,17 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
     let before = counts(&pool).await?;
 
     let config = Config::load(&config_path)?;
-    println!("1. The plan: what each policy would do now (read-only, nothing changes)\n");
+    crate::out!("1. The plan: what each policy would do now (read-only, nothing changes)\n");
     let engine = Engine::prepare(config, Access::ReadWrite).await?;
     let plan = engine.plan(&RunOptions::default()).await?;
     crate::cli::output_plan(&plan);
 
-    println!("\n2. The run: batches of deletes and anonymizations, each with its audit entry\n");
+    crate::out!("\n2. The run: batches of deletes and anonymizations, each with its audit entry\n");
     let report = engine.run(&RunOptions::default()).await?;
     crate::cli::output_run(&report);
     engine.db.close().await;
 
-    println!("\n3. What changed\n");
+    crate::out!("\n3. What changed\n");
     let after = counts(&pool).await?;
     let rows: Vec<Vec<String>> = TABLES
         .iter()
@@ -154,7 +154,7 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
         let name: String = row.try_get(1)?;
         let email: String = row.try_get(2)?;
         let ip: Option<String> = row.try_get(3)?;
-        println!(
+        crate::out!(
             "\nAn anonymized customer, #{id}: name \"{name}\", email \"{email}\" (keyed hash), ip_address {:?} (truncated)",
             ip.unwrap_or_default()
         );
@@ -162,7 +162,7 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
     pool.close().await;
 
     let cfg = config_path.display();
-    println!(
+    crate::out!(
         "\nThe audit trail is the table retentiond_audit in {}.\nTry next:\n  retentiond --config {cfg} audit verify\n  retentiond --config {cfg} plan     # a second run finds nothing left to do\n  sqlite3 {} 'SELECT policy, batch, rows_affected, key_first, key_last FROM retentiond_audit LIMIT 5'",
         db_path.display(),
         db_path.display()

@@ -11,7 +11,13 @@ use chrono::{DateTime, Utc};
 /// What happened, as far as the summary cares.
 pub enum Outcome<'a> {
     Finished(&'a RunReport),
-    Failed { error: String, database: String },
+    /// The run failed, or (`stopped`) a safety limit or the clock guard stopped it before
+    /// it wrote anything.
+    Failed {
+        error: String,
+        database: String,
+        stopped: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,16 +56,30 @@ pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
     );
     let footer = "This message holds counts and policy names only, no personal data.";
     match outcome {
-        Outcome::Failed { error, database } => {
-            let subject = format!("retentiond: run FAILED on {database}");
+        Outcome::Failed {
+            error,
+            database,
+            stopped,
+        } => {
+            let (subject, what) = if *stopped {
+                (
+                    format!("retentiond: run STOPPED before writing on {database}"),
+                    "was stopped by a safety check before it changed anything",
+                )
+            } else {
+                (
+                    format!("retentiond: run FAILED on {database}"),
+                    "failed; nothing after the last committed batch was changed",
+                )
+            };
             let text = format!(
-                "The retention run on {database} failed; nothing after the last committed batch was changed.\n\n\
-                 Error: {error}\n\nNext scheduled run: {next}\n\n{footer}\n"
+                "The retention run on {database} {what}.\n\n\
+                 Reason: {error}\n\nNext scheduled run: {next}\n\n{footer}\n"
             );
             let html = format!(
-                "<html><body><h2>retentiond: run failed</h2><p>The retention run on <b>{}</b> failed; nothing \
-                 after the last committed batch was changed.</p><p><b>Error:</b> {}</p><p>Next scheduled run: {}</p>\
-                 <p><small>{footer}</small></p></body></html>",
+                "<html><body><h2>{}</h2><p>The retention run on <b>{}</b> {what}.</p><p><b>Reason:</b> {}</p>\
+                 <p>Next scheduled run: {}</p><p><small>{footer}</small></p></body></html>",
+                escape(&subject),
                 escape(database),
                 escape(error),
                 escape(&next)
