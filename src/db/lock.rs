@@ -21,6 +21,17 @@ pub fn lock_name(prefix: &str) -> String {
     format!("retentiond:{prefix}")
 }
 
+/// MySQL/MariaDB named locks are server-wide, not per database: the name includes the
+/// database, hashed when it would exceed the 64 characters MySQL allows.
+pub fn mysql_lock_name(prefix: &str, database: &str) -> String {
+    let name = format!("{}:{database}", lock_name(prefix));
+    if name.len() <= 64 {
+        return name;
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    format!("retentiond:{}", &hex::encode(digest)[..40])
+}
+
 /// PostgreSQL advisory locks take a number; derive it from the name.
 pub fn advisory_key(prefix: &str) -> i64 {
     let digest = Sha256::digest(lock_name(prefix).as_bytes());
@@ -57,7 +68,12 @@ impl InstanceLock {
             }
             Pool::MySql(pool) => {
                 let mut conn = pool.acquire().await.map_err(ctx)?;
-                let name = lock_name(prefix);
+                let database: Option<String> =
+                    sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(ctx)?;
+                let name = mysql_lock_name(prefix, database.as_deref().unwrap_or_default());
                 let got: Option<i64> = sqlx::query("SELECT CAST(GET_LOCK(?, 0) AS SIGNED)")
                     .bind(&name)
                     .fetch_one(&mut *conn)

@@ -329,9 +329,15 @@ impl Db {
                             Ok(())
                         })
                     })
-                    .connect_with(opts)
-                    .await
-                    .map_err(connect_err)?;
+                    .connect_with(opts.clone())
+                    .await;
+                let pool = match pool {
+                    Ok(pool) => pool,
+                    Err(e) => {
+                        let direct = <sqlx::PgConnection as sqlx::Connection>::connect_with(&opts);
+                        return Err(connect_err(reason(e, direct).await));
+                    }
+                };
                 (Pool::Postgres(pool), Dialect::Postgres, None)
             }
             "mysql" | "mariadb" => {
@@ -350,9 +356,16 @@ impl Db {
                             Ok(())
                         })
                     })
-                    .connect_with(opts)
-                    .await
-                    .map_err(connect_err)?;
+                    .connect_with(opts.clone())
+                    .await;
+                let pool = match pool {
+                    Ok(pool) => pool,
+                    Err(e) => {
+                        let direct =
+                            <sqlx::MySqlConnection as sqlx::Connection>::connect_with(&opts);
+                        return Err(connect_err(reason(e, direct).await));
+                    }
+                };
                 (Pool::MySql(pool), Dialect::MySql, None)
             }
             "sqlite" => {
@@ -410,6 +423,26 @@ impl Db {
             };
         }
         Ok(db)
+    }
+}
+
+/// The pool retries a refused connection until its acquire timeout (the server may be
+/// starting) and then reports only "pool timed out". One direct attempt gives the reason
+/// ("Connection refused", "password authentication failed", ...) for the message.
+async fn reason<C: sqlx::Connection>(
+    pool_error: sqlx::Error,
+    direct: impl std::future::Future<Output = Result<C, sqlx::Error>>,
+) -> sqlx::Error {
+    if !matches!(pool_error, sqlx::Error::PoolTimedOut) {
+        return pool_error;
+    }
+    match tokio::time::timeout(Duration::from_secs(5), direct).await {
+        Ok(Err(e)) => e,
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            pool_error
+        }
+        Err(_) => pool_error,
     }
 }
 
