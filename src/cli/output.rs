@@ -123,6 +123,13 @@ pub fn print_check(engine: &Engine) {
         &rows,
         &[],
     );
+    let advice = engine.index_advice();
+    if !advice.is_empty() {
+        crate::out!("\nMissing indexes (runs work without them, but slowly on big tables):");
+        for line in advice {
+            crate::out!("  warning: {line}");
+        }
+    }
 }
 
 pub fn print_plan(plan: &Plan) {
@@ -143,7 +150,7 @@ pub fn print_plan(plan: &Plan) {
                 count(p.blocked),
                 count(p.undated),
                 count(p.held),
-                count(p.total),
+                p.total.map_or_else(|| "-".into(), count),
                 p.expires_before.clone(),
             ]
         })

@@ -43,6 +43,8 @@ pub struct Table {
     pub columns: Vec<Column>,
     pub primary_key: Vec<String>,
     pub unique_keys: Vec<Vec<String>>,
+    /// Columns that lead some index: a range on them can be read without scanning the table.
+    pub index_leaders: std::collections::BTreeSet<String>,
 }
 
 impl Table {
@@ -150,6 +152,17 @@ impl Schema {
 
                 let mut q = Sql::new(Dialect::Postgres);
                 q.push(
+                    "SELECT t.relname::text, a.attname::text FROM pg_index ix \
+                     JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
+                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ix.indkey[0] \
+                     WHERE ix.indpred IS NULL AND n.nspname = ",
+                )
+                .bind(ns.clone());
+                let leaders = tx.fetch(&q, &[Decode::Text, Decode::Text]).await.ctx(ctx)?;
+                schema.add_index_leaders(leaders.iter().map(|r| (text(&r[0]), text(&r[1]))));
+
+                let mut q = Sql::new(Dialect::Postgres);
+                q.push(
                     "SELECT con.conname::text, child.relname::text, parent.relname::text, con.confdeltype::text, \
                      ca.attname::text, pa.attname::text \
                      FROM pg_constraint con JOIN pg_class child ON child.oid = con.conrelid \
@@ -222,6 +235,14 @@ impl Schema {
 
                 let q = Sql::raw(
                     Dialect::MySql,
+                    "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR) FROM information_schema.STATISTICS \
+                     WHERE TABLE_SCHEMA = DATABASE() AND SEQ_IN_INDEX = 1 AND COLUMN_NAME IS NOT NULL",
+                );
+                let leaders = tx.fetch(&q, &[Decode::Text, Decode::Text]).await.ctx(ctx)?;
+                schema.add_index_leaders(leaders.iter().map(|r| (text(&r[0]), text(&r[1]))));
+
+                let q = Sql::raw(
+                    Dialect::MySql,
                     "SELECT CAST(k.CONSTRAINT_NAME AS CHAR), CAST(k.TABLE_NAME AS CHAR), CAST(k.REFERENCED_TABLE_NAME AS CHAR), \
                      CAST(r.DELETE_RULE AS CHAR), CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR) \
                      FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
@@ -286,8 +307,20 @@ impl Schema {
                         rows.into_iter().map(|r| r[..5].to_vec()).collect(),
                         sqlite_kind,
                     );
+                    let pk_columns: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
                     if let Some(t) = schema.tables.get_mut(&table) {
-                        t.primary_key = pk.into_iter().map(|(_, c)| c).collect();
+                        t.primary_key = pk_columns.clone();
+                    }
+
+                    let mut q = Sql::new(Dialect::Sqlite);
+                    q.push("SELECT ii.name FROM pragma_index_list(")
+                        .bind(Value::Text(table.clone()))
+                        .push(") AS il, pragma_index_info(il.name) AS ii WHERE il.partial = 0 AND ii.seqno = 0 AND ii.name IS NOT NULL");
+                    let leaders = tx.fetch(&q, &[Decode::Text]).await.ctx(ctx)?;
+                    schema.add_index_leaders(leaders.iter().map(|r| (table.clone(), text(&r[0]))));
+                    // The rowid alias is the table itself, ordered by that column.
+                    if let [only] = pk_columns.as_slice() {
+                        schema.add_index_leaders(std::iter::once((table.clone(), only.clone())));
                     }
 
                     let mut q = Sql::new(Dialect::Sqlite);
@@ -368,6 +401,14 @@ impl Schema {
                 },
                 nullable: r[4] == Value::Int(1),
             });
+        }
+    }
+
+    fn add_index_leaders(&mut self, rows: impl Iterator<Item = (String, String)>) {
+        for (table, column) in rows {
+            if let Some(t) = self.tables.get_mut(&table) {
+                t.index_leaders.insert(column);
+            }
         }
     }
 

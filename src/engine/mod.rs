@@ -1,6 +1,7 @@
 //! The retention engine: checks the config against the live schema, plans, and runs the
 //! policies in small keyset batches, each committed together with its audit entry.
 
+mod advice;
 mod cutoff;
 mod order;
 pub mod query;
@@ -86,7 +87,9 @@ pub struct PolicyPlan {
     pub undated: u64,
     /// Rows kept by a legal hold.
     pub held: u64,
-    pub total: u64,
+    /// Rows in the table; counted only when something is eligible, because only then does
+    /// `max_fraction` need it (a full count of a big table is the slowest part of an idle run).
+    pub total: Option<u64>,
     /// Clock values before this have expired.
     pub expires_before: String,
     pub basis: String,
@@ -160,6 +163,11 @@ impl Engine {
         };
         engine.probe().await?;
         Ok(engine)
+    }
+
+    /// Indexes whose absence makes every run scan whole tables (shown by `check`).
+    pub fn index_advice(&self) -> Vec<String> {
+        advice::missing_indexes(&self.targets, &self.schema)
     }
 
     async fn probe(&self) -> Result<(), EngineError> {
@@ -318,11 +326,14 @@ impl Engine {
                 thresholds: &th,
             };
             let ctx = |what: &str| format!("policy \"{}\": counting {what} rows", t.name());
-            let total = tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64;
             let eligible = tx
                 .fetch_i64(&q.count_eligible())
                 .await
                 .ctx(|| ctx("expired"))? as u64;
+            let total = match eligible {
+                0 => None,
+                _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
+            };
             let blocked = tx
                 .fetch_i64(&q.count_blocked())
                 .await
@@ -331,7 +342,7 @@ impl Engine {
                 .fetch_i64(&q.count_undated())
                 .await
                 .ctx(|| ctx("undated"))? as u64;
-            let safety_stop = safety(t, eligible, total);
+            let safety_stop = safety(t, eligible, total.unwrap_or(0));
             policies.push(PolicyPlan {
                 name: t.name().to_string(),
                 table: t.table().to_string(),
@@ -485,7 +496,9 @@ impl Engine {
                     .await?;
                 outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
-                if run_id.is_some() {
+                // Nothing was eligible and nothing was written: a recount would only repeat
+                // the plan's count of a moment ago.
+                if run_id.is_some() && (p.eligible > 0 || outcome.affected > 0) {
                     let mut tx = self.db.begin().await?;
                     outcome.backlog = tx
                         .fetch_i64(&q.count_eligible())

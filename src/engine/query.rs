@@ -185,51 +185,55 @@ impl Queries<'_> {
         q
     }
 
-    pub fn count_total(&self) -> Sql {
-        self.count_where(|_, q| {
-            q.push("1 = 1");
-        })
-    }
-
     pub fn count_eligible(&self) -> Sql {
         self.count_where(Self::eligible)
     }
 
     /// Expired rows that a reference keeps (delete policies only).
-    pub fn count_blocked(&self) -> Sql {
-        self.count_where(|s, q| {
-            if s.target.is_delete() {
-                s.expired(q);
-                q.push(" AND ");
-                s.blocked(q);
-            } else {
-                q.push("1 = 0");
-            }
-        })
+    fn expired_and_blocked(&self, q: &mut Sql) {
+        if self.target.is_delete() {
+            self.expired(q);
+            q.push(" AND ");
+            self.blocked(q);
+        } else {
+            q.push("1 = 0");
+        }
     }
 
     /// Rows whose clock never started: NULL, or no related rows and no fallback.
-    pub fn count_undated(&self) -> Sql {
-        self.count_where(|s, q| {
-            match &s.target.clock {
-                TargetClock::Own(c) => {
-                    q.push(&format!("{} IS NULL", s.col(T, &c.name)));
-                }
-                TargetClock::Related {
-                    table,
-                    matches,
-                    otherwise,
-                    ..
-                } => {
-                    q.push("NOT EXISTS (");
-                    s.related_match(q, table, matches);
-                    q.push(")");
-                    if let Some(o) = otherwise {
-                        q.push(&format!(" AND {} IS NULL", s.col(T, &o.name)));
-                    }
+    fn undated(&self, q: &mut Sql) {
+        match &self.target.clock {
+            TargetClock::Own(c) => {
+                q.push(&format!("{} IS NULL", self.col(T, &c.name)));
+            }
+            TargetClock::Related {
+                table,
+                matches,
+                otherwise,
+                ..
+            } => {
+                q.push("NOT EXISTS (");
+                self.related_match(q, table, matches);
+                q.push(")");
+                if let Some(o) = otherwise {
+                    q.push(&format!(" AND {} IS NULL", self.col(T, &o.name)));
                 }
             }
-            s.filter(q);
+        }
+        self.filter(q);
+    }
+
+    pub fn count_blocked(&self) -> Sql {
+        self.count_where(Self::expired_and_blocked)
+    }
+
+    pub fn count_undated(&self) -> Sql {
+        self.count_where(Self::undated)
+    }
+
+    pub fn count_total(&self) -> Sql {
+        self.count_where(|_, q| {
+            q.push("1 = 1");
         })
     }
 
