@@ -635,7 +635,8 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
             );
             None
         }
-        f => Some(f.unwrap_or(0.0)),
+        // Gentle by default: the server spends at most two thirds of the run on our batches.
+        f => Some(f.unwrap_or(0.5)),
     };
     let max_clock_jump = match run
         .max_clock_jump

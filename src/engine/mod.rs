@@ -519,6 +519,15 @@ impl Engine {
                         );
                     }
                 }
+                if run_id.is_some() && t.is_delete() && large_purge(outcome.affected, p.total) {
+                    tracing::info!(
+                        policy = t.name(),
+                        table = t.table(),
+                        deleted = outcome.affected,
+                        "a large share of the table was deleted: {}",
+                        maintenance_advice(self.db.dialect, t.table())
+                    );
+                }
                 if outcome.affected > 0 || outcome.stop_reason.is_some() {
                     tracing::info!(
                         policy = t.name(),
@@ -774,6 +783,32 @@ fn render_key(values: &[Value]) -> String {
         .join(",")
 }
 
+/// At least 100 000 rows, or a fifth of the table: enough dead space and shifted statistics
+/// that the planner may choose badly until the table is vacuumed or analyzed.
+fn large_purge(deleted: u64, total: Option<u64>) -> bool {
+    deleted >= 100_000 || total.is_some_and(|t| t > 0 && deleted * 5 >= t)
+}
+
+/// What to run after a large purge, in the database's own terms.
+fn maintenance_advice(dialect: crate::db::Dialect, table: &str) -> String {
+    use crate::db::Dialect;
+    match dialect {
+        Dialect::Postgres => format!(
+            "VACUUM (ANALYZE) {table} makes the space reusable and refreshes the planner's statistics now \
+             (autovacuum does the same, later)"
+        ),
+        Dialect::MySql => format!(
+            "ANALYZE TABLE {table} refreshes the statistics; OPTIMIZE TABLE {table} also returns the space \
+             to the filesystem, but rebuilds the table"
+        ),
+        Dialect::Sqlite => {
+            format!(
+                "ANALYZE {table} refreshes the statistics; VACUUM returns the space to the filesystem"
+            )
+        }
+    }
+}
+
 /// Why a policy must not run without `--force`, if it must not.
 fn safety(t: &Target, eligible: u64, total: u64) -> Option<String> {
     let p = &t.policy;
@@ -807,8 +842,17 @@ fn db_message(e: &sqlx::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::adapt_batch;
+    use super::{adapt_batch, large_purge};
     use std::time::Duration;
+
+    #[test]
+    fn large_purges_are_a_fifth_of_the_table_or_a_hundred_thousand_rows() {
+        assert!(!large_purge(19, Some(100)));
+        assert!(large_purge(20, Some(100)));
+        assert!(!large_purge(99_999, None));
+        assert!(large_purge(100_000, None));
+        assert!(!large_purge(0, Some(0)));
+    }
 
     #[test]
     fn batch_size_moves_towards_the_target_within_bounds() {
