@@ -1,0 +1,487 @@
+#!/usr/bin/env python3
+"""Statistics, the MariaDB OLTP load and the report for bench/run.sh (Python stdlib only).
+
+Subcommands:
+  latency    --format pgbench|plain --from T0 --to T1 FILE...   OLTP latencies in a time window
+  batches                                                       per-batch times from timestamps on stdin
+  oltp-mysql --out FILE --rate R --clients C --ncust N --nactive M [--seconds S] ...
+  record     --out FILE key=value|@key=JSONFILE ...             append one measurement (JSON line)
+  report     --results FILE --meta FILE --md FILE               the table: medians over repetitions
+"""
+import argparse
+import json
+import math
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+
+
+def pct(sorted_values, p):
+    """Nearest-rank percentile of an ascending list (p in 0..100)."""
+    if not sorted_values:
+        return None
+    k = max(1, math.ceil(p / 100.0 * len(sorted_values)))
+    return sorted_values[k - 1]
+
+
+# ---------------------------------------------------------------------------------------------
+# OLTP latencies
+
+
+def read_latencies(fmt, files, t_from, t_to):
+    """Latencies (ms) of the transactions *scheduled* inside [t_from, t_to]: scheduled start =
+    end - latency. (Selecting by end time would drop the transactions a purge stalls until
+    after it has finished, which are exactly the slow ones.)"""
+    out = []
+    errors = 0
+    for path in files:
+        with open(path) as f:
+            for line in f:
+                parts = line.split()
+                if not parts:
+                    continue
+                try:
+                    if fmt == "pgbench":
+                        # client_id transaction_no latency_us script_no epoch_s epoch_us [lag_us]
+                        # With -R the latency counts from the scheduled start (lag included).
+                        if parts[2] in ("skipped", "failed"):
+                            errors += 1
+                            continue
+                        end = int(parts[4]) + int(parts[5]) / 1e6
+                        lat = int(parts[2]) / 1000.0
+                    else:
+                        # end_epoch latency_ms [error]
+                        end = float(parts[0])
+                        lat = float(parts[1])
+                        if len(parts) > 2:
+                            errors += 1
+                except (IndexError, ValueError):
+                    continue  # a line cut short when the load was stopped
+                if t_from <= end - lat / 1000.0 <= t_to:
+                    out.append(lat)
+    return out, errors
+
+
+def cmd_latency(a):
+    lats, errors = read_latencies(a.format, a.files, a.t_from, a.t_to)
+    lats.sort()
+    span = max(a.t_to - a.t_from, 1e-9)
+    res = {
+        "n": len(lats),
+        "p50": pct(lats, 50),
+        "p99": pct(lats, 99),
+        "max": lats[-1] if lats else None,
+        "tps": len(lats) / span,
+        "errors": errors,
+    }
+    print(json.dumps(res))
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-batch times
+
+
+def parse_ts(s):
+    s = s.strip()
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return datetime.strptime(s[:26], fmt).replace(tzinfo=timezone.utc).timestamp()
+        except ValueError:
+            continue
+    raise ValueError(f"not a timestamp: {s!r}")
+
+
+def cmd_batches(a):
+    """Timestamps (one per line, in batch order) -> batch durations as consecutive differences."""
+    ts = [parse_ts(line) for line in sys.stdin if line.strip()]
+    d = sorted((b - a_) * 1000.0 for a_, b in zip(ts, ts[1:]))
+    seq = [(b - a_) * 1000.0 for a_, b in zip(ts, ts[1:])]
+    tenth = max(1, len(seq) // 10)
+    res = {
+        "batches": len(d),
+        "p50": pct(d, 50),
+        "p99": pct(d, 99),
+        "max": d[-1] if d else None,
+        # Does the batch time stay flat? Median of the first and of the last tenth of the batches
+        # (the very last, short, batch excluded), and the last batch on its own.
+        "first10_p50": statistics.median(seq[:tenth]) if seq else None,
+        "last10_p50": statistics.median(seq[-tenth - 1:-1] or seq[-1:]) if seq else None,
+        "last": seq[-1] if seq else None,
+    }
+    print(json.dumps(res))
+
+
+# ---------------------------------------------------------------------------------------------
+# MariaDB OLTP load: each client is one `mariadb` client process fed through a pipe, so the
+# load needs no Python driver. Open loop at a fixed rate: latency counts from the scheduled
+# start (like pgbench -R), so a stalled transaction also delays the ones queued behind it.
+
+STOP = threading.Event()
+
+
+def oltp_client(idx, a, lock, out, deadline):
+    cmd = [a.client, "-h", a.host, "-P", str(a.port), "-u", a.user, "--batch",
+           "--skip-column-names", "--unbuffered", "--force", a.database]
+    if a.password:
+        cmd.insert(1, f"-p{a.password}")
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, bufsize=1)
+    rng = random.Random(1000 + idx)
+    interval = a.clients / a.rate
+    start = time.time() + idx * interval / a.clients
+    i = 0
+    try:
+        while not STOP.is_set():
+            scheduled = start + i * interval
+            if deadline and scheduled > deadline:
+                break
+            now = time.time()
+            if scheduled > now:
+                if STOP.wait(scheduled - now):
+                    break
+            cid = rng.randint(1, a.ncust)
+            act = rng.randint(1, a.nactive)
+            marker = f"done-{idx}-{i}"
+            sql = (
+                "START TRANSACTION;"
+                f"SELECT id, name, email, last_seen_at FROM customers WHERE id = {cid};"
+                f"UPDATE customers SET last_seen_at = UTC_TIMESTAMP() WHERE id = {cid};"
+                "INSERT INTO messages (customer_id, sent_at, direction, subject, body) "
+                "SELECT customer_id, UTC_TIMESTAMP(), 'in', 'Hello', REPEAT('x', 500) "
+                f"FROM bench_active WHERE n = {act};"
+                f"SET @rc = ROW_COUNT(); COMMIT; SELECT @rc, '{marker}';\n"
+            )
+            p.stdin.write(sql)
+            p.stdin.flush()
+            while True:
+                line = p.stdout.readline()
+                if not line:
+                    raise RuntimeError("the mariadb client ended")
+                if line.rstrip("\n").endswith(marker):
+                    # "1<TAB>marker" when the INSERT went through; a failed statement (e.g. a
+                    # lock wait timeout) leaves -1 or NULL and counts as an error.
+                    ok = line.split("\t")[0].strip() == "1"
+                    break
+            end = time.time()
+            with lock:
+                out.write(f"{end:.6f} {(end - scheduled) * 1000.0:.3f}{'' if ok else ' error'}\n")
+            i += 1
+    finally:
+        try:
+            p.stdin.close()
+            p.wait(timeout=5)
+        except Exception:
+            p.kill()
+
+
+def cmd_oltp_mysql(a):
+    signal.signal(signal.SIGTERM, lambda *_: STOP.set())
+    signal.signal(signal.SIGINT, lambda *_: STOP.set())
+    deadline = time.time() + a.seconds if a.seconds else None
+    lock = threading.Lock()
+    with open(a.out, "w", buffering=1) as out:
+        threads = [threading.Thread(target=oltp_client, args=(i, a, lock, out, deadline), daemon=True)
+                   for i in range(a.clients)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            for t in threads:
+                t.join(timeout=0.2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+
+def cmd_meta(a):
+    """Sets keys (dotted paths nest) in a JSON file, creating it if needed."""
+    meta = {}
+    if os.path.exists(a.file):
+        with open(a.file) as f:
+            meta = json.load(f)
+    for kv in a.pairs:
+        k, _, v = kv.partition("=")
+        try:
+            val = json.loads(v)
+        except json.JSONDecodeError:
+            val = v
+        cur = meta
+        parts = k.split(".")
+        for p in parts[:-1]:
+            cur = cur.setdefault(p, {})
+        if parts[-1] == "notes":
+            cur.setdefault("notes", []).append(val)
+        else:
+            cur[parts[-1]] = val
+    with open(a.file, "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+def cmd_record(a):
+    rec = {}
+    for kv in a.pairs:
+        k, _, v = kv.partition("=")
+        if k.startswith("@"):  # @name=FILE: the JSON in FILE
+            with open(v) as f:
+                rec[k[1:]] = json.load(f)
+            continue
+        try:
+            rec[k] = json.loads(v)
+        except json.JSONDecodeError:
+            rec[k] = v
+    with open(a.out, "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+VARIANTS = {
+    "postgres": [
+        ("idle", "no purge (OLTP load only)"),
+        ("a", "(a) one DELETE (semi-join)"),
+        ("b", "(b) server-side loop, 1000 rows + COMMIT"),
+        ("rd_default", "(d) retentiond, defaults (1000 rows)"),
+        ("rd_fast", "(d) retentiond, fast (10000 rows, no pause)"),
+    ],
+    "mariadb": [
+        ("idle", "no purge (OLTP load only)"),
+        ("a", "(a) one DELETE (multi-table JOIN)"),
+        ("b", "(b) stored-procedure loop, 1000 rows + COMMIT"),
+        ("c", "(c) pt-archiver --bulk-delete --limit 1000"),
+        ("rd_default", "(d) retentiond, defaults (1000 rows)"),
+        ("rd_fast", "(d) retentiond, fast (10000 rows, no pause)"),
+    ],
+}
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def get(rec, path):
+    cur = rec
+    for p in path.split("."):
+        if not isinstance(cur, dict) or p not in cur:
+            return None
+        cur = cur[p]
+    return cur
+
+
+def fmt(v, nd=1, unit=""):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and nd == 0:
+        return f"{v:,.0f}{unit}"
+    if isinstance(v, int):
+        return f"{v:,}{unit}"
+    return f"{v:,.{nd}f}{unit}"
+
+
+def cmd_report(a):
+    recs = []
+    with open(a.results) as f:
+        for line in f:
+            if line.strip():
+                recs.append(json.loads(line))
+    meta = {}
+    if a.meta and os.path.exists(a.meta):
+        with open(a.meta) as f:
+            meta = json.load(f)
+    lines = []
+    lines.append(f"Command: `{meta.get('command', '?')}`  ")
+    lines.append(
+        f"Scale {meta.get('scale')} · {meta.get('reps')} repetition(s), medians shown · "
+        f"{meta.get('date', '')} · {meta.get('host', '')}  "
+    )
+    if meta.get("notes"):
+        for n in meta["notes"]:
+            lines.append(f"{n}  ")
+    lines.append("")
+    for db, variants in VARIANTS.items():
+        dbrecs = [r for r in recs if r.get("db") == db]
+        if not dbrecs:
+            continue
+        m = meta.get(db, {})
+        lines.append(f"### {db}: purge of messages 6 months after the last subscription ended")
+        lines.append("")
+        if m:
+            lines.append(
+                f"{m.get('version', '')} · {m.get('settings', '')} · messages: {m.get('messages', '?'):,} rows "
+                f"({m.get('messages_size', '?')}), expired: {m.get('expected', '?'):,} · "
+                f"customers {m.get('customers', '?'):,}, subscriptions {m.get('subscriptions', '?'):,}, "
+                f"invoices {m.get('invoices', '?'):,}, payments {m.get('payments', '?'):,}, "
+                f"consents {m.get('consents', '?'):,} · dataset generated in {m.get('gen_seconds', 0):.1f} s"
+            )
+            for n in m.get("notes", []):
+                lines.append(f"{n}  ")
+            lines.append("")
+        lines.append(
+            "| variant | rows deleted | s | rows/s | batches | batch p50 / p99 / max ms | "
+            "OLTP p50 / p99 / max ms (n) | peak RSS MB |"
+        )
+        lines.append("|---|---:|---:|---:|---:|---|---|---:|")
+        summary = {}
+        for key, label in variants:
+            rs = [r for r in dbrecs if r.get("variant") == key]
+            if not rs:
+                continue
+            rows = med([r.get("rows") for r in rs])
+            secs = med([r.get("seconds") for r in rs])
+            rps = med([r["rows"] / r["seconds"] for r in rs if r.get("rows") and r.get("seconds")])
+            summary[key] = rps
+            nb = med([r.get("batches", get(r, "batch.batches")) for r in rs])
+            bavg = med([get(r, "batch_avg_ms") for r in rs])
+            b50 = med([get(r, "batch.p50") for r in rs])
+            b99 = med([get(r, "batch.p99") for r in rs])
+            bmax = med([get(r, "batch.max") for r in rs])
+            if b50 is not None:
+                bcol = f"{fmt(b50)} / {fmt(b99)} / {fmt(bmax)}"
+            elif bavg is not None:
+                bcol = f"avg {fmt(bavg)}"
+            else:
+                bcol = "–"
+            o50 = med([get(r, "oltp.p50") for r in rs])
+            o99 = med([get(r, "oltp.p99") for r in rs])
+            omax = med([get(r, "oltp.max") for r in rs])
+            on = med([get(r, "oltp.n") for r in rs])
+            oerr = sum(get(r, "oltp.errors") or 0 for r in rs)
+            ocol = "–" if o99 is None else (
+                f"{fmt(o50)} / {fmt(o99)} / {fmt(omax)} ({fmt(int(on)) if on is not None else '?'})"
+                + (f", {oerr} errors" if oerr else "")
+            )
+            rss = med([r.get("rss_kb") for r in rs])
+            lines.append(
+                f"| {label} | {fmt(int(rows)) if rows is not None else '–'} | {fmt(secs, 2)} | "
+                f"{fmt(rps, 0)} | {fmt(int(nb)) if nb is not None else '–'} | {bcol} | {ocol} | "
+                f"{fmt(rss / 1024.0, 1) if rss else '–'} |"
+            )
+        lines.append("")
+        ratio_cols = [k for k in ("a", "b", "c") if summary.get(k)]
+        if ratio_cols and (summary.get("rd_default") or summary.get("rd_fast")):
+            head = " | ".join(f"retentiond / ({k})" for k in ratio_cols)
+            lines.append(f"| rows/s ratio | {head} |")
+            lines.append("|---|" + "---:|" * len(ratio_cols))
+            for rk, rl in (("rd_default", "retentiond defaults"), ("rd_fast", "retentiond fast")):
+                if summary.get(rk):
+                    cells = " | ".join(f"{summary[rk] / summary[k]:.2f}×" for k in ratio_cols)
+                    lines.append(f"| {rl} | {cells} |")
+            lines.append("")
+        anon = {k: [r for r in dbrecs if r.get("variant") == k] for k in ("anon_a", "anon_rd")}
+        if anon["anon_a"] and anon["anon_rd"]:
+            lines.append("Anonymization of former customers (name redacted, e-mail hashed, IP truncated), no load:")
+            lines.append("")
+            lines.append("| variant | rows | s | rows/s | peak RSS MB |")
+            lines.append("|---|---:|---:|---:|---:|")
+            rps = {}
+            for k, label in (("anon_a", "one UPDATE (SHA-256 in SQL)"),
+                             ("anon_rd", "retentiond, defaults (keyed HMAC)")):
+                rs = anon[k]
+                rows = med([r.get("rows") for r in rs])
+                rps[k] = med([r["rows"] / r["seconds"] for r in rs if r.get("rows") and r.get("seconds")])
+                rss = med([r.get("rss_kb") for r in rs])
+                lines.append(f"| {label} | {fmt(int(rows)) if rows is not None else '–'} | "
+                             f"{fmt(med([r.get('seconds') for r in rs]), 2)} | {fmt(rps[k], 0)} | "
+                             f"{fmt(rss / 1024.0, 1) if rss else '–'} |")
+            if rps.get("anon_a") and rps.get("anon_rd"):
+                lines.append("")
+                lines.append(f"retentiond / one UPDATE: {rps['anon_rd'] / rps['anon_a']:.2f}×")
+            lines.append("")
+        own = med([r.get("seconds") for r in dbrecs if r.get("variant") == "idle_own"])
+        rel = med([r.get("seconds") for r in dbrecs if r.get("variant") == "idle_related"])
+        if own is not None or rel is not None:
+            lines.append(
+                f"A run that finds nothing (whole command, median of 3): {fmt(own, 2)} s with an indexed "
+                f"clock (invoices.issued_at, {m.get('invoices', 0):,} rows), {fmt(rel, 2)} s for the messages "
+                "policy right after its purge (related clock: every message is checked).")
+            lines.append("")
+        # Where the time goes: retentiond's time before the first batch (connect, checks, the
+        # plan's counts), in the batches, after the last batch (backlog count); and whether the
+        # batch time stays flat from the first batch to the last.
+        for rk, rl in (("b", "(b) server-side loop"), ("rd_default", "retentiond defaults"),
+                       ("rd_fast", "retentiond fast")):
+            rs = [r for r in dbrecs if r.get("variant") == rk]
+            if not rs or not any(get(r, "batch.batches") for r in rs):
+                continue
+            f10 = med([get(r, "batch.first10_p50") for r in rs])
+            l10 = med([get(r, "batch.last10_p50") for r in rs])
+            last = med([get(r, "batch.last") for r in rs])
+            text_ = f"- {rl}: "
+            if rk != "b":
+                pre = med([r.get("before_first_batch_s") for r in rs])
+                dur = med([r.get("batches_s") for r in rs])
+                post = med([r.get("after_last_batch_s") for r in rs])
+                text_ += (f"{fmt(pre, 2)} s before the first batch, {fmt(dur, 2)} s of batches, "
+                          f"{fmt(post, 2)} s after the last; ")
+            text_ += (f"batch time p50 over the first tenth of the batches {fmt(f10)} ms, over the last "
+                      f"tenth {fmt(l10)} ms, the final (short) batch {fmt(last)} ms.")
+            lines.append(text_)
+        lines.append("")
+    text = "\n".join(lines)
+    print(text)
+    if a.md:
+        with open(a.md, "w") as f:
+            f.write("# retentiond benchmark: latest run\n\n")
+            f.write("Written by `bench/run.sh`; see bench/README.md for what is measured.\n\n")
+            f.write(text + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("latency")
+    p.add_argument("--format", choices=["pgbench", "plain"], required=True)
+    p.add_argument("--from", dest="t_from", type=float, required=True)
+    p.add_argument("--to", dest="t_to", type=float, required=True)
+    p.add_argument("files", nargs="+")
+    p.set_defaults(fn=cmd_latency)
+
+    p = sub.add_parser("batches")
+    p.set_defaults(fn=cmd_batches)
+
+    p = sub.add_parser("oltp-mysql")
+    p.add_argument("--out", required=True)
+    p.add_argument("--rate", type=float, default=200)
+    p.add_argument("--clients", type=int, default=4)
+    p.add_argument("--ncust", type=int, required=True)
+    p.add_argument("--nactive", type=int, required=True)
+    p.add_argument("--seconds", type=float, default=0)
+    p.add_argument("--client", default="mariadb")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3306)
+    p.add_argument("--user", default="root")
+    p.add_argument("--password", default="")
+    p.add_argument("--database", default="rd_bench")
+    p.set_defaults(fn=cmd_oltp_mysql)
+
+    p = sub.add_parser("record")
+    p.add_argument("--out", required=True)
+    p.add_argument("pairs", nargs="*")
+    p.set_defaults(fn=cmd_record)
+
+    p = sub.add_parser("meta")
+    p.add_argument("--file", required=True)
+    p.add_argument("pairs", nargs="*")
+    p.set_defaults(fn=cmd_meta)
+
+    p = sub.add_parser("report")
+    p.add_argument("--results", required=True)
+    p.add_argument("--meta")
+    p.add_argument("--md")
+    p.set_defaults(fn=cmd_report)
+
+    a = ap.parse_args()
+    a.fn(a)
+
+
+if __name__ == "__main__":
+    main()
