@@ -31,7 +31,7 @@ BENCH_MY_HOST/PORT/USER (127.0.0.1, 3306, root); passwords through PGPASSWORD / 
 
 Examples:
   bench/run.sh --reps 1                  # quick: scale 0.1, one repetition, a few minutes
-  bench/run.sh --scale 1 --reps 3        # the scale: 3M messages per database
+  bench/run.sh --scale 1 --reps 3        # the published scale: 3M messages per database
 EOF
 }
 
