@@ -492,7 +492,16 @@ impl Engine {
                 };
                 let policy_start = Instant::now();
                 outcome.stop_reason = self
-                    .purge(store, &q, run_id, &mut chain, &mut outcome, started, opts)
+                    .purge(
+                        store,
+                        &q,
+                        p.eligible,
+                        run_id,
+                        &mut chain,
+                        &mut outcome,
+                        started,
+                        opts,
+                    )
                     .await?;
                 outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
@@ -573,6 +582,7 @@ impl Engine {
         &self,
         store: &Store<'_>,
         q: &Queries<'_>,
+        expected: u64,
         run_id: Option<i64>,
         chain: &mut String,
         outcome: &mut PolicyOutcome,
@@ -583,6 +593,7 @@ impl Engine {
         let max_limit = t.policy.batch_size;
         let mut limit = max_limit;
         let mut cursor: Option<Vec<Value>> = None;
+        let policy_started = Instant::now();
         let mut last_progress = Instant::now();
         loop {
             if opts
@@ -644,7 +655,8 @@ impl Engine {
                     policy = t.name(),
                     affected = outcome.affected,
                     batches = outcome.batches,
-                    "progress"
+                    "progress: {}",
+                    progress(outcome.affected, expected, policy_started.elapsed())
                 );
                 last_progress = Instant::now();
             }
@@ -783,6 +795,24 @@ fn render_key(values: &[Value]) -> String {
         .join(",")
 }
 
+/// "45 000 of 98 517 rows (46%), 12 000 rows/s, about 4 s left": the plan's count is the
+/// goal; rows that stop being expired meanwhile make it end early, never late.
+fn progress(done: u64, expected: u64, elapsed: Duration) -> String {
+    let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
+    let mut s = format!("{done} of {expected} rows");
+    if expected > 0 {
+        s.push_str(&format!(" ({}%)", (100 * done.min(expected)) / expected));
+    }
+    s.push_str(&format!(", {rate:.0} rows/s"));
+    if rate > 0.0 && expected > done {
+        s.push_str(&format!(
+            ", about {:.0} s left",
+            (expected - done) as f64 / rate
+        ));
+    }
+    s
+}
+
 /// At least 100 000 rows, or a fifth of the table: enough dead space and shifted statistics
 /// that the planner may choose badly until the table is vacuumed or analyzed.
 fn large_purge(deleted: u64, total: Option<u64>) -> bool {
@@ -842,8 +872,20 @@ fn db_message(e: &sqlx::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{adapt_batch, large_purge};
+    use super::{adapt_batch, large_purge, progress};
     use std::time::Duration;
+
+    #[test]
+    fn progress_names_the_share_the_rate_and_the_time_left() {
+        assert_eq!(
+            progress(45_000, 90_000, Duration::from_secs(5)),
+            "45000 of 90000 rows (50%), 9000 rows/s, about 5 s left"
+        );
+        assert_eq!(
+            progress(10, 0, Duration::from_secs(1)),
+            "10 of 0 rows, 10 rows/s"
+        );
+    }
 
     #[test]
     fn large_purges_are_a_fifth_of_the_table_or_a_hundred_thousand_rows() {
