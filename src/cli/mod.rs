@@ -127,6 +127,17 @@ serves /healthz and /metrics.",
     #[command(subcommand)]
     Audit(AuditCommand),
 
+    /// Legal holds: keep a record, or everything of one data subject, until released.
+    #[command(
+        subcommand,
+        long_about = "A legal hold keeps records that a policy would otherwise delete or anonymize: \
+one record (--table and its key), or every record of one data subject (--subject, through the \
+policies' `subject` links). Held records are left out of every policy's selection and counted as \
+held in plans and summaries. A hold stays in force until it is released; its review date only \
+makes it appear in every summary once it has passed."
+    )]
+    Hold(HoldCommand),
+
     /// Build a demo shop database (SQLite), plan and run retention on it.
     #[command(
         long_about = "Creates a SQLite database of a small subscription website (customers, \
@@ -142,6 +153,49 @@ where the audit trail is. Needs no server. Any earlier demo database in DIR is r
         /// How many customers to generate.
         #[arg(long, default_value_t = 3000)]
         customers: u32,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum HoldCommand {
+    /// Put a record or a data subject on hold.
+    #[command(
+        after_help = "Examples:\n  retentiond hold add --subject 4711 --reason \"tax audit 2026\" --until 2027-06-30\n  \
+retentiond hold add --table invoices --key 90210 --reason \"disputed invoice\" --by ann"
+    )]
+    Add {
+        /// The table of the record to hold (one a policy purges).
+        #[arg(long, requires = "key")]
+        table: Option<String>,
+        /// The record's key value; once per key column, in key order.
+        #[arg(long = "key", value_name = "VALUE")]
+        key: Vec<String>,
+        /// The data subject's key (e.g. the customer id) whose records to hold.
+        #[arg(long, value_name = "KEY")]
+        subject: Option<String>,
+        /// Why (shown in `hold list`; not sent in summaries).
+        #[arg(long)]
+        reason: String,
+        /// Review date (YYYY-MM-DD): from then on every summary lists the hold.
+        #[arg(long, value_name = "DATE")]
+        until: Option<chrono::NaiveDate>,
+        /// Who sets the hold (default: the login name).
+        #[arg(long)]
+        by: Option<String>,
+    },
+    /// List the holds in force.
+    List {
+        /// Include released holds.
+        #[arg(long)]
+        all: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release a hold: the next run treats its records like any other.
+    Release {
+        /// The hold's id, from `hold list`.
+        id: i64,
     },
 }
 
@@ -293,8 +347,81 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             db.close().await;
             Ok(output::print_verification(&v, &store.table("audit")))
         }
+        Command::Hold(command) => hold(load()?, command).await,
         Command::Daemon { once } => crate::daemon::run(load()?, once).await,
         Command::Demo { dir, customers } => crate::demo::run(&dir, customers).await,
+    }
+}
+
+async fn hold(config: Config, command: HoldCommand) -> anyhow::Result<u8> {
+    let prefix = config.database.table_prefix.clone();
+    match command {
+        HoldCommand::Add {
+            table,
+            key,
+            subject,
+            reason,
+            until,
+            by,
+        } => {
+            let engine = Engine::prepare(config, Access::ReadWrite).await?;
+            let scope = engine.hold_scope(table.as_deref(), &key, subject.as_deref())?;
+            if reason.trim().is_empty() {
+                return Err(crate::engine::EngineError::Usage("--reason is empty".into()).into());
+            }
+            let set_by = by
+                .or_else(|| std::env::var("SUDO_USER").ok())
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown".into());
+            let store = Store::new(&engine.db, &prefix);
+            store.migrate().await?;
+            let hold = crate::store::holds::NewHold {
+                scope,
+                reason,
+                set_by,
+                review_at: until
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc()),
+            };
+            let id = store.add_hold(&hold).await?;
+            engine.db.close().await;
+            output::print_hold_added(id, &hold);
+            Ok(exit::OK)
+        }
+        HoldCommand::List { all, json } => {
+            let db =
+                crate::db::Db::connect(&config.database, &config.run, Access::ReadOnly).await?;
+            let store = Store::new(&db, &prefix);
+            let schema = crate::db::schema::Schema::load(&db).await?;
+            let holds = if schema.table(&format!("{prefix}holds")).is_some() {
+                store.holds(all).await?
+            } else {
+                Vec::new()
+            };
+            db.close().await;
+            if json {
+                crate::out!("{}", serde_json::to_string_pretty(&holds)?);
+            } else {
+                output::print_holds(&holds, chrono::Utc::now());
+            }
+            Ok(exit::OK)
+        }
+        HoldCommand::Release { id } => {
+            let db =
+                crate::db::Db::connect(&config.database, &config.run, Access::ReadWrite).await?;
+            let store = Store::new(&db, &prefix);
+            store.migrate().await?;
+            let released = store.release_hold(id).await?;
+            db.close().await;
+            if !released {
+                return Err(crate::engine::EngineError::Usage(format!(
+                    "no hold {id} is in force (see `retentiond hold list --all`)"
+                ))
+                .into());
+            }
+            crate::out!("Hold {id} released: the next run treats its records like any other.");
+            Ok(exit::OK)
+        }
     }
 }
 

@@ -225,10 +225,11 @@ pub fn run_table(r: &RunReport) -> String {
     };
     render_table(
         &[
-            "POLICY", "ACTION", verb, "BATCHES", "BLOCKED", "UNDATED", "BACKLOG", "TIME", "STOPPED",
+            "POLICY", "ACTION", verb, "BATCHES", "BLOCKED", "UNDATED", "HELD", "BACKLOG", "TIME",
+            "STOPPED",
         ],
         &run_rows(r),
-        &[2, 3, 4, 5, 6, 7],
+        &[2, 3, 4, 5, 6, 7, 8],
     )
 }
 
@@ -243,6 +244,7 @@ pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
                 count(p.batches),
                 count(p.blocked),
                 count(p.undated),
+                count(p.held),
                 if r.dry_run {
                     "-".into()
                 } else {
@@ -253,6 +255,55 @@ pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
             ]
         })
         .collect()
+}
+
+pub fn print_hold_added(id: i64, hold: &crate::store::holds::NewHold) {
+    use crate::store::holds::HoldScope;
+    let what = match &hold.scope {
+        HoldScope::Record { table, key } => format!("record {key} of {table}"),
+        HoldScope::Subject(s) => format!("every record of subject {s}"),
+    };
+    let review = hold.review_at.map_or_else(
+        || "no review date".to_string(),
+        |t| format!("review on {}", t.format("%Y-%m-%d")),
+    );
+    crate::out!(
+        "Hold {id} set on {what} by {} ({review}). No policy touches these records until `retentiond hold release {id}`.",
+        hold.set_by
+    );
+}
+
+pub fn print_holds(holds: &[crate::store::holds::Hold], now: chrono::DateTime<chrono::Utc>) {
+    if holds.is_empty() {
+        crate::out!("No holds in force.");
+        return;
+    }
+    let day = |s: &str| s.get(..10).unwrap_or(s).to_string();
+    let rows: Vec<Vec<String>> = holds
+        .iter()
+        .map(|h| {
+            let mut review = h.review_at.as_deref().map_or_else(|| "-".into(), day);
+            if h.is_stale(now) {
+                review.push_str(" (past)");
+            }
+            vec![
+                h.id.to_string(),
+                h.what(),
+                h.reason.clone(),
+                h.set_by.clone(),
+                day(&h.set_at),
+                review,
+                h.released_at.as_deref().map_or_else(|| "-".into(), day),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ID", "HOLDS", "REASON", "SET BY", "SET ON", "REVIEW", "RELEASED",
+        ],
+        &rows,
+        &[0],
+    );
 }
 
 pub fn print_verification(v: &Verification, table: &str) -> u8 {

@@ -190,6 +190,8 @@ pub struct Policy {
     pub max_fraction: f64,
     pub max_rows: Option<u64>,
     pub allow_cascade: bool,
+    /// How this table's rows belong to a data subject: a hold on the subject keeps them.
+    pub subject: Option<SubjectLink>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,6 +206,21 @@ pub enum Clock {
         matches: Vec<(String, String)>,
         /// Column of the policy's table used when there are no related rows.
         otherwise: Option<String>,
+    },
+}
+
+/// The data subject (e.g. the customer) a row belongs to, as the subject's key value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubjectLink {
+    /// A column of the policy's own table (`subject = "customer_id"`).
+    Column(String),
+    /// A column of the related row found through `matches`
+    /// (`subject = { table = "invoices", column = "customer_id", match = { invoice_id = "id" } }`).
+    Related {
+        table: String,
+        column: String,
+        /// (column of the policy's table, column of the related table)
+        matches: Vec<(String, String)>,
     },
 }
 

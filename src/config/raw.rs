@@ -3,7 +3,7 @@
 
 use super::{
     Action, Clock, Config, DatabaseConfig, Issue, Period, Policy, Rounding, RunConfig, Secret,
-    Transform, parse_duration,
+    SubjectLink, Transform, parse_duration,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -99,6 +99,23 @@ struct RawPolicy {
     max_fraction: Option<f64>,
     max_rows: Option<i64>,
     allow_cascade: Option<bool>,
+    subject: Option<RawSubject>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum RawSubject {
+    Column(String),
+    Related(RawSubjectRelated),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSubjectRelated {
+    table: Option<String>,
+    column: Option<String>,
+    #[serde(rename = "match")]
+    matches: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -822,6 +839,17 @@ fn validate_policy(
         issues,
     );
 
+    let subject = match &raw.subject {
+        None => Some(None),
+        Some(RawSubject::Column(c)) => {
+            issues.identifier(c, &format!("{at}.subject"));
+            Some(Some(SubjectLink::Column(c.clone())))
+        }
+        Some(RawSubject::Related(r)) => {
+            validate_subject_related(r, &format!("{at}.subject"), issues).map(Some)
+        }
+    };
+
     Some(Policy {
         name: name?,
         table: table?,
@@ -836,7 +864,58 @@ fn validate_policy(
         max_fraction: max_fraction?,
         max_rows: max_rows?,
         allow_cascade: raw.allow_cascade.unwrap_or(false),
+        subject: subject?,
     })
+}
+
+fn validate_subject_related(
+    r: &RawSubjectRelated,
+    at: &str,
+    issues: &mut Issues,
+) -> Option<SubjectLink> {
+    let table = issues.required(
+        &r.table,
+        &format!("{at}.table"),
+        "the table that holds the subject's key, e.g. \"invoices\"",
+    );
+    let column = issues.required(
+        &r.column,
+        &format!("{at}.column"),
+        "the column of that table holding the subject's key, e.g. \"customer_id\"",
+    );
+    let matches = matches_of(r.matches.as_ref(), at, issues);
+    for (value, path) in [(&table, "table"), (&column, "column")] {
+        if let Some(v) = value {
+            issues.identifier(v, &format!("{at}.{path}"));
+        }
+    }
+    Some(SubjectLink::Related {
+        table: table?,
+        column: column?,
+        matches,
+    })
+}
+
+/// `match = { own_column = "their_column", ... }`: required, every name an identifier.
+fn matches_of(
+    m: Option<&BTreeMap<String, String>>,
+    at: &str,
+    issues: &mut Issues,
+) -> Vec<(String, String)> {
+    let matches: Vec<(String, String)> = m
+        .map(|m| m.iter().map(|(a, b)| (a.clone(), b.clone())).collect())
+        .unwrap_or_default();
+    if matches.is_empty() {
+        issues.add(
+            format!("{at}.match"),
+            "is required: which columns link the rows, e.g. match = { customer_id = \"customer_id\" }",
+        );
+    }
+    for (a, b) in &matches {
+        issues.identifier(a, &format!("{at}.match"));
+        issues.identifier(b, &format!("{at}.match.{a}"));
+    }
+    matches
 }
 
 fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clock> {
@@ -850,21 +929,7 @@ fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clo
         &format!("{at}.column"),
         "the related table's date column",
     );
-    let matches: Vec<(String, String)> = r
-        .matches
-        .as_ref()
-        .map(|m| m.iter().map(|(a, b)| (a.clone(), b.clone())).collect())
-        .unwrap_or_default();
-    if matches.is_empty() {
-        issues.add(
-            format!("{at}.match"),
-            "is required: which columns link the rows, e.g. match = { customer_id = \"customer_id\" }",
-        );
-    }
-    for (a, b) in &matches {
-        issues.identifier(a, &format!("{at}.match"));
-        issues.identifier(b, &format!("{at}.match.{a}"));
-    }
+    let matches = matches_of(r.matches.as_ref(), at, issues);
     for (value, path) in [
         (&table, "table"),
         (&column, "column"),

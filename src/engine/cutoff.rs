@@ -90,6 +90,7 @@ mod tests {
             max_fraction: 0.5,
             max_rows: None,
             allow_cascade: false,
+            subject: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod advice;
 mod cutoff;
+mod hold;
 mod order;
 pub mod query;
 pub mod target;
@@ -131,6 +132,9 @@ pub struct RunReport {
     pub database: String,
     pub audit_table: String,
     pub policies: Vec<PolicyOutcome>,
+    /// Holds in force past their review date: "hold 3: subject 42, set by ann on ..., review
+    /// 2026-01-01: tax audit". Listed in every summary until someone releases or renews them.
+    pub stale_holds: Vec<String>,
 }
 
 /// A config checked against a connected database.
@@ -342,6 +346,10 @@ impl Engine {
                 .fetch_i64(&q.count_undated())
                 .await
                 .ctx(|| ctx("undated"))? as u64;
+            let held = match t.holds {
+                Some(_) => tx.fetch_i64(&q.count_held()).await.ctx(|| ctx("held"))? as u64,
+                None => 0,
+            };
             let safety_stop = safety(t, eligible, total.unwrap_or(0));
             policies.push(PolicyPlan {
                 name: t.name().to_string(),
@@ -350,7 +358,7 @@ impl Engine {
                 eligible,
                 blocked,
                 undated,
-                held: 0,
+                held,
                 total,
                 expires_before: th.clock.render(),
                 basis: t.policy.basis.clone(),
@@ -573,7 +581,39 @@ impl Engine {
             database: self.db.display_url.clone(),
             audit_table: store.table("audit"),
             policies: outcomes,
+            stale_holds: self.stale_holds(store, cutoff).await?,
         })
+    }
+
+    /// Holds in force past their review date, described without their reason (free text
+    /// that may name a person; the summary carries no personal data).
+    async fn stale_holds(
+        &self,
+        store: &Store<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, EngineError> {
+        if !self.targets.iter().any(|t| t.holds.is_some()) {
+            return Ok(Vec::new());
+        }
+        Ok(store
+            .holds(false)
+            .await?
+            .iter()
+            .filter(|h| h.is_stale(now))
+            .map(|h| {
+                format!(
+                    "hold {} on {}, set by {} on {}, review date {}",
+                    h.id,
+                    h.what(),
+                    h.set_by,
+                    h.set_at.get(..10).unwrap_or(&h.set_at),
+                    h.review_at
+                        .as_deref()
+                        .and_then(|r| r.get(..10))
+                        .unwrap_or("-")
+                )
+            })
+            .collect())
     }
 
     /// Walks one policy's eligible rows in keyset batches. Returns why it stopped early, if it did.
@@ -800,8 +840,8 @@ fn render_key(values: &[Value]) -> String {
 fn progress(done: u64, expected: u64, elapsed: Duration) -> String {
     let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
     let mut s = format!("{done} of {expected} rows");
-    if expected > 0 {
-        s.push_str(&format!(" ({}%)", (100 * done.min(expected)) / expected));
+    if let Some(pct) = (100 * done.min(expected)).checked_div(expected) {
+        s.push_str(&format!(" ({pct}%)"));
     }
     s.push_str(&format!(", {rate:.0} rows/s"));
     if rate > 0.0 && expected > done {

@@ -1,7 +1,7 @@
 //! The compiled statements of a policy. Plan, dry run and the real run all build their SQL
 //! here, from the same predicate functions, so that what is counted is what is written.
 
-use super::target::{Col, Target, TargetClock};
+use super::target::{Col, Target, TargetClock, TargetSubject};
 use crate::config::Transform;
 use crate::db::schema::ColumnKind;
 use crate::db::{Db, Decode, Dialect, Sql, Value};
@@ -163,9 +163,72 @@ impl Queries<'_> {
         }
     }
 
-    /// What the run writes: expired, not blocked and (for anonymize) not yet done.
+    /// `expr` as text, the form in which holds store keys and subjects.
+    fn as_text(&self, expr: &str) -> String {
+        match self.d() {
+            Dialect::MySql => format!("CAST({expr} AS CHAR)"),
+            Dialect::Postgres | Dialect::Sqlite => format!("CAST({expr} AS TEXT)"),
+        }
+    }
+
+    /// The row's key as a hold stores it: the key values joined by commas.
+    fn key_text(&self) -> String {
+        self.target
+            .key
+            .iter()
+            .map(|k| self.as_text(&self.col(T, &k.name)))
+            .collect::<Vec<_>>()
+            .join(" || ',' || ")
+    }
+
+    /// A legal hold that has not been released names this row, or its data subject.
+    /// Without retentiond's holds table (before the first real run) nothing can be held.
+    fn held(&self, q: &mut Sql) {
+        let Some(holds) = &self.target.holds else {
+            q.push("1 = 0");
+            return;
+        };
+        q.push(&format!(
+            "EXISTS (SELECT 1 FROM {} AS h WHERE h.released_at IS NULL AND ((h.table_name = ",
+            self.db.table(holds)
+        ))
+        .bind(Value::Text(self.target.table().to_string()))
+        .push(&format!(" AND h.key_value = {})", self.key_text()));
+        match &self.target.subject {
+            None => {}
+            Some(TargetSubject::Own(c)) => {
+                q.push(&format!(
+                    " OR h.subject = {}",
+                    self.as_text(&self.col(T, &c.name))
+                ));
+            }
+            Some(TargetSubject::Related {
+                table,
+                column,
+                matches,
+            }) => {
+                let conds: Vec<String> = matches
+                    .iter()
+                    .map(|(own, theirs)| {
+                        format!("{} = {}", self.col("s", theirs), self.col(T, own))
+                    })
+                    .collect();
+                q.push(&format!(
+                    " OR EXISTS (SELECT 1 FROM {} AS s WHERE {} AND {} = h.subject)",
+                    self.db.table(table),
+                    conds.join(" AND "),
+                    self.as_text(&self.col("s", &column.name))
+                ));
+            }
+        }
+        q.push("))");
+    }
+
+    /// What the run writes: expired, not held, not blocked and (for anonymize) not yet done.
     fn eligible(&self, q: &mut Sql) {
         self.expired(q);
+        q.push(" AND NOT ");
+        self.held(q);
         if self.target.is_delete() {
             q.push(" AND NOT ");
             self.blocked(q);
@@ -193,6 +256,8 @@ impl Queries<'_> {
     fn expired_and_blocked(&self, q: &mut Sql) {
         if self.target.is_delete() {
             self.expired(q);
+            q.push(" AND NOT ");
+            self.held(q);
             q.push(" AND ");
             self.blocked(q);
         } else {
@@ -221,6 +286,19 @@ impl Queries<'_> {
             }
         }
         self.filter(q);
+    }
+
+    /// Expired rows that a legal hold keeps (and that the policy would otherwise change).
+    pub fn count_held(&self) -> Sql {
+        self.count_where(|s, q| {
+            s.expired(q);
+            if !s.target.is_delete() {
+                q.push(" AND ");
+                s.needs_any(q);
+            }
+            q.push(" AND ");
+            s.held(q);
+        })
     }
 
     pub fn count_blocked(&self) -> Sql {

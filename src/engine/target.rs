@@ -2,7 +2,7 @@
 //! exist in the catalog survive, with their types. Everything that later goes into SQL comes
 //! from a `Target`, never straight from the config.
 
-use crate::config::{Action, Clock, Policy, Transform};
+use crate::config::{Action, Clock, Policy, SubjectLink, Transform};
 use crate::db::Dialect;
 use crate::db::schema::{Column, ColumnKind, ForeignKey, Schema, Table};
 use std::fmt;
@@ -57,6 +57,18 @@ pub enum TargetClock {
     },
 }
 
+/// Where a row's data-subject key is: the value a subject hold names.
+#[derive(Debug, Clone)]
+pub enum TargetSubject {
+    Own(Col),
+    Related {
+        table: String,
+        column: Col,
+        /// (column of the target table, column of the related table)
+        matches: Vec<(String, String)>,
+    },
+}
+
 /// A policy whose every identifier has been found in the live schema.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -67,6 +79,9 @@ pub struct Target {
     /// Foreign keys from other tables to this one: rows they reference are blocked.
     pub blockers: Vec<ForeignKey>,
     pub transforms: Vec<(Col, Transform)>,
+    pub subject: Option<TargetSubject>,
+    /// retentiond's holds table, once it exists: held rows are never selected.
+    pub holds: Option<String>,
 }
 
 impl Target {
@@ -144,6 +159,24 @@ impl Checker<'_> {
         }
     }
 
+    /// Every `match` pair names a column of each table; reports each one that does not.
+    fn matches(
+        &mut self,
+        table: &Table,
+        related: &Table,
+        matches: &[(String, String)],
+        path: &str,
+    ) -> bool {
+        let mut ok = true;
+        for (own, theirs) in matches {
+            ok &= self.column(table, own, path).is_some();
+            ok &= self
+                .column(related, theirs, &format!("{path}.{own}"))
+                .is_some();
+        }
+        ok
+    }
+
     fn clock_column(&mut self, table: &Table, name: &str, path: &str) -> Option<Col> {
         let col = self.column(table, name, path)?;
         if !col.kind.is_temporal() {
@@ -217,13 +250,7 @@ fn check_policy(
         } => {
             let related = c.table(rel, "since.table")?.clone();
             let column = c.clock_column(&related, column, "since.column");
-            let mut ok = true;
-            for (own, theirs) in matches {
-                ok &= c.column(&table, own, "since.match").is_some();
-                ok &= c
-                    .column(&related, theirs, &format!("since.match.{own}"))
-                    .is_some();
-            }
+            let ok = c.matches(&table, &related, matches, "since.match");
             let otherwise = match otherwise {
                 Some(o) => Some(c.clock_column(&table, o, "since.otherwise")?),
                 None => None,
@@ -277,6 +304,32 @@ fn check_policy(
         c.schema.referencing(&table.name).cloned().collect()
     };
 
+    let subject = match &policy.subject {
+        None => None,
+        Some(SubjectLink::Column(name)) => {
+            Some(TargetSubject::Own(c.column(&table, name, "subject")?))
+        }
+        Some(SubjectLink::Related {
+            table: rel,
+            column,
+            matches,
+        }) => {
+            let related = c.table(rel, "subject.table")?.clone();
+            let column = c.column(&related, column, "subject.column");
+            let ok = c.matches(&table, &related, matches, "subject.match");
+            if !ok {
+                return None;
+            }
+            Some(TargetSubject::Related {
+                table: related.name.clone(),
+                column: column?,
+                matches: matches.clone(),
+            })
+        }
+    };
+    let holds = format!("{reserved_prefix}holds");
+    let holds = c.schema.table(&holds).map(|_| holds);
+
     Some(Target {
         index,
         policy: policy.clone(),
@@ -284,6 +337,8 @@ fn check_policy(
         clock,
         blockers,
         transforms,
+        subject,
+        holds,
     })
 }
 

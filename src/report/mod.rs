@@ -130,13 +130,33 @@ pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
                     "\nThe run stopped early: {reason}. The next run continues where it left off.\n"
                 ));
             }
+            if !r.stale_holds.is_empty() {
+                text.push_str(&format!(
+                    "\nLegal holds past their review date (still in force; release them with `retentiond hold release ID` when they are no longer needed):\n{}",
+                    r.stale_holds
+                        .iter()
+                        .map(|h| format!("  - {h}\n"))
+                        .collect::<String>()
+                ));
+            }
             text.push_str(&format!(
                 "\nEvery batch is recorded in the audit table {}; check it with `retentiond audit verify`.\n\n{footer}\n",
                 r.audit_table
             ));
+            let stale_html = if r.stale_holds.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<p><b>Legal holds past their review date</b> (still in force):</p><ul>{}</ul>",
+                    r.stale_holds
+                        .iter()
+                        .map(|h| format!("<li>{}</li>", escape(h)))
+                        .collect::<String>()
+                )
+            };
             let header = [
-                "Policy", "Action", "Affected", "Batches", "Blocked", "Undated", "Backlog", "Time",
-                "Stopped",
+                "Policy", "Action", "Affected", "Batches", "Blocked", "Undated", "Held", "Backlog",
+                "Time", "Stopped",
             ];
             let mut table =
                 String::from("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\"><tr>");
@@ -147,7 +167,7 @@ pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
             for row in run_rows(r) {
                 table.push_str("<tr>");
                 for (i, cell) in row.iter().enumerate() {
-                    let align = if (2..=7).contains(&i) {
+                    let align = if (2..=8).contains(&i) {
                         " align=\"right\""
                     } else {
                         ""
@@ -159,7 +179,7 @@ pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
             table.push_str("</table>");
             let html = format!(
                 "<html><body><h2>retentiond: run {} {}</h2><p>Database: {}<br>Cutoff: {} UTC<br>Rows changed: {}<br>\
-                 Backlog: {}<br>Next scheduled run: {}</p>{table}{}<p>Audit table: {}</p><p><small>{footer}</small></p></body></html>",
+                 Backlog: {}<br>Next scheduled run: {}</p>{table}{}{stale_html}<p>Audit table: {}</p><p><small>{footer}</small></p></body></html>",
                 escape(&run),
                 escape(&r.status),
                 escape(&r.database),

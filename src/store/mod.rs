@@ -2,6 +2,7 @@
 //! dialect under the configured prefix.
 
 pub mod audit;
+pub mod holds;
 
 use crate::db::schema::Schema;
 use crate::db::{Context, Db, DbError, Decode, Dialect, Sql, Tx, Value};
@@ -57,6 +58,26 @@ impl<'a> Store<'a> {
 
     pub fn table(&self, name: &str) -> String {
         self.db.table(&format!("{}{name}", self.prefix))
+    }
+
+    /// A timestamp column of our tables as `YYYY-MM-DD HH:MM:SS.ffffff` text in UTC.
+    fn utc_text(&self, expr: &str) -> String {
+        match self.db.dialect {
+            Dialect::Postgres => {
+                format!("to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+            }
+            Dialect::MySql => format!("CAST(DATE_FORMAT({expr}, '%Y-%m-%d %H:%i:%s.%f') AS CHAR)"),
+            Dialect::Sqlite => expr.to_string(),
+        }
+    }
+
+    /// A UTC instant as a value for a timestamp column of our tables.
+    fn utc_value(&self, t: DateTime<Utc>) -> Value {
+        match self.db.dialect {
+            Dialect::Postgres => Value::TimestampTz(t),
+            Dialect::MySql => Value::Timestamp(t.naive_utc()),
+            Dialect::Sqlite => Value::Text(format_utc(t)),
+        }
     }
 
     fn now_expr(&self) -> &'static str {
@@ -183,23 +204,33 @@ impl<'a> Store<'a> {
         .push(", ")
         .bind(Value::Text(env!("CARGO_PKG_VERSION").into()))
         .push(")");
+        self.insert_returning_id(q, ctx).await
+    }
+
+    /// Runs an INSERT into one of our tables (which all have an `id` column) and returns the
+    /// new row's id.
+    async fn insert_returning_id(
+        &self,
+        mut q: Sql,
+        ctx: impl Fn() -> String,
+    ) -> Result<i64, DbError> {
         let mut tx = self.db.begin().await?;
         let id = match self.db.dialect {
             Dialect::MySql => {
-                tx.execute(&q).await.ctx(ctx)?;
+                tx.execute(&q).await.ctx(&ctx)?;
                 tx.fetch_i64(&Sql::raw(
                     Dialect::MySql,
                     "SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
                 ))
                 .await
-                .ctx(ctx)?
+                .ctx(&ctx)?
             }
             _ => {
                 q.push(" RETURNING id");
-                tx.fetch_i64(&q).await.ctx(ctx)?
+                tx.fetch_i64(&q).await.ctx(&ctx)?
             }
         };
-        tx.commit().await.ctx(ctx)?;
+        tx.commit().await.ctx(&ctx)?;
         Ok(id)
     }
 
@@ -315,16 +346,13 @@ pub struct QueuedMail {
 impl Store<'_> {
     /// When the latest run (of any mode that writes) started, to catch a missed schedule.
     pub async fn last_run_started(&self) -> Result<Option<DateTime<Utc>>, DbError> {
-        let text = match self.db.dialect {
-            Dialect::Postgres => {
-                "to_char(MAX(started_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-            }
-            Dialect::MySql => "CAST(DATE_FORMAT(MAX(started_at), '%Y-%m-%d %H:%i:%s.%f') AS CHAR)",
-            Dialect::Sqlite => "MAX(started_at)",
-        };
         let q = Sql::raw(
             self.db.dialect,
-            &format!("SELECT {text} FROM {}", self.table("runs")),
+            &format!(
+                "SELECT {} FROM {}",
+                self.utc_text("MAX(started_at)"),
+                self.table("runs")
+            ),
         );
         Ok(parse_utc(
             self.db.read_text(&q, "reading the last run").await?,
