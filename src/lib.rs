@@ -10,5 +10,6 @@ pub mod demo;
 pub mod engine;
 pub mod report;
 pub mod schedule;
+pub mod statement;
 pub mod store;
 pub mod telemetry;

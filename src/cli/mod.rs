@@ -127,6 +127,25 @@ serves /healthz and /metrics.",
     #[command(subcommand)]
     Audit(AuditCommand),
 
+    /// Print the retention statement for your privacy statement and GDPR art. 30 register.
+    #[command(
+        long_about = "Renders, from the policies in the config (no database needed), the table for a \
+privacy statement: per kind of data, where it is, how long it is kept, from which moment, what \
+happens then and why (the policy's basis), followed by the entries for the record of processing \
+activities (GDPR art. 30(1)(f)). Pseudonymising transforms (hash, truncate_ip) are labelled as \
+such. A policy's optional `category` and `from` keys give the wording for the data and the \
+starting moment; without them the policy name and the clock column are shown.",
+        after_help = "Examples:\n  retentiond report\n  retentiond report --lang nl --format html > bewaartermijnen.html"
+    )]
+    Report {
+        /// markdown or html.
+        #[arg(long, value_enum, default_value_t = crate::statement::Format::Markdown)]
+        format: crate::statement::Format,
+        /// Language of the fixed text: en or nl (what the config says stays as written).
+        #[arg(long, value_enum, default_value_t = crate::statement::Lang::En)]
+        lang: crate::statement::Lang,
+    },
+
     /// Legal holds: keep a record, or everything of one data subject, until released.
     #[command(
         subcommand,
@@ -348,6 +367,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(output::print_verification(&v, &store.table("audit")))
         }
         Command::Hold(command) => hold(load()?, command).await,
+        Command::Report { format, lang } => {
+            crate::out!("{}", crate::statement::render(&load()?, format, lang));
+            Ok(exit::OK)
+        }
         Command::Daemon { once } => crate::daemon::run(load()?, once).await,
         Command::Demo { dir, customers } => crate::demo::run(&dir, customers).await,
     }

@@ -192,6 +192,11 @@ pub struct Policy {
     pub allow_cascade: bool,
     /// How this table's rows belong to a data subject: a hold on the subject keeps them.
     pub subject: Option<SubjectLink>,
+    /// For the retention statement: what kind of data this is ("Support e-mail").
+    pub category: Option<String>,
+    /// For the retention statement: the moment the period starts, in words ("the end of the
+    /// customer's last subscription").
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -100,6 +100,8 @@ struct RawPolicy {
     max_rows: Option<i64>,
     allow_cascade: Option<bool>,
     subject: Option<RawSubject>,
+    category: Option<String>,
+    from: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -865,6 +867,8 @@ fn validate_policy(
         max_rows: max_rows?,
         allow_cascade: raw.allow_cascade.unwrap_or(false),
         subject: subject?,
+        category: raw.category.clone(),
+        from: raw.from.clone(),
     })
 }
 

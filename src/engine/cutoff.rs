@@ -91,6 +91,8 @@ mod tests {
             max_rows: None,
             allow_cascade: false,
             subject: None,
+            category: None,
+            from: None,
         }
     }
 
