@@ -59,10 +59,22 @@ enum Command {
     #[command(
         long_about = "Loads the config, connects, and checks every policy against the live schema: \
 each table, key, clock column and its type, and whether each column's type fits its transform. \
-Every problem is reported at once, with the config key it is about. Exits 2 on any problem.",
-        after_help = "Example:\n  retentiond --config /etc/retentiond/retentiond.toml check"
+Every problem is reported at once, with the config key it is about. Exits 2 on any problem.\n\n\
+With --coverage it also looks for personal data that no policy will ever remove: columns whose \
+name suggests contact or identity data (email, phone, ip, name, address, iban, birth, ...) or \
+whose sampled values look like e-mail or IP addresses, in tables no delete policy covers and \
+that no anonymize policy strips. It names tables and columns, never values.",
+        after_help = "Examples:\n  retentiond --config /etc/retentiond/retentiond.toml check\n  \
+retentiond check --coverage --strict    # exit 2 when personal data is left uncovered"
     )]
-    Check,
+    Check {
+        /// Also look for personal data that no policy covers.
+        #[arg(long)]
+        coverage: bool,
+        /// With --coverage: uncovered personal data is an error (exit 2).
+        #[arg(long, requires = "coverage")]
+        strict: bool,
+    },
 
     /// Show what a run would do, in a read-only transaction.
     #[command(
@@ -296,10 +308,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         })
     };
     match cli.command {
-        Command::Check => {
+        Command::Check { coverage, strict } => {
             let engine = Engine::prepare(load()?, Access::ReadOnly).await?;
             output::print_check(&engine);
+            let findings = if coverage {
+                let findings = engine.coverage().await?;
+                output::print_coverage(&findings);
+                findings
+            } else {
+                Vec::new()
+            };
             engine.db.close().await;
+            if strict && !findings.is_empty() {
+                return Err(crate::engine::EngineError::Usage(format!(
+                    "--strict: {} column(s) of personal data are not covered by any policy",
+                    findings.len()
+                ))
+                .into());
+            }
             Ok(exit::OK)
         }
         Command::Plan { json, policies } => {

@@ -257,6 +257,20 @@ pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
         .collect()
 }
 
+pub fn print_coverage(findings: &[crate::engine::coverage::Finding]) {
+    if findings.is_empty() {
+        crate::out!("\nCoverage: no uncovered column looks like personal data.");
+        return;
+    }
+    crate::out!(
+        "\nCoverage: {} column(s) look like personal data that no policy removes:",
+        findings.len()
+    );
+    for f in findings {
+        crate::out!("  warning: {}.{}: {}", f.table, f.column, f.why);
+    }
+}
+
 pub fn print_hold_added(id: i64, hold: &crate::store::holds::NewHold) {
     use crate::store::holds::HoldScope;
     let what = match &hold.scope {

@@ -2,6 +2,7 @@
 //! policies in small keyset batches, each committed together with its audit entry.
 
 mod advice;
+pub mod coverage;
 mod cutoff;
 mod hold;
 mod order;
