@@ -3,7 +3,7 @@
 //! runs enforce, so that the promise and the behaviour cannot drift apart. It reads only the
 //! config; no database is needed.
 
-use crate::config::{Action, Clock, Config, Period, Policy, Rounding, Transform};
+use crate::config::{Action, Clock, Config, Period, Policy, Rounding, Transform, Wording};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -140,9 +140,13 @@ struct Row {
     pseudonymizes: bool,
 }
 
-fn row(p: &Policy, w: &Words) -> Row {
+fn row(p: &Policy, w: &Words, lang: Lang) -> Row {
+    let own = match lang {
+        Lang::Nl => p.nl.clone().unwrap_or_default(),
+        Lang::En => Wording::default(),
+    };
     let how_long = period_text(&p.retain, w);
-    let from = match (&p.from, &p.clock) {
+    let from = match (own.from.as_ref().or(p.from.as_ref()), &p.clock) {
         (Some(f), _) => f.clone(),
         (None, Clock::Column(c)) => format!("{} `{c}`", w.from_column),
         (None, Clock::Related { table, column, .. }) => w
@@ -180,19 +184,22 @@ fn row(p: &Policy, w: &Words) -> Row {
         place.push_str(&format!(" (`{f}`)"));
     }
     Row {
-        category: p.category.clone().unwrap_or_else(|| p.name.clone()),
+        category: own
+            .category
+            .or_else(|| p.category.clone())
+            .unwrap_or_else(|| p.name.clone()),
         place,
         how_long,
         from,
         then,
-        why: p.basis.clone(),
+        why: own.basis.unwrap_or_else(|| p.basis.clone()),
         pseudonymizes,
     }
 }
 
 pub fn render(config: &Config, format: Format, lang: Lang) -> String {
     let w = words(lang);
-    let rows: Vec<Row> = config.policies.iter().map(|p| row(p, w)).collect();
+    let rows: Vec<Row> = config.policies.iter().map(|p| row(p, w, lang)).collect();
     match format {
         Format::Markdown => markdown(&rows, w),
         Format::Html => html(&rows, w),

@@ -1,5 +1,6 @@
-//! `retentiond report` renders the retention statement of `config/example.toml` exactly as the
-//! reviewed golden files in `tests/golden/` say, in English and Dutch, Markdown and HTML.
+//! `retentiond report` renders the retention statements of `config/example.toml` and of the
+//! Dutch/EU preset exactly as the reviewed golden files in `tests/golden/` say, in English and
+//! Dutch, Markdown and HTML.
 //! After a deliberate change of wording, `RETENTIOND_BLESS=1 cargo test --test statement`
 //! rewrites them; review the diff before committing.
 
@@ -9,7 +10,11 @@ use common::{expect_exit, run_cli};
 use std::path::Path;
 
 fn check(args: &[&str], golden: &str) {
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/example.toml");
+    check_config("config/example.toml", args, golden);
+}
+
+fn check_config(config: &str, args: &[&str], golden: &str) {
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join(config);
     let mut all = vec!["report"];
     all.extend_from_slice(args);
     let out = expect_exit(&run_cli(&config, &all, &[]), 0);
@@ -42,6 +47,20 @@ fn dutch_markdown_matches_the_reviewed_statement() {
 #[test]
 fn html_matches_the_reviewed_statement() {
     check(&["--format", "html"], "statement-example.en.html");
+}
+
+fn check_preset(args: &[&str], golden: &str) {
+    check_config("config/presets/nl-subscriptions.toml", args, golden);
+}
+
+#[test]
+fn preset_statement_matches_the_reviewed_text_in_english() {
+    check_preset(&[], "statement-nl-subscriptions.en.md");
+}
+
+#[test]
+fn preset_statement_matches_the_reviewed_text_in_dutch() {
+    check_preset(&["--lang", "nl"], "statement-nl-subscriptions.nl.md");
 }
 
 /// The statement needs no database: a config whose server does not exist still renders.

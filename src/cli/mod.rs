@@ -305,6 +305,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             for w in &c.warnings {
                 tracing::warn!("{w}");
             }
+            if c.review.required {
+                tracing::warn!("{}", config::NOT_LEGAL_ADVICE);
+            }
         })
     };
     match cli.command {

@@ -123,6 +123,21 @@ pub fn print_check(engine: &Engine) {
         &rows,
         &[],
     );
+    let weak: Vec<String> = engine
+        .targets
+        .iter()
+        .filter(|t| t.policy.confidence == Some(crate::config::Confidence::Low))
+        .map(|t| t.name().to_string())
+        .collect();
+    if !weak.is_empty() {
+        crate::out!(
+            "\nReview required: these rules have a low-confidence period (a reasoned default, no source sets it): {}",
+            weak.join(", ")
+        );
+    }
+    if let Some(why) = engine.config.review.missing() {
+        crate::out!("\nNot yet reviewed: {why}.");
+    }
     let advice = engine.index_advice();
     if !advice.is_empty() {
         crate::out!("\nMissing indexes (runs work without them, but slowly on big tables):");

@@ -87,6 +87,62 @@ pub struct Config {
     pub fingerprint: String,
     /// Things worth fixing that do not stop a run (logged at start).
     pub warnings: Vec<String>,
+    /// The sign-off a preset asks for before it may write.
+    pub review: Review,
+}
+
+/// Printed by every command on a config that asks for a review (a preset).
+pub const NOT_LEGAL_ADVICE: &str = "Not legal advice. These retention rules are a starting point compiled from \
+public sources; they are not a legal opinion and may be incomplete or out of date for your business, \
+contracts, VAT position or open disputes. Review every rule, record your reasons (GDPR art. 5(2)), \
+ask a lawyer, tax adviser or privacy officer when in doubt, and run `plan` and `run --dry-run` first: \
+deletion cannot be undone.";
+
+/// `[review]`: a preset's rules are a starting point, not advice; a real run needs someone to
+/// have read them and said so.
+#[derive(Debug, Clone, Default)]
+pub struct Review {
+    pub required: bool,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<chrono::NaiveDate>,
+}
+
+impl Review {
+    /// Why a real run may not go ahead yet, if it may not.
+    pub fn missing(&self) -> Option<String> {
+        (self.required && (self.reviewed_by.is_none() || self.reviewed_at.is_none())).then(|| {
+            "this config asks for a review before it may change data: read every rule, then set \
+             [review] reviewed_by = \"your name\" and reviewed_at = \"YYYY-MM-DD\" \
+             (plan and run --dry-run work without)"
+                .to_string()
+        })
+    }
+}
+
+/// A policy's own words for the retention statement in another language.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wording {
+    pub category: Option<String>,
+    pub from: Option<String>,
+    pub basis: Option<String>,
+}
+
+/// How sure the rule's author is of its period: shown by `check` so that weak rules get read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Confidence {
+    Low,
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -192,6 +248,10 @@ pub struct Policy {
     pub allow_cascade: bool,
     /// How this table's rows belong to a data subject: a hold on the subject keeps them.
     pub subject: Option<SubjectLink>,
+    /// Dutch wording of category, from and basis for `report --lang nl`.
+    pub nl: Option<Wording>,
+    /// How well the period is founded (presets say; `check` lists the low ones).
+    pub confidence: Option<Confidence>,
     /// For the retention statement: what kind of data this is ("Support e-mail").
     pub category: Option<String>,
     /// For the retention statement: the moment the period starts, in words ("the end of the

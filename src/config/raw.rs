@@ -2,8 +2,8 @@
 //! zones) stay strings here so that validation can report all of them at once.
 
 use super::{
-    Action, Clock, Config, DatabaseConfig, Issue, Period, Policy, Rounding, RunConfig, Secret,
-    SubjectLink, Transform, parse_duration,
+    Action, Clock, Confidence, Config, DatabaseConfig, Issue, Period, Policy, Review, Rounding,
+    RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -22,6 +22,15 @@ pub(super) struct RawConfig {
     schedule: Option<RawSchedule>,
     report: Option<RawReport>,
     http: Option<RawHttp>,
+    review: Option<RawReview>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReview {
+    required: Option<bool>,
+    reviewed_by: Option<String>,
+    reviewed_at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,6 +111,16 @@ struct RawPolicy {
     subject: Option<RawSubject>,
     category: Option<String>,
     from: Option<String>,
+    confidence: Option<String>,
+    nl: Option<RawWording>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWording {
+    category: Option<String>,
+    from: Option<String>,
+    basis: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -336,6 +355,26 @@ impl RawConfig {
                     }
                 });
 
+        let review = match &self.review {
+            None => Review::default(),
+            Some(r) => Review {
+                required: r.required.unwrap_or(false),
+                reviewed_by: r.reviewed_by.clone().filter(|s| !s.trim().is_empty()),
+                reviewed_at: r.reviewed_at.as_deref().and_then(|d| {
+                    match chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d") {
+                        Ok(d) => Some(d),
+                        Err(_) => {
+                            issues.add(
+                                "review.reviewed_at",
+                                format!("\"{d}\" is not a date; write it as YYYY-MM-DD"),
+                            );
+                            None
+                        }
+                    }
+                }),
+            },
+        };
+
         match (issues.0.is_empty(), database, run) {
             (true, Some(database), Some(run)) => Ok(Config {
                 path: path.to_path_buf(),
@@ -348,6 +387,7 @@ impl RawConfig {
                 http_listen,
                 fingerprint,
                 warnings,
+                review,
             }),
             _ => Err(issues.0),
         }
@@ -841,6 +881,19 @@ fn validate_policy(
         issues,
     );
 
+    let confidence = match raw.confidence.as_deref() {
+        None => Some(None),
+        Some("high") => Some(Some(Confidence::High)),
+        Some("medium") => Some(Some(Confidence::Medium)),
+        Some("low") => Some(Some(Confidence::Low)),
+        Some(other) => {
+            issues.add(
+                format!("{at}.confidence"),
+                format!("\"{other}\" is not known; use \"high\", \"medium\" or \"low\""),
+            );
+            None
+        }
+    };
     let subject = match &raw.subject {
         None => Some(None),
         Some(RawSubject::Column(c)) => {
@@ -869,6 +922,12 @@ fn validate_policy(
         subject: subject?,
         category: raw.category.clone(),
         from: raw.from.clone(),
+        confidence: confidence?,
+        nl: raw.nl.as_ref().map(|w| Wording {
+            category: w.category.clone(),
+            from: w.from.clone(),
+            basis: w.basis.clone(),
+        }),
     })
 }
 

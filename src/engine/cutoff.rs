@@ -93,6 +93,8 @@ mod tests {
             subject: None,
             category: None,
             from: None,
+            confidence: None,
+            nl: None,
         }
     }
 

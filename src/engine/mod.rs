@@ -385,6 +385,9 @@ impl Engine {
             let cutoff = self.cutoff(opts).await?;
             return self.execute(&store, &selected, cutoff, None, opts).await;
         }
+        if let Some(why) = self.config.review.missing() {
+            return Err(EngineError::Usage(why));
+        }
         store.migrate().await?;
         let lock = InstanceLock::try_acquire(&self.db, prefix)
             .await?
