@@ -515,10 +515,10 @@ anon_restore() { # db
     case "$1" in
         postgres)
             pg -q -c "UPDATE customers c SET name = s.name, email = s.email, ip_address = s.ip_address FROM customers_src s WHERE s.id = c.id AND (c.name, c.email, c.ip_address) IS DISTINCT FROM (s.name, s.email, s.ip_address)" \
-                -c "VACUUM ANALYZE customers" -c "DROP TABLE IF EXISTS retentiond_runs, retentiond_audit, retentiond_holds, retentiond_outbox, retentiond_migrations"
+                -c "VACUUM ANALYZE customers" -c "DROP TABLE IF EXISTS retentiond_runs, retentiond_audit, retentiond_holds, retentiond_outbox, retentiond_erasures, retentiond_migrations"
             ;;
         mariadb)
-            my -e "UPDATE customers c JOIN customers_src s ON s.id = c.id SET c.name = s.name, c.email = s.email, c.ip_address = s.ip_address WHERE NOT (c.name <=> s.name AND c.email <=> s.email AND c.ip_address <=> s.ip_address); DROP TABLE IF EXISTS retentiond_runs, retentiond_audit, retentiond_holds, retentiond_outbox, retentiond_migrations"
+            my -e "UPDATE customers c JOIN customers_src s ON s.id = c.id SET c.name = s.name, c.email = s.email, c.ip_address = s.ip_address WHERE NOT (c.name <=> s.name AND c.email <=> s.email AND c.ip_address <=> s.ip_address); DROP TABLE IF EXISTS retentiond_runs, retentiond_audit, retentiond_holds, retentiond_outbox, retentiond_erasures, retentiond_migrations"
             ;;
     esac >/dev/null
 }

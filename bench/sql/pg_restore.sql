@@ -8,7 +8,7 @@ INSERT INTO messages SELECT * FROM messages_src ORDER BY id;
 ALTER TABLE messages ADD PRIMARY KEY (id);
 CREATE INDEX messages_customer_idx ON messages (customer_id);
 ALTER TABLE messages ADD CONSTRAINT messages_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);
-DROP TABLE IF EXISTS retentiond_runs, retentiond_audit, retentiond_holds, retentiond_outbox, retentiond_migrations;
+DROP TABLE IF EXISTS retentiond_runs, retentiond_audit, retentiond_holds, retentiond_outbox, retentiond_erasures, retentiond_migrations;
 TRUNCATE bench_batches;
 VACUUM ANALYZE messages;
 VACUUM ANALYZE customers;

@@ -286,6 +286,86 @@ pub fn print_coverage(findings: &[crate::engine::coverage::Finding]) {
     }
 }
 
+/// The answer to a data subject's erasure request, in Markdown: what was erased, what was
+/// kept, why and until when. Counts and categories only.
+pub fn erasure_answer(r: &crate::engine::erase::EraseReport) -> String {
+    let mut out = format!(
+        "# Erasure request {}{}\n\nData subject: {}  \nDate: {} UTC\n\n",
+        r.request_id,
+        if r.dry_run {
+            " (dry run: nothing was changed)"
+        } else {
+            ""
+        },
+        r.subject,
+        r.date.get(..19).unwrap_or(&r.date)
+    );
+    out.push_str("## Erased\n\n");
+    if r.erased.iter().all(|e| e.rows == 0) {
+        out.push_str("Nothing: no record of this data subject was found that may be erased now.\n");
+    }
+    for e in r.erased.iter().filter(|e| e.rows > 0) {
+        let what = if e.action == "deleted" {
+            "deleted".to_string()
+        } else {
+            format!("anonymized ({})", e.action)
+        };
+        out.push_str(&format!(
+            "- {}: {} record(s) {what}.\n",
+            e.category,
+            count(e.rows)
+        ));
+    }
+    if !r.kept.is_empty() {
+        out.push_str("\n## Kept, because the law requires it\n\n");
+        for k in &r.kept {
+            out.push_str(&format!(
+                "- {}: {} record(s), kept because: {}. Deleted on or after {}.\n",
+                k.category,
+                count(k.rows),
+                k.basis,
+                k.until
+            ));
+        }
+    }
+    let held: Vec<_> = r.erased.iter().filter(|e| e.held > 0).collect();
+    let blocked: Vec<_> = r.erased.iter().filter(|e| e.blocked > 0).collect();
+    if !held.is_empty() || !blocked.is_empty() {
+        out.push_str("\n## Not erased yet\n\n");
+        for e in held {
+            out.push_str(&format!(
+                "- {}: {} record(s) under a legal hold; erased once the hold is released.\n",
+                e.category,
+                count(e.held)
+            ));
+        }
+        for e in blocked {
+            out.push_str(&format!(
+                "- {}: {} record(s) still referenced by records that are kept; deleted with them.\n",
+                e.category,
+                count(e.blocked)
+            ));
+        }
+    }
+    out.push_str(
+        "\nBackups that still hold these records expire on their own schedule; after a restore the \
+         erasure is applied again (`retentiond erase --replay`).\n",
+    );
+    out
+}
+
+pub fn print_replay(reports: &[crate::engine::erase::EraseReport]) {
+    let rows: u64 = reports
+        .iter()
+        .flat_map(|r| r.erased.iter().map(|e| e.rows))
+        .sum();
+    crate::out!(
+        "Replayed {} erasure(s) from the ledger: {} record(s) erased again.",
+        reports.len(),
+        count(rows)
+    );
+}
+
 pub fn print_hold_added(id: i64, hold: &crate::store::holds::NewHold) {
     use crate::store::holds::HoldScope;
     let what = match &hold.scope {

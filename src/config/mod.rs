@@ -89,6 +89,9 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The sign-off a preset asks for before it may write.
     pub review: Review,
+    /// How long erased subjects stay in the ledger that `erase --replay` re-applies after a
+    /// restore: longer than the oldest backup is kept.
+    pub ledger_retain: Period,
 }
 
 /// Printed by every command on a config that asks for a review (a preset).
@@ -248,6 +251,9 @@ pub struct Policy {
     pub allow_cascade: bool,
     /// How this table's rows belong to a data subject: a hold on the subject keeps them.
     pub subject: Option<SubjectLink>,
+    /// A legal obligation keeps these rows (invoices): `erase` leaves them, says why and until
+    /// when, and only the anonymize policies of the table strip them.
+    pub keep_for_obligation: bool,
     /// Dutch wording of category, from and basis for `report --lang nl`.
     pub nl: Option<Wording>,
     /// How well the period is founded (presets say; `check` lists the low ones).

@@ -23,6 +23,13 @@ pub(super) struct RawConfig {
     report: Option<RawReport>,
     http: Option<RawHttp>,
     review: Option<RawReview>,
+    erase: Option<RawErase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawErase {
+    ledger_retain: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +120,7 @@ struct RawPolicy {
     from: Option<String>,
     confidence: Option<String>,
     nl: Option<RawWording>,
+    keep_for_obligation: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -375,8 +383,22 @@ impl RawConfig {
             },
         };
 
-        match (issues.0.is_empty(), database, run) {
-            (true, Some(database), Some(run)) => Ok(Config {
+        let ledger_retain = match self
+            .erase
+            .as_ref()
+            .and_then(|e| e.ledger_retain.as_deref())
+            .unwrap_or("90 days")
+            .parse::<Period>()
+        {
+            Ok(p) => Some(p),
+            Err(e) => {
+                issues.add("erase.ledger_retain", format!("{e}"));
+                None
+            }
+        };
+
+        match (issues.0.is_empty(), database, run, ledger_retain) {
+            (true, Some(database), Some(run), Some(ledger_retain)) => Ok(Config {
                 path: path.to_path_buf(),
                 database,
                 run,
@@ -388,6 +410,7 @@ impl RawConfig {
                 fingerprint,
                 warnings,
                 review,
+                ledger_retain,
             }),
             _ => Err(issues.0),
         }
@@ -923,6 +946,7 @@ fn validate_policy(
         category: raw.category.clone(),
         from: raw.from.clone(),
         confidence: confidence?,
+        keep_for_obligation: raw.keep_for_obligation.unwrap_or(false),
         nl: raw.nl.as_ref().map(|w| Wording {
             category: w.category.clone(),
             from: w.from.clone(),

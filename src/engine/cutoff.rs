@@ -31,6 +31,18 @@ pub fn threshold(policy: &Policy, cutoff: DateTime<Utc>, tz: Tz) -> Option<Naive
     }
 }
 
+/// When a record whose clock reads `clock` (local time) expires under the policy: the first
+/// run after this instant takes it.
+pub fn expires(policy: &Policy, clock: NaiveDateTime) -> Option<NaiveDateTime> {
+    let start = match policy.round {
+        Rounding::None => clock,
+        Rounding::EndOfYear => {
+            NaiveDate::from_ymd_opt(clock.year() + 1, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0))?
+        }
+    };
+    policy.retain.add_to(start)
+}
+
 /// The threshold as a bound value that compares correctly with a column of this kind.
 pub fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz: Tz) -> Value {
     match (kind, dialect) {
@@ -95,6 +107,7 @@ mod tests {
             from: None,
             confidence: None,
             nl: None,
+            keep_for_obligation: false,
         }
     }
 

@@ -4,6 +4,7 @@
 mod advice;
 pub mod coverage;
 mod cutoff;
+pub mod erase;
 mod hold;
 mod order;
 pub mod query;
@@ -185,6 +186,7 @@ impl Engine {
                 db: &self.db,
                 target: t,
                 thresholds: &th,
+                subject: None,
             };
             if let Err(e) = tx.fetch_i64(&q.probe()).await {
                 let path = if t.policy.filter.is_some() {
@@ -329,6 +331,7 @@ impl Engine {
                 db: &self.db,
                 target: t,
                 thresholds: &th,
+                subject: None,
             };
             let ctx = |what: &str| format!("policy \"{}\": counting {what} rows", t.name());
             let eligible = tx
@@ -501,6 +504,7 @@ impl Engine {
                     db: &self.db,
                     target: t,
                     thresholds: &th,
+                    subject: None,
                 };
                 let policy_start = Instant::now();
                 outcome.stop_reason = self

@@ -17,9 +17,20 @@ pub struct Queries<'a> {
     pub db: &'a Db,
     pub target: &'a Target,
     pub thresholds: &'a Thresholds,
+    /// An erasure request: every row of this data subject instead of the expired rows.
+    pub subject: Option<&'a str>,
 }
 
 const T: &str = "t";
+
+/// What a row's subject is compared with.
+#[derive(Debug, Clone, Copy)]
+enum Subject<'s> {
+    /// An erasure request's subject key.
+    Value(&'s str),
+    /// The `subject` column of a hold in the enclosing `EXISTS`.
+    HoldColumn,
+}
 
 impl Queries<'_> {
     fn d(&self) -> Dialect {
@@ -47,8 +58,16 @@ impl Queries<'_> {
         q.push(&conds.join(" AND "));
     }
 
-    /// The clock has run out (and the filter holds).
+    /// The clock has run out (and the filter holds); for an erasure request, the row belongs
+    /// to the subject instead, whatever its clock says.
     fn expired(&self, q: &mut Sql) {
+        if let Some(subject) = self.subject {
+            q.push("(");
+            self.subject_is(q, Subject::Value(subject));
+            q.push(")");
+            self.filter(q);
+            return;
+        }
         q.push("(");
         match &self.target.clock {
             TargetClock::Own(c) => {
@@ -194,13 +213,31 @@ impl Queries<'_> {
         ))
         .bind(Value::Text(self.target.table().to_string()))
         .push(&format!(" AND h.key_value = {})", self.key_text()));
+        if self.target.subject.is_some() {
+            q.push(" OR ");
+            self.subject_is(q, Subject::HoldColumn);
+        }
+        q.push("))");
+    }
+
+    /// The row belongs to the data subject (the policy must have a `subject` link; without
+    /// one, no row does).
+    fn subject_is(&self, q: &mut Sql, subject: Subject) {
+        let rhs = |q: &mut Sql| match subject {
+            Subject::Value(v) => {
+                q.bind(Value::Text(v.to_string()));
+            }
+            Subject::HoldColumn => {
+                q.push("h.subject");
+            }
+        };
         match &self.target.subject {
-            None => {}
+            None => {
+                q.push("1 = 0");
+            }
             Some(TargetSubject::Own(c)) => {
-                q.push(&format!(
-                    " OR h.subject = {}",
-                    self.as_text(&self.col(T, &c.name))
-                ));
+                q.push(&format!("{} = ", self.as_text(&self.col(T, &c.name))));
+                rhs(q);
             }
             Some(TargetSubject::Related {
                 table,
@@ -214,14 +251,15 @@ impl Queries<'_> {
                     })
                     .collect();
                 q.push(&format!(
-                    " OR EXISTS (SELECT 1 FROM {} AS s WHERE {} AND {} = h.subject)",
+                    "EXISTS (SELECT 1 FROM {} AS s WHERE {} AND {} = ",
                     self.db.table(table),
                     conds.join(" AND "),
                     self.as_text(&self.col("s", &column.name))
                 ));
+                rhs(q);
+                q.push(")");
             }
         }
-        q.push("))");
     }
 
     /// What the run writes: expired, not held, not blocked and (for anonymize) not yet done.
@@ -286,6 +324,28 @@ impl Queries<'_> {
             }
         }
         self.filter(q);
+    }
+
+    /// Rows the selection matches (expired, or an erasure request's subject), before holds,
+    /// references and transforms are considered.
+    pub fn count_matching(&self) -> Sql {
+        self.count_where(Self::expired)
+    }
+
+    /// The latest own-clock value among the selected rows, as text (for an erasure answer:
+    /// when the normal policy will delete what a legal obligation keeps now).
+    pub fn latest_clock(&self) -> Option<Sql> {
+        let TargetClock::Own(c) = &self.target.clock else {
+            return None;
+        };
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "SELECT {} FROM {} WHERE ",
+            self.as_text(&format!("MAX({})", self.col(T, &c.name))),
+            self.target_table()
+        ));
+        self.expired(&mut q);
+        Some(q)
     }
 
     /// Expired rows that a legal hold keeps (and that the policy would otherwise change).

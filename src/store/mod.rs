@@ -2,6 +2,7 @@
 //! dialect under the configured prefix.
 
 pub mod audit;
+pub mod erasures;
 pub mod holds;
 
 use crate::db::schema::Schema;
@@ -9,11 +10,20 @@ use crate::db::{Context, Db, DbError, Decode, Dialect, Sql, Tx, Value};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// Migrations per dialect, in order. The version is the position in the list, from 1.
-const POSTGRES: &[&str] = &[include_str!("../../migrations/postgres/0001_init.sql")];
-const MYSQL: &[&str] = &[include_str!("../../migrations/mysql/0001_init.sql")];
-const SQLITE: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const POSTGRES: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_init.sql"),
+    include_str!("../../migrations/postgres/0002_erasures.sql"),
+];
+const MYSQL: &[&str] = &[
+    include_str!("../../migrations/mysql/0001_init.sql"),
+    include_str!("../../migrations/mysql/0002_erasures.sql"),
+];
+const SQLITE: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_erasures.sql"),
+];
 
-pub const TABLES: [&str; 5] = ["runs", "audit", "holds", "outbox", "migrations"];
+pub const TABLES: [&str; 6] = ["runs", "audit", "holds", "outbox", "erasures", "migrations"];
 
 /// How a run ended, as recorded in the runs table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

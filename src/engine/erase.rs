@@ -1,0 +1,338 @@
+//! Erasure requests (GDPR art. 17): for one data subject, apply now every policy's action,
+//! except where a legal obligation keeps the records (`keep_for_obligation`), and say what was
+//! erased, what was kept, why and until when. The same batches, audit entries, foreign-key
+//! order and holds as a run; the run carries a request id, and the subject's surrogate key
+//! goes into the ledger that `erase --replay` re-applies after a restore.
+
+use super::query::{Queries, Thresholds};
+use super::target::{Target, TargetClock};
+use super::{Engine, EngineError, PolicyOutcome, RunOptions, cutoff};
+use crate::config::{Action, Transform};
+use crate::db::Context;
+use crate::db::lock::InstanceLock;
+use crate::store::{RunStatus, Store, audit, format_utc};
+use chrono::{NaiveDate, NaiveDateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+/// One policy's part of the answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErasedPart {
+    pub policy: String,
+    pub category: String,
+    /// "deleted", or what anonymizing did ("email hashed, name redacted").
+    pub action: String,
+    pub rows: u64,
+    /// Rows of the subject that a legal hold keeps.
+    pub held: u64,
+    /// Rows still referenced by rows that must stay (deleted later, by the normal policy).
+    pub blocked: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeptPart {
+    pub policy: String,
+    pub category: String,
+    pub rows: u64,
+    pub basis: String,
+    /// When the normal policy deletes the last of them (own clocks), else the rule in words.
+    pub until: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EraseReport {
+    pub request_id: String,
+    pub subject: String,
+    pub dry_run: bool,
+    pub run_id: Option<i64>,
+    pub date: String,
+    pub erased: Vec<ErasedPart>,
+    pub kept: Vec<KeptPart>,
+}
+
+/// `erase-20261128-1a2b3c4d`: unique, and says nothing about the subject.
+fn new_request_id() -> String {
+    let now = Utc::now();
+    let mut h = Sha256::new();
+    h.update(now.timestamp_nanos_opt().unwrap_or_default().to_le_bytes());
+    h.update(std::process::id().to_le_bytes());
+    format!(
+        "erase-{}-{}",
+        now.format("%Y%m%d"),
+        &hex::encode(h.finalize())[..8]
+    )
+}
+
+fn action_words(t: &Target) -> String {
+    match &t.policy.action {
+        Action::Delete => "deleted".into(),
+        Action::Anonymize(cols) => cols
+            .iter()
+            .map(|(c, tr)| {
+                let done = match tr {
+                    Transform::Null => "removed",
+                    Transform::Redact => "redacted",
+                    Transform::Hash => "replaced by a keyed hash (pseudonymised)",
+                    Transform::TruncateIp => "truncated (pseudonymised)",
+                    Transform::YearOnly => "reduced to the year",
+                    Transform::MonthOnly => "reduced to the month",
+                    Transform::EmailDomain => "reduced to the domain",
+                };
+                format!("{c} {done}")
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn category(t: &Target) -> String {
+    t.policy
+        .category
+        .clone()
+        .unwrap_or_else(|| t.name().to_string())
+}
+
+/// A clock value as the databases render it as text: a date, or a date and time.
+fn parse_clock(text: &str) -> Option<NaiveDateTime> {
+    let head = text.get(..19).unwrap_or(text).replace('T', " ");
+    NaiveDateTime::parse_from_str(&head, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d")
+                .ok()?
+                .and_hms_opt(0, 0, 0)
+        })
+}
+
+impl Engine {
+    /// Erases one subject now (or, with `dry_run`, counts what it would do in read-only
+    /// transactions). `request_id` is given when replaying the ledger.
+    pub async fn erase(
+        &self,
+        subject: &str,
+        dry_run: bool,
+        request_id: Option<String>,
+        opts: &RunOptions,
+    ) -> Result<EraseReport, EngineError> {
+        if subject.trim().is_empty() {
+            return Err(EngineError::Usage("--subject is empty".into()));
+        }
+        let linked: Vec<&Target> = self
+            .targets
+            .iter()
+            .filter(|t| t.subject.is_some())
+            .collect();
+        if linked.is_empty() {
+            return Err(EngineError::Usage(
+                "no policy says how its rows belong to a subject, so there is nothing to erase; \
+                 add subject = \"customer_id\" (or subject = { table, column, match }) to the policies"
+                    .into(),
+            ));
+        }
+        let request_id = request_id.unwrap_or_else(new_request_id);
+        let prefix = self.config.database.table_prefix.as_str();
+        let store = Store::new(&self.db, prefix);
+        if dry_run {
+            return self
+                .erase_in(&store, &linked, subject, &request_id, None, opts)
+                .await;
+        }
+        if let Some(why) = self.config.review.missing() {
+            return Err(EngineError::Usage(why));
+        }
+        store.migrate().await?;
+        let lock = InstanceLock::try_acquire(&self.db, prefix)
+            .await?
+            .ok_or_else(|| EngineError::Locked(self.db.display_url.clone()))?;
+        let result = async {
+            let now = self.db.now().await?;
+            let run_id = store
+                .start_run(now, "erase", &self.config.fingerprint)
+                .await?;
+            store.set_request_id(run_id, &request_id).await?;
+            let report = self
+                .erase_in(&store, &linked, subject, &request_id, Some(run_id), opts)
+                .await;
+            let (status, reason) = match &report {
+                Ok(_) => (RunStatus::Ok, None),
+                Err(e) => (RunStatus::Failed, Some(e.to_string())),
+            };
+            store.finish_run(run_id, status, reason.as_deref()).await?;
+            let report = report?;
+            store.record_erasure(&request_id, subject, run_id).await?;
+            Ok(report)
+        }
+        .await;
+        lock.release().await;
+        result
+    }
+
+    async fn erase_in(
+        &self,
+        store: &Store<'_>,
+        linked: &[&Target],
+        subject: &str,
+        request_id: &str,
+        run_id: Option<i64>,
+        opts: &RunOptions,
+    ) -> Result<EraseReport, EngineError> {
+        let now = self.db.now().await?;
+        let mut chain = match run_id {
+            Some(_) => store.last_audit_hash().await?,
+            None => audit::GENESIS.to_string(),
+        };
+        let started = Instant::now();
+        let opts = RunOptions {
+            dry_run: run_id.is_none(),
+            ..opts.clone()
+        };
+        let mut report = EraseReport {
+            request_id: request_id.to_string(),
+            subject: subject.to_string(),
+            dry_run: run_id.is_none(),
+            run_id,
+            date: format_utc(now),
+            erased: Vec::new(),
+            kept: Vec::new(),
+        };
+        for t in linked {
+            let th = Thresholds {
+                clock: crate::db::Value::Null,
+                otherwise: None,
+            };
+            let q = Queries {
+                db: &self.db,
+                target: t,
+                thresholds: &th,
+                subject: Some(subject),
+            };
+            let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
+            if t.policy.keep_for_obligation && t.is_delete() {
+                let mut tx = self.db.begin().await?;
+                let rows = tx
+                    .fetch_i64(&q.count_matching())
+                    .await
+                    .ctx(|| ctx("counting the subject's rows"))? as u64;
+                let latest = match q.latest_clock() {
+                    Some(sql) => tx
+                        .fetch(&sql, &[crate::db::Decode::Text])
+                        .await
+                        .ctx(|| ctx("reading the latest clock"))?
+                        .first()
+                        .and_then(|r| match r.first() {
+                            Some(crate::db::Value::Text(s)) => parse_clock(s),
+                            _ => None,
+                        }),
+                    None => None,
+                };
+                let _ = tx.rollback().await;
+                if rows == 0 {
+                    continue;
+                }
+                let after = match t.policy.round {
+                    crate::config::Rounding::EndOfYear => "from the end of the year of",
+                    crate::config::Rounding::None => "after",
+                };
+                let rule = format!(
+                    "{} {after} {}",
+                    t.policy.retain,
+                    t.policy.from.clone().unwrap_or_else(|| match &t.clock {
+                        TargetClock::Own(c) => c.name.clone(),
+                        TargetClock::Related { table, column, .. } =>
+                            format!("the latest {table}.{}", column.name),
+                    })
+                );
+                let until = latest
+                    .and_then(|c| cutoff::expires(&t.policy, c))
+                    .map_or(rule.clone(), |d| {
+                        format!("{} ({rule})", d.format("%Y-%m-%d"))
+                    });
+                report.kept.push(KeptPart {
+                    policy: t.name().to_string(),
+                    category: category(t),
+                    rows,
+                    basis: t.policy.basis.clone(),
+                    until,
+                });
+                continue;
+            }
+            let mut outcome = PolicyOutcome {
+                name: t.name().to_string(),
+                table: t.table().to_string(),
+                action: t.policy.action.name().to_string(),
+                affected: 0,
+                batches: 0,
+                blocked: 0,
+                undated: 0,
+                held: 0,
+                backlog: 0,
+                duration_ms: 0,
+                stop_reason: None,
+            };
+            let mut tx = self.db.begin().await?;
+            let held = match t.holds {
+                Some(_) => tx.fetch_i64(&q.count_held()).await.ctx(|| ctx("held"))? as u64,
+                None => 0,
+            };
+            let _ = tx.rollback().await;
+            if let Some(stop) = self
+                .purge(
+                    store,
+                    &q,
+                    0,
+                    run_id,
+                    &mut chain,
+                    &mut outcome,
+                    started,
+                    &opts,
+                )
+                .await?
+            {
+                return Err(EngineError::Usage(format!(
+                    "the erasure stopped at policy \"{}\": {stop}; run it again to finish",
+                    t.name()
+                )));
+            }
+            let mut tx = self.db.begin().await?;
+            let blocked = tx
+                .fetch_i64(&q.count_blocked())
+                .await
+                .ctx(|| ctx("blocked"))? as u64;
+            let _ = tx.rollback().await;
+            if outcome.affected + held + blocked == 0 {
+                continue;
+            }
+            report.erased.push(ErasedPart {
+                policy: t.name().to_string(),
+                category: category(t),
+                action: action_words(t),
+                rows: outcome.affected,
+                held,
+                blocked,
+            });
+        }
+        Ok(report)
+    }
+
+    /// Erases again every subject in the ledger (after a backup was restored); first drops
+    /// the entries older than `[erase] ledger_retain`.
+    pub async fn replay_erasures(
+        &self,
+        opts: &RunOptions,
+    ) -> Result<Vec<EraseReport>, EngineError> {
+        let prefix = self.config.database.table_prefix.as_str();
+        let store = Store::new(&self.db, prefix);
+        store.migrate().await?;
+        let now = self.db.now().await?.naive_utc();
+        if let Some(oldest) = self.config.ledger_retain.subtract_from(now) {
+            store.prune_erasures(oldest.and_utc()).await?;
+        }
+        let mut reports = Vec::new();
+        for (subject, first_request) in store.erased_subjects().await? {
+            let id = format!("{first_request}-replay");
+            reports.push(self.erase(&subject, false, Some(id), opts).await?);
+        }
+        Ok(reports)
+    }
+}
