@@ -257,19 +257,7 @@ impl Engine {
                 });
                 continue;
             }
-            let mut outcome = PolicyOutcome {
-                name: t.name().to_string(),
-                table: t.table().to_string(),
-                action: t.policy.action.name().to_string(),
-                affected: 0,
-                batches: 0,
-                blocked: 0,
-                undated: 0,
-                held: 0,
-                backlog: 0,
-                duration_ms: 0,
-                stop_reason: None,
-            };
+            let mut outcome = PolicyOutcome::new(t);
             let mut tx = self.db.begin().await?;
             let held = match t.holds {
                 Some(_) => tx.fetch_i64(&q.count_held()).await.ctx(|| ctx("held"))? as u64,

@@ -124,6 +124,25 @@ pub struct PolicyOutcome {
     pub stop_reason: Option<String>,
 }
 
+impl PolicyOutcome {
+    /// Nothing done yet.
+    fn new(t: &Target) -> Self {
+        PolicyOutcome {
+            name: t.name().to_string(),
+            table: t.table().to_string(),
+            action: t.policy.action.name().to_string(),
+            affected: 0,
+            batches: 0,
+            blocked: 0,
+            undated: 0,
+            held: 0,
+            backlog: 0,
+            duration_ms: 0,
+            stop_reason: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub run_id: Option<i64>,
@@ -486,17 +505,10 @@ impl Engine {
         let mut stop_reason = None;
         for (t, p) in selected.iter().zip(&plan.policies) {
             let mut outcome = PolicyOutcome {
-                name: t.name().to_string(),
-                table: t.table().to_string(),
-                action: t.policy.action.name().to_string(),
-                affected: 0,
-                batches: 0,
                 blocked: p.blocked,
                 undated: p.undated,
                 held: p.held,
-                backlog: 0,
-                duration_ms: 0,
-                stop_reason: None,
+                ..PolicyOutcome::new(t)
             };
             if stop_reason.is_none() {
                 let th = self.thresholds(t, cutoff)?;
