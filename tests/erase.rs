@@ -194,3 +194,53 @@ on_every_backend!(
     erase_deletes_strips_keeps_and_replays,
     held_subject_is_not_erased
 );
+
+/// A real restore: the SQLite file is copied before the erasure and copied back after it, so the
+/// database's own ledger is rolled back too; the ledger file outside it brings the erasure back.
+#[tokio::test]
+async fn replay_after_restoring_a_backup_uses_the_ledger_file() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    shop(&db).await;
+    let ledger = db.dir.path().join("ledger.jsonl");
+    let cfg = db.write_config(
+        &format!(
+            "[erase]\nledger_file = \"{}\"\n{POLICIES}",
+            ledger.display()
+        ),
+        "",
+    );
+    let file = std::path::PathBuf::from(
+        db.url()
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap_or_default(),
+    );
+    let backup = db.dir.path().join("backup.db");
+    std::fs::copy(&file, &backup).expect("back up the database");
+
+    expect_exit(&run_cli(&cfg, &["erase", "--subject", "1"], &[]), 0);
+    assert_eq!(db.ids("messages").await, vec![21, 22]);
+    let line = std::fs::read_to_string(&ledger).expect("ledger file");
+    assert!(
+        line.contains("\"subject\":\"1\"") && !line.contains("example.nl"),
+        "{line}"
+    );
+
+    std::fs::copy(&backup, &file).expect("restore the backup");
+    assert_eq!(
+        db.ids("messages").await,
+        vec![11, 12, 21, 22],
+        "the restore brought them back"
+    );
+    let out = expect_exit(&run_cli(&cfg, &["erase", "--replay"], &[]), 0);
+    // Its two messages deleted and its contact fields stripped again.
+    assert!(out.contains("3 record(s) erased again"), "{out}");
+    assert_eq!(db.ids("messages").await, vec![21, 22]);
+    assert_eq!(
+        db.scalar_opt_string("SELECT name FROM customers WHERE id = 1")
+            .await
+            .as_deref(),
+        Some("redacted")
+    );
+}

@@ -92,6 +92,9 @@ pub struct Config {
     /// How long erased subjects stay in the ledger that `erase --replay` re-applies after a
     /// restore: longer than the oldest backup is kept.
     pub ledger_retain: Period,
+    /// A copy of the ledger outside the database (JSON lines), which a restore of the
+    /// database cannot roll back.
+    pub ledger_file: Option<PathBuf>,
 }
 
 /// Printed by every command on a config that asks for a review (a preset).

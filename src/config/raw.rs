@@ -7,7 +7,7 @@ use super::{
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,6 +30,7 @@ pub(super) struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawErase {
     ledger_retain: Option<String>,
+    ledger_file: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -411,6 +412,11 @@ impl RawConfig {
                 warnings,
                 review,
                 ledger_retain,
+                ledger_file: self
+                    .erase
+                    .as_ref()
+                    .and_then(|e| e.ledger_file.as_ref())
+                    .map(PathBuf::from),
             }),
             _ => Err(issues.0),
         }

@@ -51,6 +51,70 @@ pub struct EraseReport {
     pub kept: Vec<KeptPart>,
 }
 
+#[derive(Serialize, serde::Deserialize)]
+struct LedgerLine {
+    request_id: String,
+    subject: String,
+    erased_at: String,
+}
+
+/// Appends to the file copy of the ledger, readable by its owner only.
+fn append_ledger_file(
+    path: &std::path::Path,
+    request_id: &str,
+    subject: &str,
+    erased_at: &str,
+) -> Result<(), EngineError> {
+    use std::io::Write;
+    let fail = |e: std::io::Error| {
+        EngineError::Io(format!(
+            "the erasure is done, but writing the ledger file {} failed: {e}",
+            path.display()
+        ))
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(fail)?;
+    let line = serde_json::to_string(&LedgerLine {
+        request_id: request_id.into(),
+        subject: subject.into(),
+        erased_at: erased_at.into(),
+    })
+    .map_err(|e| fail(std::io::Error::other(e)))?;
+    writeln!(file, "{line}").map_err(fail)
+}
+
+/// (subject, request id, erased at) from the file copy of the ledger; none if it is missing.
+fn read_ledger_file(path: &std::path::Path) -> Result<Vec<(String, String, String)>, EngineError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(EngineError::Io(format!(
+                "reading the ledger file {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .enumerate()
+        .map(|(i, l)| {
+            serde_json::from_str::<LedgerLine>(l)
+                .map(|e| (e.subject, e.request_id, e.erased_at))
+                .map_err(|e| {
+                    EngineError::Io(format!(
+                        "ledger file {} line {}: {e}",
+                        path.display(),
+                        i + 1
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// `erase-20261128-1a2b3c4d`: unique, and says nothing about the subject.
 fn new_request_id() -> String {
     let now = Utc::now();
@@ -161,6 +225,9 @@ impl Engine {
             store.finish_run(run_id, status, reason.as_deref()).await?;
             let report = report?;
             store.record_erasure(&request_id, subject, run_id).await?;
+            if let Some(path) = &self.config.ledger_file {
+                append_ledger_file(path, &request_id, subject, &report.date)?;
+            }
             Ok(report)
         }
         .await;
@@ -316,8 +383,22 @@ impl Engine {
         if let Some(oldest) = self.config.ledger_retain.subtract_from(now) {
             store.prune_erasures(oldest.and_utc()).await?;
         }
+        let mut subjects = store.erased_subjects().await?;
+        if let Some(path) = &self.config.ledger_file {
+            let oldest = self
+                .config
+                .ledger_retain
+                .subtract_from(now)
+                .map(|t| format_utc(t.and_utc()))
+                .unwrap_or_default();
+            for (subject, request, at) in read_ledger_file(path)? {
+                if at >= oldest && !subjects.iter().any(|(s, _)| *s == subject) {
+                    subjects.push((subject, request));
+                }
+            }
+        }
         let mut reports = Vec::new();
-        for (subject, first_request) in store.erased_subjects().await? {
+        for (subject, first_request) in subjects {
             let id = format!("{first_request}-replay");
             reports.push(self.erase(&subject, false, Some(id), opts).await?);
         }

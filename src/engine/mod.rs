@@ -41,6 +41,8 @@ pub enum EngineError {
     Safety(Vec<String>),
     #[error("clock guard: {0}")]
     Clock(String),
+    #[error("{0}")]
+    Io(String),
 }
 
 fn render(issues: &[CheckIssue]) -> String {
@@ -56,7 +58,7 @@ impl EngineError {
     pub fn exit_code(&self) -> i32 {
         match self {
             EngineError::Check(_) | EngineError::Usage(_) => 2,
-            EngineError::Db(_) => 1,
+            EngineError::Db(_) | EngineError::Io(_) => 1,
             EngineError::Safety(_) | EngineError::Clock(_) => 3,
             EngineError::Locked(_) => 4,
         }
