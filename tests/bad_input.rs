@@ -88,7 +88,7 @@ const BAD: &[(&str, &str, &str, &str)] = &[
         r#"retain = "6 months""#,
         r#"retain = "1 fortnight""#,
         "policies[0].retain",
-        r#""1 fortnight" unknown unit "fortnight""#,
+        r#""1 fortnight": unknown unit "fortnight""#,
     ),
     (
         r#"table = "messages""#,
@@ -146,6 +146,131 @@ filter = "1 = 1; DROP TABLE customers""#,
 filter = "no_such_column = 1""#,
         "policies[0].filter",
         "the database rejects this policy's query",
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+filter = "1 = 1 /* sneaky */""#,
+        "policies[0].filter",
+        "statement separators (;) and comments (--, /* */) are not allowed",
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+colour = "blue""#,
+        "colour",
+        "unknown field",
+    ),
+    (
+        r#"retain = "6 months""#,
+        r#"retain = 6"#,
+        "policies[0].retain",
+        "needs a unit after it",
+    ),
+    (
+        r#"retain = "6 months""#,
+        r#"retain = "0 days""#,
+        "policies[0].retain",
+        "must be longer than zero",
+    ),
+    (
+        r#"retain = "6 months""#,
+        r#"retain = "-1 days""#,
+        "policies[0].retain",
+        r#""-1" is not a number"#,
+    ),
+    (
+        r#"retain = "6 months""#,
+        r#"retain = "2000 years""#,
+        "policies[0].retain",
+        "is too long",
+    ),
+    (
+        r#"retain = "6 months""#,
+        r#"retain = "6""#,
+        "policies[0].retain",
+        "needs a unit after it",
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+batch_size = 10000000"#,
+        "policies[0].batch_size",
+        "must be between 1 and 100000",
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+batch_size = 0"#,
+        "policies[0].batch_size",
+        "must be between 1 and 100000",
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "shred""#,
+        "policies[0].action",
+        r#""shred" is not known; use "delete" or "anonymize""#,
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+round = "end_of_month""#,
+        "policies[0].round",
+        r#""end_of_month" is not known"#,
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+max_fraction = 2.0"#,
+        "policies[0].max_fraction",
+        "must be a share above 0 and at most 1",
+    ),
+    (
+        r#"basis = "test"
+"#,
+        "\n",
+        "policies[0].basis",
+        "is required",
+    ),
+    (
+        r#"name = "contact""#,
+        r#"name = "messages""#,
+        "policies[1].name",
+        "messages",
+    ),
+    (
+        r#"table = "messages""#,
+        // A Cyrillic "е" that looks like the Latin one.
+        "table = \"m\u{0435}ssages\"",
+        "policies[0].table",
+        "does not exist in the database",
+    ),
+    (
+        r#"since = "sent_at""#,
+        r#"since = "sent_at"
+subject = "owner_id""#,
+        "policies[0].subject",
+        r#"column "owner_id" does not exist in table "messages""#,
+    ),
+    (
+        r#"since = "created_at""#,
+        r#"since = "email""#,
+        "policies[1].since",
+        "a retention clock needs a date or timestamp column",
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+confidence = "maybe""#,
+        "policies[0].confidence",
+        r#""maybe" is not known"#,
+    ),
+    (
+        r#"action = "delete""#,
+        r#"action = "delete"
+nl = { categorie = "Berichten" }"#,
+        "categorie",
+        "unknown field",
     ),
 ];
 

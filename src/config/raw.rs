@@ -827,7 +827,7 @@ fn validate_policy(
         Some(s) => match s.parse::<Period>() {
             Ok(p) => Some(p),
             Err(e) => {
-                issues.add(format!("{at}.retain"), format!("\"{s}\" {e}"));
+                issues.add(format!("{at}.retain"), format!("\"{s}\": {e}"));
                 None
             }
         },
@@ -1146,10 +1146,10 @@ mod tests {
         "#;
         let got = issues(&text);
         let expect = [
-            "policies[0].retain: \"1 fortnight\" unknown unit \"fortnight\"",
+            "policies[0].retain: \"1 fortnight\": unknown unit \"fortnight\"",
             "policies[0].action: \"shred\" is not known",
             "policies[1].name: \"messages\" is used by another policy",
-            "policies[1].retain: \"0 days\" must be longer than zero",
+            "policies[1].retain: \"0 days\": must be longer than zero",
             "policies[1].filter: must be one SQL condition",
         ];
         for e in expect {
