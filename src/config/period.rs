@@ -141,6 +141,41 @@ mod tests {
         assert_eq!("1 Day".parse(), Ok(Period { months: 0, days: 1 }));
     }
 
+    proptest::proptest! {
+        /// Any well-formed period parses to its calendar parts, and its display parses back.
+        #[test]
+        fn well_formed_periods_round_trip(y in 0u32..900, m in 0u32..500, w in 0u32..300, d in 0u32..400) {
+            proptest::prop_assume!(y + m + w + d > 0);
+            let text = format!("{y} years {m} months {w} weeks {d} days");
+            let p: Period = text.parse().map_err(|e| proptest::test_runner::TestCaseError::fail(format!("{text}: {e}")))?;
+            proptest::prop_assert_eq!(p, Period { months: y * 12 + m, days: w * 7 + d });
+            proptest::prop_assert_eq!(p.to_string().parse::<Period>(), Ok(p));
+        }
+
+        /// Arbitrary text never panics the parser, and what it accepts is longer than zero.
+        #[test]
+        fn arbitrary_text_is_parsed_or_refused(text in "\\PC{0,40}") {
+            if let Ok(p) = text.parse::<Period>() {
+                proptest::prop_assert!(p.months > 0 || p.days > 0);
+            }
+        }
+
+        /// Adding a period never moves a date backwards.
+        #[test]
+        fn adding_never_goes_back(days in 0i64..40_000, months in 0u32..1200, extra in 0u32..400) {
+            proptest::prop_assume!(months + extra > 0);
+            let t = at(1990, 1, 1) + chrono::Duration::days(days);
+            let p = Period { months, days: extra };
+            if let Some(later) = p.add_to(t) {
+                proptest::prop_assert!(later > t);
+                // And subtracting it from the result lands on or before the start.
+                if let Some(back) = p.subtract_from(later) {
+                    proptest::prop_assert!(back <= t);
+                }
+            }
+        }
+    }
+
     #[test]
     fn rejects_malformed_periods() {
         assert_eq!("".parse::<Period>(), Err(PeriodError::Empty));

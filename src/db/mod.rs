@@ -579,6 +579,29 @@ mod tests {
         assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
     }
 
+    /// Undoes `quote`: what the database reads as the identifier.
+    fn unquote(d: Dialect, quoted: &str) -> Option<String> {
+        let q = if d == Dialect::MySql { '`' } else { '"' };
+        let inner = quoted.strip_prefix(q)?.strip_suffix(q)?;
+        let doubled = format!("{q}{q}");
+        // Every quote character inside must be doubled, or the identifier would end early.
+        if inner.replace(&doubled, "").contains(q) {
+            return None;
+        }
+        Some(inner.replace(&doubled, &q.to_string()))
+    }
+
+    proptest::proptest! {
+        /// Whatever a config names, the quoted identifier reads back as exactly that name
+        /// and cannot close early: no quote character is left undoubled inside it.
+        #[test]
+        fn quoting_round_trips_any_identifier(name in "\\PC{0,30}") {
+            for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
+                proptest::prop_assert_eq!(unquote(d, &d.quote(&name)), Some(name.clone()));
+            }
+        }
+    }
+
     #[test]
     fn null_is_written_not_bound() {
         let mut q = Sql::new(Dialect::Postgres);
