@@ -195,6 +195,18 @@ retentiond erase --replay    # after restoring a backup"
         json: bool,
     },
 
+    /// Create or upgrade retentiond's own tables, and nothing else.
+    #[command(
+        long_about = "Creates or upgrades retentiond's own tables (runs, audit, holds, outbox, \
+erasures, migrations; named with [database] table_prefix) and exits. A real run does this \
+itself when its account may create tables. Run it once with an administrator's account when \
+retentiond's own account may not: MariaDB and MySQL cannot grant privileges on a table before it \
+exists, so install first, then grant SELECT, INSERT, UPDATE, DELETE on these tables. Once the \
+tables are current, runs issue no DDL.",
+        after_help = "Example:\n  RETENTIOND_DATABASE__URL=mysql://admin@db/shop retentiond install"
+    )]
+    Install,
+
     /// Legal holds: keep a record, or everything of one data subject, until released.
     #[command(
         subcommand,
@@ -480,6 +492,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Report { format, lang } => {
             crate::out!("{}", crate::statement::render(&load()?, format, lang));
+            Ok(exit::OK)
+        }
+        Command::Install => {
+            let config = load()?;
+            let db =
+                crate::db::Db::connect(&config.database, &config.run, Access::ReadWrite).await?;
+            Store::new(&db, &config.database.table_prefix)
+                .migrate()
+                .await?;
+            db.close().await;
+            crate::out!(
+                "retentiond's own tables ({}*) are installed and current on {}.",
+                config.database.table_prefix,
+                db.display_url
+            );
             Ok(exit::OK)
         }
         Command::Daemon { once } => crate::daemon::run(load()?, once).await,

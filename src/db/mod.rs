@@ -499,6 +499,19 @@ impl Db {
         )
     }
 
+    /// Plans `statement` with `EXPLAIN`, without running it: the server checks every privilege
+    /// the statement needs. Outside any transaction, because MariaDB refuses even to plan a
+    /// write inside a read-only one (and would then not say whether it is allowed). Statements
+    /// here carry no bound values. Not for SQLite, which has no privileges.
+    pub async fn explain(&self, statement: &str) -> Result<(), sqlx::Error> {
+        let text = AssertSqlSafe(format!("EXPLAIN {statement}"));
+        match &self.pool {
+            Pool::Postgres(p) => sqlx::raw_sql(text).execute(p).await.map(|_| ()),
+            Pool::MySql(p) => sqlx::raw_sql(text).execute(p).await.map(|_| ()),
+            Pool::Sqlite(p) => sqlx::raw_sql(text).execute(p).await.map(|_| ()),
+        }
+    }
+
     /// Runs one statement in a transaction of its own and commits it.
     pub async fn write(&self, sql: &Sql, what: &str) -> Result<u64, DbError> {
         let mut tx = self.begin().await?;

@@ -7,6 +7,7 @@ mod cutoff;
 pub mod erase;
 mod hold;
 mod order;
+mod privilege;
 pub mod query;
 pub mod target;
 pub mod transform;
@@ -198,6 +199,12 @@ impl Engine {
     }
 
     async fn probe(&self) -> Result<(), EngineError> {
+        // Missing grants first: they would also make the trial statements below fail, less clearly.
+        let denied =
+            privilege::missing(&self.db, &self.targets, &self.config.database.table_prefix).await?;
+        if !denied.is_empty() {
+            return Err(EngineError::Check(denied));
+        }
         let cutoff = Utc::now();
         let mut issues = Vec::new();
         let mut tx = self.db.begin().await?;

@@ -17,11 +17,15 @@ pub struct CheckIssue {
 
 impl fmt::Display for CheckIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} (policy \"{}\"): {}",
-            self.path, self.policy, self.message
-        )
+        if self.policy.is_empty() {
+            write!(f, "{}: {}", self.path, self.message)
+        } else {
+            write!(
+                f,
+                "{} (policy \"{}\"): {}",
+                self.path, self.policy, self.message
+            )
+        }
     }
 }
 

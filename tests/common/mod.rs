@@ -181,6 +181,11 @@ impl TestDb {
         &self.url
     }
 
+    /// The database's name (`rd_...`), unique to this test: a base for role names too.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     async fn conn(&self) -> Conn {
         let url = &self.url;
         match self.backend {

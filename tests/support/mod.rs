@@ -118,13 +118,23 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start(port: u16, dir: &Path) -> SmtpSink {
+        SmtpSink::start_with(port, dir, None)
+    }
+
+    /// A server that accepts mail only after a login with `user:password`.
+    pub fn start_with(port: u16, dir: &Path, auth: Option<&str>) -> SmtpSink {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg(script)
             .arg("--port")
             .arg(port.to_string())
             .arg("--dir")
-            .arg(dir)
+            .arg(dir);
+        if let Some(auth) = auth {
+            command.arg("--auth").arg(auth);
+        }
+        let child = command
             .stdout(Stdio::null())
             .spawn()
             .expect("python3 must be installed (tests/run.sh installs aiosmtpd)");

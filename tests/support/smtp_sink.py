@@ -3,7 +3,8 @@
     python3 tests/support/smtp_sink.py --port 2525 --dir /tmp/mail
 
 A file named `reject` in the directory makes it answer RCPT with 550, to test delivery
-failures without stopping the server.
+failures without stopping the server. `--auth USER:PASSWORD` requires that login (PLAIN or
+LOGIN, without TLS) before mail is accepted.
 """
 import argparse
 import asyncio
@@ -11,6 +12,7 @@ import os
 import uuid
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 
 class Sink:
@@ -35,9 +37,20 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True)
+    parser.add_argument("--auth")
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
-    controller = Controller(Sink(args.dir), hostname="127.0.0.1", port=args.port)
+    options = {}
+    if args.auth:
+        user, password = args.auth.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, data):
+            ok = isinstance(data, LoginPassword) and data.login.decode() == user \
+                and data.password.decode() == password
+            return AuthResult(success=ok)
+
+        options = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    controller = Controller(Sink(args.dir), hostname="127.0.0.1", port=args.port, **options)
     controller.start()
     print(f"listening on 127.0.0.1:{args.port}", flush=True)
     try:
