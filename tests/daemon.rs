@@ -401,3 +401,59 @@ async fn a_safety_stop_under_the_daemon_exits_3_and_is_mailed_as_stopped() {
     );
     db.drop().await;
 }
+
+#[tokio::test]
+async fn three_daemons_on_one_database_run_each_slot_once() {
+    let db = PgDb::new().await;
+    messages(&db, 30, 5).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(&db, "batch_size = 10\npause = \"100ms\"")
+        + "\n[schedule]\ncron = \"*/2 * * * * *\"\n";
+    let path = write(dir.path(), "r.toml", &cfg);
+    // The sidecar scaled to three replicas.
+    let mut replicas: Vec<_> = (0..3)
+        .map(|_| {
+            bin()
+                .arg("--config")
+                .arg(&path)
+                .arg("daemon")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("start daemon")
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(9)).await;
+    let mut logs = String::new();
+    for child in &mut replicas {
+        terminate(child);
+        wait_exit(child, Duration::from_secs(10)).expect("the daemon stops after SIGTERM");
+    }
+    for child in replicas {
+        let out = child.wait_with_output().expect("daemon output");
+        logs.push_str(&String::from_utf8_lossy(&out.stderr));
+    }
+
+    // Runs grouped by their two-second slot: one each, however many replicas woke for it.
+    let slots = db
+        .scalar(
+            "SELECT COUNT(DISTINCT floor(extract(epoch FROM started_at) / 2)) FROM retentiond_runs",
+        )
+        .await;
+    let runs = db.scalar("SELECT COUNT(*) FROM retentiond_runs").await;
+    assert!(
+        slots >= 3,
+        "expected runs in three slots or more, got {slots}"
+    );
+    assert_eq!(runs, slots, "a slot was run twice:\n{logs}");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM retentiond_runs WHERE status <> 'ok'")
+            .await,
+        0
+    );
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 5);
+    assert!(
+        logs.matches("another instance").count() >= 2 * (slots as usize - 1),
+        "the other replicas say why they skip:\n{logs}"
+    );
+    db.drop().await;
+}

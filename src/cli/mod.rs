@@ -415,6 +415,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 force,
                 now: test_now()?,
                 stop: Some(stop),
+                slot_start: None,
             };
             let report = engine.run(&opts).await;
             engine.db.close().await;

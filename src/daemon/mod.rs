@@ -101,7 +101,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     daemon.deliver_outbox(true).await;
 
     if once {
-        return Ok(daemon.cycle(None).await);
+        return Ok(daemon.cycle(None, None).await);
     }
     let Some(schedule) = schedule else {
         return Ok(exit::OK);
@@ -116,7 +116,9 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     ) && last < prev
     {
         tracing::info!(missed = %prev, last_run = %last, "a scheduled run was missed while the daemon was down; running now");
-        daemon.cycle(schedule.next_after(Utc::now())).await;
+        daemon
+            .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, prev))
+            .await;
     }
 
     while !daemon.stop.load(Ordering::SeqCst) {
@@ -140,10 +142,26 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
         if !daemon.wait_until(next).await {
             break;
         }
-        daemon.cycle(schedule.next_after(Utc::now())).await;
+        daemon
+            .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, next))
+            .await;
     }
     tracing::info!("stopped");
     Ok(exit::OK)
+}
+
+/// From when a run counts as this slot's run: the slot time, less half the gap to the next
+/// slot (at most a minute) to absorb a database clock a little behind this host's.
+fn slot_start(
+    schedule: &crate::schedule::Schedule,
+    slot: chrono::DateTime<Utc>,
+) -> Option<chrono::DateTime<Utc>> {
+    let gap = schedule
+        .next_after(slot)
+        .and_then(|n| (n - slot).to_std().ok())
+        .unwrap_or(Duration::from_secs(120));
+    let margin = (gap / 2).min(Duration::from_secs(60));
+    chrono::Duration::from_std(margin).ok().map(|m| slot - m)
 }
 
 /// Checks config and database before declaring readiness. A config that does not fit the
@@ -213,10 +231,15 @@ impl Daemon {
     }
 
     /// One run with its summary; returns the exit code `retentiond run` would give.
-    async fn cycle(&mut self, next_run: Option<chrono::DateTime<Utc>>) -> u8 {
+    async fn cycle(
+        &mut self,
+        next_run: Option<chrono::DateTime<Utc>>,
+        slot_start: Option<chrono::DateTime<Utc>>,
+    ) -> u8 {
         let started = Instant::now();
         let opts = RunOptions {
             stop: Some(self.stop.clone()),
+            slot_start,
             ..RunOptions::default()
         };
         let result = async {
@@ -237,10 +260,8 @@ impl Daemon {
                     if finished { exit::OK } else { exit::FAILED },
                 )
             }
-            Err(EngineError::Locked(_)) => {
-                tracing::info!(
-                    "another instance holds the lock and runs the policies; skipping this run"
-                );
+            Err(e @ (EngineError::Locked(_) | EngineError::SlotServed(_))) => {
+                tracing::info!(reason = %e, "skipping this run: another instance runs the policies");
                 return exit::LOCKED;
             }
             Err(e) => {

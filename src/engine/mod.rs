@@ -38,6 +38,8 @@ pub enum EngineError {
     Db(#[from] DbError),
     #[error("another retentiond instance holds the lock on {0}; try again when it has finished")]
     Locked(String),
+    #[error("another retentiond instance already ran the run scheduled for {0}")]
+    SlotServed(String),
     #[error("safety stop, nothing was written:\n{}", .0.join("\n"))]
     Safety(Vec<String>),
     #[error("clock guard: {0}")]
@@ -61,7 +63,7 @@ impl EngineError {
             EngineError::Check(_) | EngineError::Usage(_) => 2,
             EngineError::Db(_) | EngineError::Io(_) => 1,
             EngineError::Safety(_) | EngineError::Clock(_) => 3,
-            EngineError::Locked(_) => 4,
+            EngineError::Locked(_) | EngineError::SlotServed(_) => 4,
         }
     }
 }
@@ -77,6 +79,9 @@ pub struct RunOptions {
     pub now: Option<DateTime<Utc>>,
     /// Set from outside (a signal) to stop after the current batch.
     pub stop: Option<Arc<AtomicBool>>,
+    /// A scheduled run: a run started at or after this instant already served its slot (another
+    /// daemon on the same database got there first), so this one does nothing.
+    pub slot_start: Option<DateTime<Utc>>,
 }
 
 /// What a policy would do, counted in a read-only transaction.
@@ -423,6 +428,13 @@ impl Engine {
         let lock = InstanceLock::try_acquire(&self.db, prefix)
             .await?
             .ok_or_else(|| EngineError::Locked(self.db.display_url.clone()))?;
+        if let Some(since) = opts.slot_start {
+            let served = store.last_run_started().await;
+            if served.as_ref().is_ok_and(|s| s.is_some_and(|s| s >= since)) {
+                lock.release().await;
+                return Err(EngineError::SlotServed(format_utc(since)));
+            }
+        }
         let result = self.locked_run(&store, &selected, opts).await;
         lock.release().await;
         result
@@ -469,6 +481,7 @@ impl Engine {
             .start_run(cutoff, "run", &self.config.fingerprint)
             .await?;
         tracing::info!(run_id, cutoff = %format_utc(cutoff), "run started");
+        stall_point("before-first-batch").await;
         let result = self
             .execute(store, selected, cutoff, Some(run_id), opts)
             .await;
@@ -481,6 +494,7 @@ impl Engine {
             Err(EngineError::Safety(reasons)) => (RunStatus::Stopped, Some(reasons.join("; "))),
             Err(e) => (RunStatus::Failed, Some(e.to_string())),
         };
+        stall_point("before-run-record").await;
         if let Err(e) = store.finish_run(run_id, status, reason.as_deref()).await {
             tracing::error!(run_id, error = %e, "could not record the end of the run");
         }
@@ -842,9 +856,19 @@ impl Engine {
             prev_hash: chain.clone(),
         };
         store.insert_audit(&mut tx, &entry).await?;
+        stall_point("before-commit").await;
         tx.commit().await.ctx(|| ctx("committing a batch"))?;
         *chain = entry.hash();
         Ok((affected, keys))
+    }
+}
+
+/// Test hook, debug builds only: `RETENTIOND_TEST_STALL=<point>` makes a run say
+/// "stalled at <point>" on stderr and wait there, so that a test can kill it at that moment.
+async fn stall_point(point: &str) {
+    if cfg!(debug_assertions) && std::env::var("RETENTIOND_TEST_STALL").is_ok_and(|p| p == point) {
+        eprintln!("stalled at {point}");
+        tokio::time::sleep(Duration::from_secs(600)).await;
     }
 }
 

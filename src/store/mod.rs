@@ -364,7 +364,7 @@ impl Store<'_> {
         let q = Sql::raw(
             self.db.dialect,
             &format!(
-                "SELECT {} FROM {}",
+                "SELECT {} FROM {} WHERE mode = 'run'",
                 self.utc_text("MAX(started_at)"),
                 self.table("runs")
             ),

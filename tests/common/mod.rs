@@ -507,6 +507,13 @@ impl Drop for TestDb {
 /// `RETENTIOND_*` and `RUST_LOG`; `RETENTIOND_HASH__KEY` is `TEST_KEY`; then `env` applies
 /// (an empty value removes the variable).
 pub fn run_cli(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    cli_command(config, args, env)
+        .output()
+        .expect("start the retentiond binary")
+}
+
+/// The command `run_cli` runs, for tests that start it themselves (to signal or kill it).
+pub fn cli_command(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_retentiond"));
     for (k, _) in std::env::vars_os() {
         if k.to_string_lossy().starts_with("RETENTIOND_") {
@@ -525,7 +532,7 @@ pub fn run_cli(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
             c.env(k, v);
         }
     }
-    c.output().expect("start the retentiond binary")
+    c
 }
 
 pub fn stdout(out: &Output) -> String {
