@@ -47,7 +47,7 @@ INSERT INTO messages (id, customer_id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1
     .await;
 }
 
-const POLICIES: &str = r#"
+const FORMER_CUSTOMERS: &str = r#"
 [[policies]]
 name = "former-customers"
 table = "customers"
@@ -56,7 +56,9 @@ retain = "1 year"
 action = "anonymize"
 columns = { name = "redact", email = "hash" }
 basis = "test"
+"#;
 
+const OLD_MAIL: &str = r#"
 [[policies]]
 name = "old-mail"
 table = "messages"
@@ -156,7 +158,7 @@ async fn killed_runs_leave_no_half_batch(b: Backend) {
     // Small batches with a short pause: the purge takes long enough for random kills to land
     // throughout it.
     let cfg = db.write_config(
-        POLICIES,
+        &format!("{FORMER_CUSTOMERS}{OLD_MAIL}"),
         "pause_factor = 0.0\npause = \"10ms\"\nbatch_size = 250",
     );
     let now = at(NOW);
@@ -264,15 +266,7 @@ INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SE
     ))
     .await;
     let cfg = db.write_config(
-        r#"
-[[policies]]
-name = "old-mail"
-table = "messages"
-since = "sent_at"
-retain = "6 months"
-action = "delete"
-basis = "test"
-"#,
+        OLD_MAIL,
         "lock_timeout = \"300ms\"\nbatch_size = 1000\npause_factor = 0.0",
     );
     // Own tables first, so that on SQLite the lock below meets a batch and not the setup.
