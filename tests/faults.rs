@@ -3,7 +3,8 @@
 //! run is recorded) leaves no half-applied batch, an audit trail that sums to what changed and
 //! still verifies, and a next run that finishes the work and marks the dead runs abandoned.
 //! Rows locked by the application make batches time out, retry and stop with the reason,
-//! never wait forever. On PostgreSQL, MariaDB and SQLite.
+//! never wait forever; a row that stops being expired while its batch is under way is kept.
+//! On PostgreSQL, MariaDB and SQLite.
 
 mod common;
 
@@ -351,6 +352,56 @@ INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SE
     holder.join().expect("the application thread");
     expect_exit(&run_cli(&cfg, &["run"], &at(NOW)), 0);
     assert_eq!(db.count("messages").await, 0);
+}
+
+/// A record that stops being expired between a batch's selection and its write (the
+/// customer came back, the row was touched) is kept: the write repeats the whole predicate.
+/// SQLite cannot get there: the batch holds the database's write lock from its first read.
+async fn a_record_that_stops_expiring_mid_batch_is_kept(b: Backend) {
+    let db = TestDb::new(b).await;
+    db.exec(&format!(
+        "{}CREATE TABLE messages (id BIGINT PRIMARY KEY, sent_at {} NOT NULL);
+INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 100) SELECT n, '2020-01-01 10:00:00' FROM s",
+        deep_recursion(&db),
+        db.ts_type()
+    ))
+    .await;
+    let cfg = db.write_config(OLD_MAIL, "");
+    let resume = db.dir.path().join("resume");
+    let resume_env = resume.display().to_string();
+    let env = [
+        at(NOW)[0],
+        ("RETENTIOND_TEST_STALL", "after-select"),
+        ("RETENTIOND_TEST_RESUME", resume_env.as_str()),
+    ];
+    let mut child = start(&cfg, &["run"], &env);
+    let err = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(err).lines().map_while(Result::ok);
+    assert!(
+        lines.any(|l| l.contains("stalled at after-select")),
+        "the run never selected its batch"
+    );
+    db.exec("UPDATE messages SET sent_at = '2027-02-25 10:00:00' WHERE id = 50")
+        .await;
+    std::fs::write(&resume, "").expect("resume the run");
+    let status = child.wait().expect("the run ends");
+    assert!(status.success(), "the run succeeds: {status:?}");
+    assert_eq!(db.ids("messages").await, vec![50]);
+    assert_eq!(audited(&db, "old-mail").await, 99);
+}
+
+mod a_record_that_stops_expiring_mid_batch_is_kept {
+    use super::*;
+
+    #[tokio::test]
+    async fn postgres() {
+        a_record_that_stops_expiring_mid_batch_is_kept(Backend::Postgres).await
+    }
+
+    #[tokio::test]
+    async fn mariadb() {
+        a_record_that_stops_expiring_mid_batch_is_kept(Backend::MariaDb).await
+    }
 }
 
 on_every_backend!(

@@ -791,6 +791,7 @@ impl Engine {
             tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
             return Ok((keys.len() as u64, keys));
         };
+        stall_point("after-select").await;
         let affected = if t.is_delete() {
             tx.execute(&q.delete_range(after, last))
                 .await
@@ -864,11 +865,18 @@ impl Engine {
 }
 
 /// Test hook, debug builds only: `RETENTIOND_TEST_STALL=<point>` makes a run say
-/// "stalled at <point>" on stderr and wait there, so that a test can kill it at that moment.
+/// "stalled at <point>" on stderr and wait there, so that a test can kill it at that moment
+/// or, when `RETENTIOND_TEST_RESUME=<file>` is set, change data and let it go on by creating
+/// that file.
 async fn stall_point(point: &str) {
-    if cfg!(debug_assertions) && std::env::var("RETENTIOND_TEST_STALL").is_ok_and(|p| p == point) {
-        eprintln!("stalled at {point}");
-        tokio::time::sleep(Duration::from_secs(600)).await;
+    if !cfg!(debug_assertions) || std::env::var("RETENTIOND_TEST_STALL").as_deref() != Ok(point) {
+        return;
+    }
+    eprintln!("stalled at {point}");
+    let resume = std::env::var_os("RETENTIOND_TEST_RESUME").map(std::path::PathBuf::from);
+    let until = Instant::now() + Duration::from_secs(600);
+    while Instant::now() < until && !resume.as_ref().is_some_and(|f| f.exists()) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
