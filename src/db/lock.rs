@@ -116,6 +116,23 @@ impl InstanceLock {
         Ok(held.map(|held| InstanceLock { held }))
     }
 
+    /// Whether the lock is still held. A server-side lock lives and dies with its connection:
+    /// when a restart or a network cut took the connection, another instance may already have
+    /// taken the lock, so the run must stop instead of carrying on over a fresh connection.
+    pub async fn still_held(&mut self) -> bool {
+        match &mut self.held {
+            Held::Postgres(conn, _) => sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok(),
+            Held::MySql(conn, name) => sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(IS_USED_LOCK(?) = CONNECTION_ID() AS SIGNED)",
+            )
+            .bind(name.as_str())
+            .fetch_one(&mut **conn)
+            .await
+            .is_ok_and(|held| held == 1),
+            Held::Sqlite(_) => true,
+        }
+    }
+
     pub async fn release(self) {
         // Errors are ignored: closing the connection releases the lock anyway.
         match self.held {

@@ -209,6 +209,7 @@ impl Engine {
         let lock = InstanceLock::try_acquire(&self.db, prefix)
             .await?
             .ok_or_else(|| EngineError::Locked(self.db.display_url.clone()))?;
+        self.hold_lock(lock).await;
         let result = async {
             let now = self.db.now().await?;
             let run_id = store
@@ -231,7 +232,7 @@ impl Engine {
             Ok(report)
         }
         .await;
-        lock.release().await;
+        self.release_lock().await;
         result
     }
 

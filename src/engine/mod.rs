@@ -172,7 +172,14 @@ pub struct Engine {
     pub db: Db,
     pub schema: Schema,
     pub targets: Vec<Target>,
+    /// The instance lock while a run or an erasure holds it; checked between batches.
+    lock: tokio::sync::Mutex<Option<InstanceLock>>,
 }
+
+/// Why a run stops when the connection holding its instance lock is gone.
+const LOCK_LOST: &str = "lost the instance lock: the database connection holding it was cut \
+(a restart or a network failure?), and another instance may be running now; the next run \
+continues the work";
 
 impl Engine {
     /// Connects and checks every policy against the live schema, including a trial of each
@@ -193,6 +200,7 @@ impl Engine {
             db,
             schema,
             targets,
+            lock: tokio::sync::Mutex::new(None),
         };
         engine.probe().await?;
         Ok(engine)
@@ -428,16 +436,36 @@ impl Engine {
         let lock = InstanceLock::try_acquire(&self.db, prefix)
             .await?
             .ok_or_else(|| EngineError::Locked(self.db.display_url.clone()))?;
+        self.hold_lock(lock).await;
         if let Some(since) = opts.slot_start {
             let served = store.last_run_started().await;
             if served.as_ref().is_ok_and(|s| s.is_some_and(|s| s >= since)) {
-                lock.release().await;
+                self.release_lock().await;
                 return Err(EngineError::SlotServed(format_utc(since)));
             }
         }
         let result = self.locked_run(&store, &selected, opts).await;
-        lock.release().await;
+        self.release_lock().await;
         result
+    }
+
+    async fn hold_lock(&self, lock: InstanceLock) {
+        *self.lock.lock().await = Some(lock);
+    }
+
+    async fn release_lock(&self) {
+        let lock = self.lock.lock().await.take();
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+    }
+
+    /// True when a held instance lock has gone with its connection.
+    async fn lock_lost(&self) -> bool {
+        match self.lock.lock().await.as_mut() {
+            Some(lock) => !lock.still_held().await,
+            None => false,
+        }
     }
 
     async fn locked_run(
@@ -678,6 +706,7 @@ impl Engine {
         let mut cursor: Option<Vec<Value>> = None;
         let policy_started = Instant::now();
         let mut last_progress = Instant::now();
+        let mut lock_checked = Instant::now();
         loop {
             if opts
                 .stop
@@ -685,6 +714,14 @@ impl Engine {
                 .is_some_and(|s| s.load(Ordering::Relaxed))
             {
                 return Ok(Some(INTERRUPTED.into()));
+            }
+            // A round trip on the lock's connection, at most once a second.
+            if lock_checked.elapsed() >= Duration::from_secs(1) {
+                lock_checked = Instant::now();
+                if self.lock_lost().await {
+                    tracing::error!(policy = t.name(), "{LOCK_LOST}");
+                    return Ok(Some(LOCK_LOST.into()));
+                }
             }
             if let Some(max) = self.config.run.max_runtime
                 && run_started.elapsed() >= max
