@@ -457,3 +457,70 @@ async fn three_daemons_on_one_database_run_each_slot_once() {
     );
     db.drop().await;
 }
+
+/// Mail refused (550 on RCPT) or impossible (TLS required, the server offers none): each run's
+/// summary waits in the outbox, which keeps at most `outbox_max` (the oldest dropped, with a
+/// warning); once mail is accepted again the queued summaries go out exactly once.
+#[tokio::test]
+async fn refused_mail_is_queued_within_the_cap_and_delivered_once() {
+    let db = PgDb::new().await;
+    messages(&db, 3, 1).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mail_dir = dir.path().join("mail");
+    let smtp = SmtpSink::start(free_port(), &mail_dir);
+    let reject = mail_dir.join("reject");
+    std::fs::write(&reject, "").expect("make the server refuse");
+    let plain = report(smtp.port) + "outbox_max = 2\n";
+    let path = write(dir.path(), "r.toml", &(config(&db, "") + &plain));
+    let tls = write(
+        dir.path(),
+        "tls.toml",
+        &(config(&db, "")
+            + &plain.replace(
+                &format!("127.0.0.1:{}\"", smtp.port),
+                &format!("127.0.0.1:{}?tls=required\"", smtp.port),
+            )),
+    );
+    let once = |config: &std::path::Path| {
+        let out = bin()
+            .arg("--config")
+            .arg(config)
+            .args(["daemon", "--once"])
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "the run succeeds whatever the mail does:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let queued = || db.scalar("SELECT COUNT(*) FROM retentiond_outbox WHERE delivered_at IS NULL");
+
+    let logs = once(&path);
+    assert!(logs.contains("summary not delivered"), "{logs}");
+    assert_eq!(queued().await, 1);
+    let logs = once(&tls);
+    assert!(logs.contains("summary not delivered"), "{logs}");
+    assert_eq!(queued().await, 2);
+    let logs = once(&path);
+    assert!(
+        logs.contains("the oldest undelivered summaries were dropped"),
+        "{logs}"
+    );
+    assert_eq!(queued().await, 2, "the outbox stays within outbox_max");
+    assert!(smtp.messages().is_empty(), "nothing was accepted yet");
+
+    std::fs::remove_file(&reject).expect("accept mail again");
+    once(&path);
+    let mails = smtp.wait_for(3, Duration::from_secs(10));
+    assert_eq!(mails.len(), 3, "the two queued summaries and the new one");
+    assert_eq!(queued().await, 0);
+    once(&path);
+    assert_eq!(
+        smtp.wait_for(5, Duration::from_secs(3)).len(),
+        4,
+        "each summary is delivered once"
+    );
+    db.drop().await;
+}

@@ -54,3 +54,8 @@ fi
 
 export RETENTIOND_TEST_PG_URL=$pg_url RETENTIOND_TEST_MYSQL_URL=$mysql_url
 cargo test --locked "$@"
+
+# The whole suite (no arguments) ends with a bounded fuzzing run of the config loader.
+if [[ $# -eq 0 ]]; then
+    fuzz/run.sh "${RETENTIOND_FUZZ_SECONDS:-60}"
+fi

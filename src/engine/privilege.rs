@@ -13,8 +13,8 @@ struct Need {
     policy: String,
     what: String,
     statement: String,
-    /// One of retentiond's own tables, which the first real run creates if it may.
-    own: bool,
+    /// One of retentiond's own tables (named), which the first real run creates if it may.
+    own: Option<String>,
 }
 
 /// "No such table" on PostgreSQL and MySQL. MySQL says "denied" instead when the account has
@@ -35,13 +35,24 @@ pub async fn missing(
     }
     let mut issues = Vec::new();
     let mut asked = BTreeSet::new();
+    // Own tables found missing: their other statements are not asked (each would log an
+    // error on the server), nor any own table once the first, `runs`, is missing.
+    let mut absent = BTreeSet::new();
+    let first_own = format!("{prefix}{}", crate::store::TABLES[0]);
     for need in needs(db, targets, prefix) {
+        if let Some(own) = &need.own
+            && (absent.contains(own) || absent.contains(&first_own))
+        {
+            continue;
+        }
         if !asked.insert(need.statement.clone()) {
             continue;
         }
         if let Err(e) = db.explain(&need.statement).await {
             match e {
-                sqlx::Error::Database(d) if need.own && no_such_table(d.as_ref()) => {}
+                sqlx::Error::Database(d) if need.own.is_some() && no_such_table(d.as_ref()) => {
+                    absent.extend(need.own);
+                }
                 sqlx::Error::Database(d) => issues.push(CheckIssue {
                     policy: need.policy,
                     path: need.path,
@@ -84,7 +95,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 policy: policy.clone(),
                 what: format!("read \"{table}\""),
                 statement: format!("SELECT 1 FROM {} WHERE 1 = 0", db.table(&table)),
-                own: false,
+                own: None,
             });
         }
         let table = db.table(t.table());
@@ -94,7 +105,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 policy: policy.clone(),
                 what: format!("delete from \"{}\"", t.table()),
                 statement: format!("DELETE FROM {table} WHERE 1 = 0"),
-                own: false,
+                own: None,
             });
         } else if !t.transforms.is_empty() {
             let columns: Vec<&str> = t.transforms.iter().map(|(c, _)| c.name.as_str()).collect();
@@ -108,7 +119,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 policy,
                 what: format!("update \"{}\" ({})", t.table(), columns.join(", ")),
                 statement: format!("UPDATE {table} SET {set} WHERE 1 = 0"),
-                own: false,
+                own: None,
             });
         }
     }
@@ -135,7 +146,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 policy: String::new(),
                 what: format!("{what} retentiond's own table \"{name}\""),
                 statement,
-                own: true,
+                own: Some(name.clone()),
             });
         }
     }
