@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Backend, NOW, TestDb, at, cli_command, expect_exit, run_cli, stderr};
+use common::{Backend, NOW, TestDb, at, cli_command, expect_exit, run_cli, start_stalled, stderr};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -367,20 +367,7 @@ INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SE
     ))
     .await;
     let cfg = db.write_config(OLD_MAIL, "");
-    let resume = db.dir.path().join("resume");
-    let resume_env = resume.display().to_string();
-    let env = [
-        at(NOW)[0],
-        ("RETENTIOND_TEST_STALL", "after-select"),
-        ("RETENTIOND_TEST_RESUME", resume_env.as_str()),
-    ];
-    let mut child = start(&cfg, &["run"], &env);
-    let err = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(err).lines().map_while(Result::ok);
-    assert!(
-        lines.any(|l| l.contains("stalled at after-select")),
-        "the run never selected its batch"
-    );
+    let (mut child, resume) = start_stalled(&db, &cfg, &["run"], "after-select");
     db.exec("UPDATE messages SET sent_at = '2027-02-25 10:00:00' WHERE id = 50")
         .await;
     std::fs::write(&resume, "").expect("resume the run");

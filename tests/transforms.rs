@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Backend, NOW, TEST_KEY, TestDb, at, field, json_ok, run_cli};
+use common::{Backend, NOW, TEST_KEY, TestDb, at, field, json_ok, run_cli, start_stalled};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -207,7 +207,127 @@ async fn adding_a_column_later_does_not_hash_twice(b: Backend) {
     );
 }
 
+const CROWD: i64 = 1_200;
+
+/// `CROWD` expired people; every seventh without an IP address.
+async fn crowd(db: &TestDb) {
+    let (ts, text) = (db.ts_type(), db.text_type());
+    let rows: Vec<String> = (1..=CROWD)
+        .map(|n| {
+            let ip = if n % 7 == 0 {
+                "NULL".to_string()
+            } else {
+                format!("'10.1.{}.{}'", n / 250, n % 250 + 1)
+            };
+            format!("({n}, 'Person {n}', 'p{n}@example.org', {ip}, '2025-01-01 00:00:00')")
+        })
+        .collect();
+    db.exec(&format!(
+        "CREATE TABLE people (id BIGINT PRIMARY KEY, name {text} NOT NULL, email {text} NOT NULL,
+  ip {text} NULL, left_at {ts} NOT NULL);
+INSERT INTO people VALUES {}",
+        rows.join(",\n")
+    ))
+    .await;
+}
+
+const CROWD_COLUMNS: &str = r#"name = "redact", email = "hash", ip = "truncate_ip""#;
+
+async fn crowd_rows(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    db.text_rows(&format!(
+        "SELECT {}, name, email, ip FROM people ORDER BY people.id",
+        db.cast_text("id")
+    ))
+    .await
+}
+
+/// One batch larger than one statement carries: every row still gets the values computed
+/// from its own data, rows without an IP address keep NULL, and one audit entry covers all.
+async fn a_large_batch_gives_every_row_its_own_values(b: Backend) {
+    let db = TestDb::new(b).await;
+    crowd(&db).await;
+    let cfg = db.write_config(&policy(CROWD_COLUMNS), "batch_size = 5000");
+    let run = json_ok(&run_cli(&cfg, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&run, "people", "affected") as i64, CROWD, "{run:#}");
+    let rows = crowd_rows(&db).await;
+    assert_eq!(rows.len() as i64, CROWD);
+    for (i, row) in rows.iter().enumerate() {
+        let n = i as i64 + 1;
+        let ip = (n % 7 != 0).then(|| format!("10.1.{}.0", n / 250));
+        assert_eq!(
+            row[1..],
+            [
+                s("redacted"),
+                s(&hmac_hex(TEST_KEY, &format!("p{n}@example.org"))),
+                ip
+            ],
+            "person {n}"
+        );
+    }
+    assert_eq!(
+        db.scalar_i64("SELECT COUNT(*) FROM retentiond_audit WHERE policy = 'people'")
+            .await,
+        1,
+        "one batch, one audit entry"
+    );
+}
+
+/// A value the application changes between the batch's read and its write is not
+/// overwritten with a hash of the old value: that row is left whole for the next run, which
+/// hashes the new value.
+async fn a_value_changed_mid_batch_is_not_overwritten(b: Backend) {
+    let db = TestDb::new(b).await;
+    crowd(&db).await;
+    let cfg = db.write_config(&policy(CROWD_COLUMNS), "batch_size = 5000");
+    let (mut child, resume) = start_stalled(&db, &cfg, &["run"], "after-select");
+    // One row in the first statement's group, one in the last.
+    db.exec("UPDATE people SET email = 'changed@example.org' WHERE id IN (50, 1150)")
+        .await;
+    std::fs::write(&resume, "").expect("resume the run");
+    let status = child.wait().expect("the run ends");
+    assert!(status.success(), "the run succeeds: {status:?}");
+    let rows = crowd_rows(&db).await;
+    for n in [50, 1150] {
+        assert_eq!(
+            rows[n - 1][1..],
+            [
+                s(&format!("Person {n}")),
+                s("changed@example.org"),
+                s(&format!("10.1.{}.{}", n / 250, n % 250 + 1))
+            ],
+            "person {n} changed under the batch and is left whole"
+        );
+    }
+    assert_eq!(
+        rows[50][2],
+        s(&hmac_hex(TEST_KEY, "p51@example.org")),
+        "its neighbour is anonymized"
+    );
+
+    let again = json_ok(&run_cli(&cfg, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&again, "people", "affected"), 2, "{again:#}");
+    assert_eq!(
+        crowd_rows(&db).await[49][2],
+        s(&hmac_hex(TEST_KEY, "changed@example.org"))
+    );
+}
+
+mod a_value_changed_mid_batch_is_not_overwritten {
+    use super::*;
+
+    #[tokio::test]
+    async fn postgres() {
+        a_value_changed_mid_batch_is_not_overwritten(Backend::Postgres).await
+    }
+
+    #[tokio::test]
+    async fn mariadb() {
+        a_value_changed_mid_batch_is_not_overwritten(Backend::MariaDb).await
+    }
+}
+
 on_every_backend!(
+    a_large_batch_gives_every_row_its_own_values,
     every_transform_writes_its_exact_value_once,
     hash_uses_the_configured_key,
     adding_a_column_later_does_not_hash_twice,

@@ -264,6 +264,9 @@ retentiond hold add --table invoices --key 90210 --reason \"disputed invoice\" -
         by: Option<String>,
     },
     /// List the holds in force.
+    #[command(
+        after_help = "Examples:\n  retentiond hold list\n  retentiond hold list --all --json   # released ones too, for scripts"
+    )]
     List {
         /// Include released holds.
         #[arg(long)]
@@ -273,6 +276,9 @@ retentiond hold add --table invoices --key 90210 --reason \"disputed invoice\" -
         json: bool,
     },
     /// Release a hold: the next run treats its records like any other.
+    #[command(
+        after_help = "Example:\n  retentiond hold release 3   # the id shown by `hold list`; the row stays, marked released"
+    )]
     Release {
         /// The hold's id, from `hold list`.
         id: i64,

@@ -18,7 +18,7 @@ use crate::db::schema::Schema;
 use crate::db::{Access, Context, Db, DbError, Value};
 use crate::store::{RunStatus, Store, audit, format_utc};
 use chrono::{DateTime, Utc};
-use query::{Queries, Thresholds};
+use query::{Queries, RowUpdate, Thresholds};
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -838,7 +838,6 @@ impl Engine {
                 .await
                 .ctx(|| ctx("anonymizing a batch"))?
         } else {
-            let mut n = 0;
             let key = self
                 .config
                 .hash_key
@@ -846,38 +845,44 @@ impl Engine {
                 .map(|k| k.expose().as_bytes().to_vec())
                 .unwrap_or_default();
             let row_cols = q.row_value_columns();
-            for row in &rows {
-                let computed: Vec<_> = row_cols
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, col)| {
-                        let old = row[nkey + i].clone();
-                        let Value::Text(current) = &old else {
-                            return None;
-                        };
-                        let transform = t
-                            .transforms
-                            .iter()
-                            .find(|(c, _)| c.name == col.name)
-                            .map(|(_, t)| *t)?;
-                        let new = match transform {
-                            Transform::Hash if transform::is_hashed(current) => return None,
-                            Transform::Hash => Some(transform::hash(&key, current)),
-                            Transform::TruncateIp => match transform::truncate_ip(current) {
-                                Some(ip) if &ip == current => return None,
-                                Some(ip) => Some(ip),
-                                None if col.nullable => None,
-                                None => Some("0.0.0.0".to_string()),
-                            },
-                            _ => return None,
-                        };
-                        Some((*col, new, old))
-                    })
-                    .collect();
-                n += tx
-                    .execute(&q.update_row(&row[..nkey], &computed))
-                    .await
-                    .ctx(|| ctx("anonymizing a row"))?;
+            let updates: Vec<RowUpdate<'_>> = rows
+                .iter()
+                .map(|row| RowUpdate {
+                    key: &row[..nkey],
+                    computed: row_cols
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(i, col)| {
+                            let old = row[nkey + i].clone();
+                            let Value::Text(current) = &old else {
+                                return None;
+                            };
+                            let transform = t
+                                .transforms
+                                .iter()
+                                .find(|(c, _)| c.name == col.name)
+                                .map(|(_, t)| *t)?;
+                            let new = match transform {
+                                Transform::Hash if transform::is_hashed(current) => return None,
+                                Transform::Hash => Some(transform::hash(&key, current)),
+                                Transform::TruncateIp => match transform::truncate_ip(current) {
+                                    Some(ip) if &ip == current => return None,
+                                    Some(ip) => Some(ip),
+                                    None if col.nullable => None,
+                                    None => Some("0.0.0.0".to_string()),
+                                },
+                                _ => return None,
+                            };
+                            Some((*col, new, old))
+                        })
+                        .collect(),
+                })
+                .collect();
+            let mut n = 0;
+            for group in updates.chunks(q.rows_per_update()) {
+                if let Some(sql) = q.update_rows(group) {
+                    n += tx.execute(&sql).await.ctx(|| ctx("anonymizing a batch"))?;
+                }
             }
             n
         };

@@ -23,6 +23,13 @@ pub struct Queries<'a> {
 
 const T: &str = "t";
 
+/// One row to anonymize with values computed outside SQL: its key, and per column the new
+/// value (`None` for NULL) and the value it was computed from.
+pub struct RowUpdate<'a> {
+    pub key: &'a [Value],
+    pub computed: Vec<(&'a Col, Option<String>, Value)>,
+}
+
 /// What a row's subject is compared with.
 #[derive(Debug, Clone, Copy)]
 enum Subject<'s> {
@@ -550,38 +557,91 @@ impl Queries<'_> {
         q
     }
 
-    /// Anonymizes one row with values computed outside SQL. `old` guards against a value
-    /// that changed since it was read: such a row is left for the next run.
-    pub fn update_row(&self, key: &[Value], computed: &[(&Col, Option<String>, Value)]) -> Sql {
+    /// Anonymizes a group of rows with values computed outside SQL, in one statement: each
+    /// computed column becomes `CASE WHEN <key> THEN <new> ... ELSE <col> END`, and each row
+    /// is guarded by its key and the old values it was computed from, so that a row changed
+    /// since it was read is left for the next run. `None` when there is nothing to set.
+    /// Keep groups within [`Self::rows_per_update`].
+    pub fn update_rows(&self, rows: &[RowUpdate<'_>]) -> Option<Sql> {
         let mut q = self.db.sql();
         q.push(&format!("UPDATE {} SET ", self.target_table()));
-        let mut any = self.set_sql_transforms(&mut q);
-        for (col, new, _) in computed {
+        let in_sql = self.set_sql_transforms(&mut q);
+        // Without transforms done in SQL, a row with nothing computed has nothing to change.
+        let rows: Vec<&RowUpdate<'_>> = rows
+            .iter()
+            .filter(|r| in_sql || !r.computed.is_empty())
+            .collect();
+        let mut any = in_sql;
+        for col in self.row_value_columns() {
+            let mut branches = rows
+                .iter()
+                .filter_map(|r| {
+                    let (_, new, _) = r.computed.iter().find(|(c, _, _)| c.name == col.name)?;
+                    Some((r.key, new))
+                })
+                .peekable();
+            if branches.peek().is_none() {
+                continue;
+            }
             if any {
                 q.push(", ");
             }
             any = true;
-            q.push(&format!("{} = ", self.db.quote(&col.name)));
-            match new {
-                Some(v) => q.bind(Value::Text(v.clone())),
-                None => q.push("NULL"),
-            };
+            q.push(&format!("{} = CASE", self.db.quote(&col.name)));
+            for (key, new) in branches {
+                q.push(" WHEN ");
+                self.key_is(&mut q, key);
+                q.push(" THEN ");
+                match new {
+                    Some(v) => q.bind(Value::Text(v.clone())),
+                    None => q.push("NULL"),
+                };
+            }
+            q.push(&format!(" ELSE {} END", self.col(T, &col.name)));
         }
-        q.push(" WHERE ");
-        for (k, v) in self.target.key.iter().zip(key) {
-            q.push(&format!("{} = ", self.col(T, &k.name)))
-                .bind(v.clone())
-                .push(" AND ");
+        if !any || rows.is_empty() {
+            return None;
         }
-        for (col, _, old) in computed {
-            let c = self.col(T, &col.name);
-            match old {
-                Value::Null => q.push(&format!("{c} IS NULL AND ")),
-                v => q.push(&format!("{c} = ")).bind(v.clone()).push(" AND "),
-            };
+        q.push(" WHERE (");
+        for (i, row) in rows.into_iter().enumerate() {
+            q.push(if i == 0 { "(" } else { " OR (" });
+            self.key_is(&mut q, row.key);
+            for (col, _, old) in &row.computed {
+                let c = self.col(T, &col.name);
+                match old {
+                    Value::Null => q.push(&format!(" AND {c} IS NULL")),
+                    v => q.push(&format!(" AND {c} = ")).bind(v.clone()),
+                };
+            }
+            q.push(")");
         }
+        q.push(") AND ");
         self.eligible(&mut q);
-        q
+        Some(q)
+    }
+
+    /// How many rows one [`Self::update_rows`] statement may carry: every server limits the
+    /// number of bound parameters (SQLite to 32 766, PostgreSQL and MySQL to 65 535), and a
+    /// very long statement costs more to plan than it saves in round trips.
+    pub fn rows_per_update(&self) -> usize {
+        const MAX_BINDS: usize = 20_000;
+        const MAX_ROWS: usize = 500;
+        let keys = self.target.key.len();
+        let cols = self.row_value_columns().len();
+        // Per row: its key in every CASE and once in the guard, a new and an old value per column.
+        let per_row = keys * (cols + 1) + 2 * cols;
+        (MAX_BINDS / per_row.max(1)).clamp(1, MAX_ROWS)
+    }
+
+    /// `t.k1 = ? AND t.k2 = ?` for one row's key.
+    fn key_is(&self, q: &mut Sql, key: &[Value]) {
+        for (i, (k, v)) in self.target.key.iter().zip(key).enumerate() {
+            if i > 0 {
+                q.push(" AND ");
+            }
+            q.push(&format!("{} = ", self.col(T, &k.name)))
+                .bind(v.clone());
+        }
     }
 
     /// Checks that the policy's statement (its filter above all) is valid SQL on this table.

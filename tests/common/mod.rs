@@ -535,6 +535,38 @@ pub fn cli_command(config: &Path, args: &[&str], env: &[(&str, &str)]) -> Comman
     c
 }
 
+/// Starts a run that stops at the debug hook `point` (`RETENTIOND_TEST_STALL`) and waits there
+/// until the returned resume file is written; returns once the run has said it is waiting.
+pub fn start_stalled(
+    db: &TestDb,
+    config: &Path,
+    args: &[&str],
+    point: &str,
+) -> (std::process::Child, PathBuf) {
+    use std::io::{BufRead, BufReader};
+    let resume = db.dir.path().join(format!("resume-{point}"));
+    let resume_env = resume.display().to_string();
+    let env = [
+        at(NOW)[0],
+        ("RETENTIOND_TEST_STALL", point),
+        ("RETENTIOND_TEST_RESUME", resume_env.as_str()),
+    ];
+    let mut child = cli_command(config, args, &env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start retentiond");
+    let err = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(err).lines().map_while(Result::ok);
+    assert!(
+        lines.any(|l| l.contains(&format!("stalled at {point}"))),
+        "the run never reached {point}"
+    );
+    // Keep reading, so that the run's later log lines do not meet a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, resume)
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
