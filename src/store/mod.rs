@@ -106,6 +106,23 @@ impl<'a> Store<'a> {
 
     /// Creates or upgrades the tables.
     pub async fn migrate(&self) -> Result<(), DbError> {
+        // Replicas started together (a scaled sidecar) create the tables at the same moment;
+        // the losers of that race see a duplicate-object error, and on a second look find the
+        // tables current. A real failure (no CREATE privilege, say) fails every attempt.
+        let mut attempt = 1;
+        loop {
+            match self.migrate_once().await {
+                Err(e) if attempt < 5 => {
+                    tracing::debug!(error = %e, attempt, "creating own tables failed; retrying");
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    async fn migrate_once(&self) -> Result<(), DbError> {
         let ctx = || "creating retentiond's own tables".to_string();
         let migrations = match self.db.dialect {
             Dialect::Postgres => POSTGRES,
