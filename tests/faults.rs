@@ -377,19 +377,7 @@ INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SE
     assert_eq!(audited(&db, "old-mail").await, 99);
 }
 
-mod a_record_that_stops_expiring_mid_batch_is_kept {
-    use super::*;
-
-    #[tokio::test]
-    async fn postgres() {
-        a_record_that_stops_expiring_mid_batch_is_kept(Backend::Postgres).await
-    }
-
-    #[tokio::test]
-    async fn mariadb() {
-        a_record_that_stops_expiring_mid_batch_is_kept(Backend::MariaDb).await
-    }
-}
+on_server_backends!(a_record_that_stops_expiring_mid_batch_is_kept);
 
 on_every_backend!(
     killed_runs_leave_no_half_batch,

@@ -312,19 +312,7 @@ async fn a_value_changed_mid_batch_is_not_overwritten(b: Backend) {
     );
 }
 
-mod a_value_changed_mid_batch_is_not_overwritten {
-    use super::*;
-
-    #[tokio::test]
-    async fn postgres() {
-        a_value_changed_mid_batch_is_not_overwritten(Backend::Postgres).await
-    }
-
-    #[tokio::test]
-    async fn mariadb() {
-        a_value_changed_mid_batch_is_not_overwritten(Backend::MariaDb).await
-    }
-}
+on_server_backends!(a_value_changed_mid_batch_is_not_overwritten);
 
 on_every_backend!(
     a_large_batch_gives_every_row_its_own_values,

@@ -75,6 +75,25 @@ macro_rules! on_every_backend {
     )+};
 }
 
+/// Like `on_every_backend!`, for scenarios that need a server (a second connection acting on
+/// the data while a run waits, roles and grants): PostgreSQL and MariaDB only.
+#[macro_export]
+macro_rules! on_server_backends {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            use $crate::common::Backend;
+            #[tokio::test]
+            async fn postgres() {
+                super::$scenario(Backend::Postgres).await
+            }
+            #[tokio::test]
+            async fn mariadb() {
+                super::$scenario(Backend::MariaDb).await
+            }
+        }
+    )+};
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// `rd_<time><pid><counter>`: unique across parallel tests and test binaries.
