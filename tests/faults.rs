@@ -354,18 +354,23 @@ INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SE
     assert_eq!(db.count("messages").await, 0);
 }
 
+/// Messages 1 to 100, all long expired under OLD_MAIL.
+async fn hundred_old_messages(db: &TestDb) {
+    db.exec(&format!(
+        "{}CREATE TABLE messages (id BIGINT PRIMARY KEY, sent_at {} NOT NULL);
+INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 100) SELECT n, '2020-01-01 10:00:00' FROM s",
+        deep_recursion(db),
+        db.ts_type()
+    ))
+    .await;
+}
+
 /// A record that stops being expired between a batch's selection and its write (the
 /// customer came back, the row was touched) is kept: the write repeats the whole predicate.
 /// SQLite cannot get there: the batch holds the database's write lock from its first read.
 async fn a_record_that_stops_expiring_mid_batch_is_kept(b: Backend) {
     let db = TestDb::new(b).await;
-    db.exec(&format!(
-        "{}CREATE TABLE messages (id BIGINT PRIMARY KEY, sent_at {} NOT NULL);
-INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 100) SELECT n, '2020-01-01 10:00:00' FROM s",
-        deep_recursion(&db),
-        db.ts_type()
-    ))
-    .await;
+    hundred_old_messages(&db).await;
     let cfg = db.write_config(OLD_MAIL, "");
     let (mut child, resume) = start_stalled(&db, &cfg, &["run"], "after-select");
     db.exec("UPDATE messages SET sent_at = '2027-02-25 10:00:00' WHERE id = 50")
@@ -378,6 +383,40 @@ INSERT INTO messages (id, sent_at) WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SE
 }
 
 on_server_backends!(a_record_that_stops_expiring_mid_batch_is_kept);
+
+/// The same inside one statement: the batch's write waits for a row the application has
+/// locked and changed; when the application commits, the write re-checks that row in its new
+/// version and keeps it. (PostgreSQL selects and writes a batch in one statement, so this is
+/// its only mid-batch moment.)
+async fn a_record_changed_while_its_batch_waits_for_it_is_kept(b: Backend) {
+    let db = TestDb::new(b).await;
+    hundred_old_messages(&db).await;
+    let cfg = db.write_config(OLD_MAIL, "lock_timeout = \"60s\"");
+    expect_exit(&run_cli(&cfg, &["install"], &[]), 0);
+    let app = db
+        .open_tx("UPDATE messages SET sent_at = '2027-02-25 10:00:00' WHERE id = 50")
+        .await;
+    let mut child = cli_command(&cfg, &["run"], &at(NOW))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the run");
+    let waited = Instant::now();
+    while db.lock_waiters().await == 0 {
+        if waited.elapsed() > Duration::from_secs(30) || child.try_wait().ok().flatten().is_some() {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("the run ends");
+            panic!("the run never waited for the locked row:\n{}", stderr(&out));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    app.commit().await;
+    let out = child.wait_with_output().expect("the run ends");
+    assert!(out.status.success(), "the run succeeds:\n{}", stderr(&out));
+    assert_eq!(db.ids("messages").await, vec![50]);
+    assert_eq!(audited(&db, "old-mail").await, 99);
+}
+
+on_server_backends!(a_record_changed_while_its_batch_waits_for_it_is_kept);
 
 on_every_backend!(
     killed_runs_leave_no_half_batch,

@@ -199,6 +199,9 @@ pub struct Db {
     /// SQLite: the database file (the instance lock file sits beside it).
     pub sqlite_path: Option<std::path::PathBuf>,
     pub display_url: String,
+    /// The MySQL dialect's server is MariaDB (whose statements can carry their own
+    /// optimizer settings).
+    pub mariadb: bool,
 }
 
 pub enum Tx {
@@ -397,7 +400,18 @@ impl Db {
             schema: None,
             sqlite_path,
             display_url,
+            mariadb: false,
         };
+        if dialect == Dialect::MySql {
+            let mut tx = db.begin().await?;
+            let rows = tx
+                .fetch(&Sql::raw(dialect, "SELECT VERSION()"), &[Decode::Text])
+                .await
+                .ctx(|| "reading the server version".into())?;
+            tx.rollback().await.ctx(|| "ending a transaction".into())?;
+            db.mariadb = matches!(rows.first().and_then(|r| r.first()),
+                Some(Value::Text(v)) if v.contains("MariaDB"));
+        }
         if dialect == Dialect::Postgres {
             db.schema = match &db_cfg.schema {
                 Some(s) => Some(s.clone()),

@@ -813,23 +813,41 @@ impl Engine {
         let t = q.target;
         let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
         let nkey = t.key.len();
-        let (select, decode) = q.select_batch(after, limit);
+        let run_id = run_id.filter(|_| !opts.dry_run);
         let mut tx = self.db.begin().await?;
-        let rows = tx
-            .fetch(&select, &decode)
-            .await
-            .ctx(|| ctx("selecting a batch"))?;
+        // Where the database can, selecting and writing are one statement; there is no moment
+        // between them, so the test hook stops before it.
+        let statement = run_id.and_then(|_| q.write_batch(after, limit));
+        let combined = statement.is_some();
+        if combined {
+            stall_point("after-select").await;
+        }
+        let (select, decode) = statement.unwrap_or_else(|| q.select_batch(after, limit));
+        let rows = tx.fetch(&select, &decode).await.ctx(|| {
+            ctx(if combined {
+                "writing a batch"
+            } else {
+                "selecting a batch"
+            })
+        })?;
         let keys: Vec<Vec<Value>> = rows.iter().map(|r| r[..nkey].to_vec()).collect();
         let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
             tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
             return Ok((0, keys));
         };
-        let Some(run_id) = run_id.filter(|_| !opts.dry_run) else {
+        let Some(run_id) = run_id else {
             tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
             return Ok((keys.len() as u64, keys));
         };
-        stall_point("after-select").await;
-        let affected = if t.is_delete() {
+        if !combined {
+            stall_point("after-select").await;
+        }
+        let affected = if combined {
+            match rows[0].get(nkey) {
+                Some(Value::Int(n)) => *n as u64,
+                _ => 0,
+            }
+        } else if t.is_delete() {
             tx.execute(&q.delete_range(after, last))
                 .await
                 .ctx(|| ctx("deleting a batch"))?

@@ -86,6 +86,8 @@ pub struct Target {
     pub subject: Option<TargetSubject>,
     /// retentiond's holds table, once it exists: held rows are never selected.
     pub holds: Option<String>,
+    /// Every lookup of the batch predicate (related clock, referencing tables) has an index.
+    pub lookups_indexed: bool,
 }
 
 impl Target {
@@ -334,7 +336,7 @@ fn check_policy(
     let holds = format!("{reserved_prefix}holds");
     let holds = c.schema.table(&holds).map(|_| holds);
 
-    Some(Target {
+    let mut target = Target {
         index,
         policy: policy.clone(),
         key,
@@ -343,7 +345,10 @@ fn check_policy(
         transforms,
         subject,
         holds,
-    })
+        lookups_indexed: false,
+    };
+    target.lookups_indexed = super::advice::missing_for(&target, c.schema).is_empty();
+    Some(target)
 }
 
 fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> Option<Vec<Col>> {

@@ -125,6 +125,25 @@ enum Conn {
     Lite(sqlx::SqliteConnection),
 }
 
+/// See `TestDb::open_tx`.
+pub struct OpenTx(Conn);
+
+impl OpenTx {
+    async fn run(&mut self, sql: &str) {
+        let q = sqlx::AssertSqlSafe(sql.to_string());
+        let r = match &mut self.0 {
+            Conn::Pg(c) => c.execute(q).await.map(|_| ()),
+            Conn::My(c) => c.execute(q).await.map(|_| ()),
+            Conn::Lite(c) => c.execute(q).await.map(|_| ()),
+        };
+        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    pub async fn commit(mut self) {
+        self.run("COMMIT").await;
+    }
+}
+
 /// A fresh database of one test, dropped when the value is dropped.
 pub struct TestDb {
     pub backend: Backend,
@@ -241,6 +260,36 @@ impl TestDb {
                 Conn::Lite(c) => c.execute(q).await.map(|_| ()),
             };
             r.unwrap_or_else(|e| panic!("{:?}: {stmt}: {e}", self.backend));
+        }
+    }
+
+    /// An application transaction left open after `sql` (which takes row locks), until
+    /// `OpenTx::commit`. PostgreSQL and MariaDB only.
+    pub async fn open_tx(&self, sql: &str) -> OpenTx {
+        let mut tx = OpenTx(self.conn().await);
+        tx.run("BEGIN").await;
+        tx.run(sql).await;
+        tx
+    }
+
+    /// How many sessions of this test's database wait for a row lock (MariaDB: a write).
+    pub async fn lock_waiters(&self) -> i64 {
+        match self.backend {
+            Backend::Postgres => {
+                self.scalar_i64(
+                    "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .await
+            }
+            Backend::MariaDb => {
+                // A write that has run for half a second on a test's few rows is waiting for a
+                // lock (innodb_trx does not always list the waiting transaction yet).
+                self.scalar_i64(
+                    "SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() AND (info LIKE 'DELETE%' OR info LIKE 'UPDATE%' OR info LIKE 'SET STATEMENT%') AND time_ms > 500",
+                )
+                .await
+            }
+            Backend::Sqlite => panic!("SQLite has no row locks"),
         }
     }
 
