@@ -384,6 +384,40 @@ async fn a_record_that_stops_expiring_mid_batch_is_kept(b: Backend) {
 
 on_server_backends!(a_record_that_stops_expiring_mid_batch_is_kept);
 
+/// A run walks the keys up to the highest one that was expired when it counted them, and no
+/// further: a record beyond it that expires while the run goes on is left for the next run,
+/// and the run's backlog says so.
+async fn a_record_expiring_beyond_the_walk_is_the_next_runs(b: Backend) {
+    let db = TestDb::new(b).await;
+    hundred_old_messages(&db).await;
+    db.exec("INSERT INTO messages (id, sent_at) VALUES (500, '2027-02-25 10:00:00')")
+        .await;
+    let cfg = db.write_config(OLD_MAIL, "");
+    let (child, resume) = start_stalled(&db, &cfg, &["run", "--json"], "after-select");
+    db.exec("UPDATE messages SET sent_at = '2020-01-01 10:00:00' WHERE id = 500")
+        .await;
+    std::fs::write(&resume, "").expect("resume the run");
+    let out = child.wait_with_output().expect("the run ends");
+    assert!(out.status.success(), "the run succeeds:\n{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the JSON report");
+    assert_eq!(
+        common::field(&report, "old-mail", "affected"),
+        100,
+        "{report:#}"
+    );
+    assert_eq!(
+        common::field(&report, "old-mail", "backlog"),
+        1,
+        "{report:#}"
+    );
+    assert_eq!(db.ids("messages").await, vec![500]);
+
+    expect_exit(&run_cli(&cfg, &["run"], &at(NOW)), 0);
+    assert_eq!(db.count("messages").await, 0, "the next run deletes it");
+}
+
+on_server_backends!(a_record_expiring_beyond_the_walk_is_the_next_runs);
+
 /// The same inside one statement: the batch's write waits for a row the application has
 /// locked and changed; when the application commits, the write re-checks that row in its new
 /// version and keeps it. (PostgreSQL selects and writes a batch in one statement, so this is

@@ -274,6 +274,7 @@ impl Engine {
                 target: t,
                 thresholds: &th,
                 subject: Some(subject),
+                walk_end: None,
             };
             let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
             if t.policy.keep_for_obligation && t.is_delete() {

@@ -15,7 +15,7 @@ pub mod transform;
 use crate::config::{Config, Transform};
 use crate::db::lock::InstanceLock;
 use crate::db::schema::Schema;
-use crate::db::{Access, Context, Db, DbError, Value};
+use crate::db::{Access, Context, Db, DbError, Decode, Value};
 use crate::store::{RunStatus, Store, audit, format_utc};
 use chrono::{DateTime, Utc};
 use query::{Queries, RowUpdate, Thresholds};
@@ -106,6 +106,10 @@ pub struct PolicyPlan {
     pub basis: String,
     /// Why the run would stop before writing, if it would.
     pub safety_stop: Option<String>,
+    /// The highest eligible or blocked key when counted (single integer keys): where the
+    /// walk ends. Rows that expire beyond it during the run are the next run's.
+    #[serde(skip)]
+    pub last_key: Option<Vec<Value>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -228,6 +232,7 @@ impl Engine {
                 target: t,
                 thresholds: &th,
                 subject: None,
+                walk_end: None,
             };
             if let Err(e) = tx.fetch_i64(&q.probe()).await {
                 let path = if t.policy.filter.is_some() {
@@ -373,20 +378,24 @@ impl Engine {
                 target: t,
                 thresholds: &th,
                 subject: None,
+                walk_end: None,
             };
             let ctx = |what: &str| format!("policy \"{}\": counting {what} rows", t.name());
-            let eligible = tx
-                .fetch_i64(&q.count_eligible())
+            let (eligible, last_eligible) = count_and_last_key(&mut tx, &q, false)
                 .await
-                .ctx(|| ctx("expired"))? as u64;
+                .ctx(|| ctx("expired"))?;
             let total = match eligible {
                 0 => None,
                 _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
             };
-            let blocked = tx
-                .fetch_i64(&q.count_blocked())
+            let (blocked, last_blocked) = count_and_last_key(&mut tx, &q, true)
                 .await
-                .ctx(|| ctx("blocked"))? as u64;
+                .ctx(|| ctx("blocked"))?;
+            let last_key = match (last_eligible, last_blocked) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            }
+            .map(|k| vec![Value::Int(k)]);
             let undated = tx
                 .fetch_i64(&q.count_undated())
                 .await
@@ -408,6 +417,7 @@ impl Engine {
                 expires_before: th.clock.render(),
                 basis: t.policy.basis.clone(),
                 safety_stop,
+                last_key,
             });
         }
         tx.rollback()
@@ -568,20 +578,26 @@ impl Engine {
                     target: t,
                     thresholds: &th,
                     subject: None,
+                    walk_end: p.last_key.as_deref(),
                 };
                 let policy_start = Instant::now();
-                outcome.stop_reason = self
-                    .purge(
-                        store,
-                        &q,
-                        p.eligible,
-                        run_id,
-                        &mut chain,
-                        &mut outcome,
-                        started,
-                        opts,
-                    )
-                    .await?;
+                // Counted a moment ago: with nothing eligible (or blocked, which an earlier
+                // policy may have freed), the walk would only read the table again (with a
+                // related clock, all of it). What expires from now on is the next run's.
+                if p.eligible > 0 || p.blocked > 0 {
+                    outcome.stop_reason = self
+                        .purge(
+                            store,
+                            &q,
+                            p.eligible,
+                            run_id,
+                            &mut chain,
+                            &mut outcome,
+                            started,
+                            opts,
+                        )
+                        .await?;
+                }
                 outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
                 // Nothing was eligible and nothing was written: a recount would only repeat
@@ -922,6 +938,29 @@ impl Engine {
         *chain = entry.hash();
         Ok((affected, keys))
     }
+}
+
+/// A count, and for a single integer key the highest key counted (see
+/// `Queries::count_and_last_key`).
+async fn count_and_last_key(
+    tx: &mut crate::db::Tx,
+    q: &Queries<'_>,
+    blocked: bool,
+) -> Result<(u64, Option<i64>), sqlx::Error> {
+    let Some(sql) = q.count_and_last_key(blocked) else {
+        let count = if blocked {
+            q.count_blocked()
+        } else {
+            q.count_eligible()
+        };
+        return Ok((tx.fetch_i64(&count).await? as u64, None));
+    };
+    let rows = tx.fetch(&sql, &[Decode::Int, Decode::Int]).await?;
+    Ok(match rows.first().map(Vec::as_slice) {
+        Some([Value::Int(n), Value::Int(last)]) => (*n as u64, Some(*last)),
+        Some([Value::Int(n), _]) => (*n as u64, None),
+        _ => (0, None),
+    })
 }
 
 /// Test hook, debug builds only: `RETENTIOND_TEST_STALL=<point>` makes a run say

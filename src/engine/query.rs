@@ -19,6 +19,8 @@ pub struct Queries<'a> {
     pub thresholds: &'a Thresholds,
     /// An erasure request: every row of this data subject instead of the expired rows.
     pub subject: Option<&'a str>,
+    /// The highest key the walk visits (see `count_and_last_key`).
+    pub walk_end: Option<&'a [Value]>,
 }
 
 const T: &str = "t";
@@ -297,6 +299,31 @@ impl Queries<'_> {
         self.count_where(Self::eligible)
     }
 
+    /// For a single integer key, the count of eligible rows (`blocked`: of blocked rows) and
+    /// their highest key, in one scan. The walk ends at the higher of the two (a row blocked
+    /// now may be freed by an earlier policy of the same run), so that its last batch does not
+    /// read the table's live tail, where nothing has expired, only to find that out.
+    pub fn count_and_last_key(&self, blocked: bool) -> Option<Sql> {
+        let [k] = self.target.key.as_slice() else {
+            return None;
+        };
+        if k.kind != ColumnKind::Integer {
+            return None;
+        }
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "SELECT COUNT(*), {} FROM {} WHERE ",
+            self.d().as_i64(&format!("MAX({})", self.col(T, &k.name))),
+            self.target_table()
+        ));
+        if blocked {
+            self.expired_and_blocked(&mut q);
+        } else {
+            self.eligible(&mut q);
+        }
+        Some(q)
+    }
+
     /// Expired rows that a reference keeps (delete policies only).
     fn expired_and_blocked(&self, q: &mut Sql) {
         if self.target.is_delete() {
@@ -474,7 +501,8 @@ impl Queries<'_> {
         }
     }
 
-    /// `SELECT <cols> ... WHERE <eligible> AND <after> ORDER BY <key> LIMIT <limit>`.
+    /// `SELECT <cols> ... WHERE <eligible> AND <after> AND <up to the walk's end> ORDER BY
+    /// <key> LIMIT <limit>`.
     fn next_keys(&self, q: &mut Sql, cols: &[String], after: Option<&[Value]>, limit: u32) {
         q.push(&format!(
             "SELECT {} FROM {} WHERE ",
@@ -485,6 +513,10 @@ impl Queries<'_> {
         if let Some(after) = after {
             q.push(" AND ");
             self.after(q, after);
+        }
+        if let Some(end) = self.walk_end {
+            q.push(" AND ");
+            self.up_to(q, end);
         }
         q.push(&format!(" ORDER BY {} LIMIT ", self.key_list(T)))
             .bind(Value::Int(limit.into()));

@@ -619,8 +619,9 @@ pub fn start_stalled(
         ("RETENTIOND_TEST_STALL", point),
         ("RETENTIOND_TEST_RESUME", resume_env.as_str()),
     ];
+    // Piped, for a test that reads the report (`wait_with_output`); a report fits the pipe.
     let mut child = cli_command(config, args, &env)
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start retentiond");
