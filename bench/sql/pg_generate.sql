@@ -16,7 +16,7 @@ SELECT now() AS now_at,
 
 -- Per-customer lifecycle: created_at, and for the cancelled ones the end of their last subscription.
 CREATE TABLE bench_gen AS
-SELECT g AS id,
+SELECT g::bigint AS id,   -- bigint: id * 7919 below passes 2^31 at scale 3
        CASE WHEN (g * 37) % 100 < 40 THEN 'cancelled'
             WHEN (g * 37) % 100 < 95 THEN 'active'
             ELSE 'prospect' END AS kind,
