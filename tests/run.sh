@@ -49,7 +49,14 @@ fi
 # The summary e-mail tests talk to a real SMTP server (tests/support/smtp_sink.py).
 if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
     echo "Installing aiosmtpd for the SMTP test server ..."
-    python3 -m pip install --quiet aiosmtpd
+    # A Debian system Python refuses pip without --break-system-packages (PEP 668); its own
+    # package is the last resort, for when pip itself is missing.
+    python3 -m pip install --quiet aiosmtpd 2>/dev/null ||
+        python3 -m pip install --quiet --break-system-packages aiosmtpd ||
+        { apt-get install -y -qq python3-aiosmtpd >/dev/null && python3 -c 'import aiosmtpd'; } || {
+        echo "error: cannot install aiosmtpd (pip install aiosmtpd) for the SMTP test server" >&2
+        exit 1
+    }
 fi
 
 export RETENTIOND_TEST_PG_URL=$pg_url RETENTIOND_TEST_MYSQL_URL=$mysql_url

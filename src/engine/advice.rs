@@ -20,43 +20,43 @@ pub fn missing_indexes(targets: &[Target], schema: &Schema) -> Vec<String> {
 /// The missing indexes of one policy.
 pub fn missing_for(t: &Target, schema: &Schema) -> Vec<String> {
     let mut advice = Vec::new();
-    let mut need = |policy: &str, table: &str, column: &str, why: &str| {
-        let indexed = schema
-            .table(table)
-            .is_some_and(|t| t.index_leaders.contains(column));
-        if !indexed {
-            advice.push(format!(
-                "policy \"{policy}\": no index starts with {table}.{column}; {why}"
-            ));
-        }
-    };
-    let name = t.name();
-    match &t.clock {
-        TargetClock::Own(c) => need(
-            name,
+    if let TargetClock::Own(c) = &t.clock {
+        advice.extend(need(
+            schema,
+            t.name(),
             t.table(),
             &c.name,
             "every run reads the whole table to find expired rows, even when none are",
-        ),
-        TargetClock::Related { table, matches, .. } => {
-            if let Some((_, theirs)) = matches.first() {
-                need(
-                    name,
-                    table,
-                    theirs,
-                    &format!(
-                        "each row of {} looks up its {table} rows with a scan of {table}",
-                        t.table()
-                    ),
-                );
-            }
-        }
+        ));
+    }
+    advice.extend(missing_for_lookups(t, schema));
+    advice
+}
+
+/// The missing indexes of the per-row lookups in a policy's predicate: its related clock's
+/// rows and, for a delete, the rows that reference it.
+pub fn missing_for_lookups(t: &Target, schema: &Schema) -> Vec<String> {
+    let mut advice = Vec::new();
+    if let TargetClock::Related { table, matches, .. } = &t.clock
+        && let Some((_, theirs)) = matches.first()
+    {
+        advice.extend(need(
+            schema,
+            t.name(),
+            table,
+            theirs,
+            &format!(
+                "each row of {} looks up its {table} rows with a scan of {table}",
+                t.table()
+            ),
+        ));
     }
     if t.is_delete() {
         for fk in &t.blockers {
             if let Some(first) = fk.child_columns.first() {
-                need(
-                    name,
+                advice.extend(need(
+                    schema,
+                    t.name(),
                     &fk.child,
                     first,
                     &format!(
@@ -64,9 +64,17 @@ pub fn missing_for(t: &Target, schema: &Schema) -> Vec<String> {
                         t.table(),
                         fk.child
                     ),
-                );
+                ));
             }
         }
     }
     advice
+}
+
+/// The advice line when no index of `table` starts with `column`.
+fn need(schema: &Schema, policy: &str, table: &str, column: &str, why: &str) -> Option<String> {
+    let indexed = schema
+        .table(table)
+        .is_some_and(|t| t.index_leaders.contains(column));
+    (!indexed).then(|| format!("policy \"{policy}\": no index starts with {table}.{column}; {why}"))
 }

@@ -543,15 +543,9 @@ impl Queries<'_> {
             return None;
         }
         const K: &str = "k";
-        let key_cols: Vec<String> = self
-            .target
-            .key
-            .iter()
-            .map(|k| self.col(T, &k.name))
-            .collect();
         let mut q = self.db.sql();
         q.push(&format!("WITH {K} AS ("));
-        self.next_keys(&mut q, &key_cols, after, limit);
+        self.next_keys(&mut q, &[self.key_list(T)], after, limit);
         q.push("), w AS (");
         let join: Vec<String> = self
             .target

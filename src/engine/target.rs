@@ -347,7 +347,7 @@ fn check_policy(
         holds,
         lookups_indexed: false,
     };
-    target.lookups_indexed = super::advice::missing_for(&target, c.schema).is_empty();
+    target.lookups_indexed = super::advice::missing_for_lookups(&target, c.schema).is_empty();
     Some(target)
 }
 

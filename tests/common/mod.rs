@@ -125,18 +125,24 @@ enum Conn {
     Lite(sqlx::SqliteConnection),
 }
 
+/// One statement on a test connection.
+async fn execute(c: &mut Conn, sql: &str) -> Result<(), sqlx::Error> {
+    let q = sqlx::AssertSqlSafe(sql.to_string());
+    match c {
+        Conn::Pg(c) => c.execute(q).await.map(|_| ()),
+        Conn::My(c) => c.execute(q).await.map(|_| ()),
+        Conn::Lite(c) => c.execute(q).await.map(|_| ()),
+    }
+}
+
 /// See `TestDb::open_tx`.
 pub struct OpenTx(Conn);
 
 impl OpenTx {
     async fn run(&mut self, sql: &str) {
-        let q = sqlx::AssertSqlSafe(sql.to_string());
-        let r = match &mut self.0 {
-            Conn::Pg(c) => c.execute(q).await.map(|_| ()),
-            Conn::My(c) => c.execute(q).await.map(|_| ()),
-            Conn::Lite(c) => c.execute(q).await.map(|_| ()),
-        };
-        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        execute(&mut self.0, sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
 
     pub async fn commit(mut self) {
@@ -253,13 +259,9 @@ impl TestDb {
             .map(|s| s.trim().trim_end_matches(';').trim())
             .filter(|s| !s.is_empty())
         {
-            let q = sqlx::AssertSqlSafe(stmt.to_string());
-            let r = match &mut c {
-                Conn::Pg(c) => c.execute(q).await.map(|_| ()),
-                Conn::My(c) => c.execute(q).await.map(|_| ()),
-                Conn::Lite(c) => c.execute(q).await.map(|_| ()),
-            };
-            r.unwrap_or_else(|e| panic!("{:?}: {stmt}: {e}", self.backend));
+            execute(&mut c, stmt)
+                .await
+                .unwrap_or_else(|e| panic!("{:?}: {stmt}: {e}", self.backend));
         }
     }
 
