@@ -1,0 +1,1 @@
+//! See tests/real_schemas.rs.
