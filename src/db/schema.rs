@@ -33,6 +33,10 @@ pub struct Column {
     pub kind: ColumnKind,
     /// The type as the catalog names it, for messages.
     pub data_type: String,
+    /// The type in full, where the catalog has more than `data_type` says: PostgreSQL's
+    /// `udt_name` (`uuid`, `inet`, `int4`), MySQL's `COLUMN_TYPE` (`int(10) unsigned`,
+    /// `binary(16)`), SQLite's declared type.
+    pub column_type: String,
     pub max_len: Option<i64>,
     pub nullable: bool,
 }
@@ -108,7 +112,8 @@ impl Schema {
                 let mut q = Sql::new(Dialect::Postgres);
                 q.push(
                     "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
-                     c.character_maximum_length::bigint, CASE WHEN c.is_nullable = 'YES' THEN 1 ELSE 0 END::bigint \
+                     c.character_maximum_length::bigint, CASE WHEN c.is_nullable = 'YES' THEN 1 ELSE 0 END::bigint, \
+                     c.udt_name::text \
                      FROM information_schema.columns c JOIN information_schema.tables t \
                      ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' \
                      WHERE c.table_schema = ",
@@ -124,6 +129,7 @@ impl Schema {
                             Decode::Text,
                             Decode::Int,
                             Decode::Int,
+                            Decode::Text,
                         ],
                     )
                     .await
@@ -197,7 +203,8 @@ impl Schema {
                 let q = Sql::raw(
                     Dialect::MySql,
                     "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), CAST(c.DATA_TYPE AS CHAR), \
-                     CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED) \
+                     CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED), \
+                     CAST(c.COLUMN_TYPE AS CHAR) \
                      FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
                      ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' \
                      WHERE c.TABLE_SCHEMA = DATABASE() ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
@@ -211,6 +218,7 @@ impl Schema {
                             Decode::Text,
                             Decode::Int,
                             Decode::Int,
+                            Decode::Text,
                         ],
                     )
                     .await
@@ -277,7 +285,7 @@ impl Schema {
                 for table in tables {
                     let mut q = Sql::new(Dialect::Sqlite);
                     q.push("SELECT ").bind(Value::Text(table.clone())).push(
-                        ", name, type, NULL, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 1 ELSE 0 END, pk FROM pragma_table_info(",
+                        ", name, type, NULL, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 1 ELSE 0 END, type, pk FROM pragma_table_info(",
                     )
                     .bind(Value::Text(table.clone()))
                     .push(") ORDER BY cid");
@@ -290,6 +298,7 @@ impl Schema {
                                 Decode::Text,
                                 Decode::Int,
                                 Decode::Int,
+                                Decode::Text,
                                 Decode::Int,
                             ],
                         )
@@ -297,14 +306,14 @@ impl Schema {
                         .ctx(ctx)?;
                     let mut pk: Vec<(i64, String)> = rows
                         .iter()
-                        .filter_map(|r| match r[5] {
+                        .filter_map(|r| match r[6] {
                             Value::Int(n) if n > 0 => Some((n, text(&r[1]))),
                             _ => None,
                         })
                         .collect();
                     pk.sort();
                     schema.add_columns(
-                        rows.into_iter().map(|r| r[..5].to_vec()).collect(),
+                        rows.into_iter().map(|r| r[..6].to_vec()).collect(),
                         sqlite_kind,
                     );
                     let pk_columns: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
@@ -383,18 +392,20 @@ impl Schema {
         Ok(schema)
     }
 
-    fn add_columns(&mut self, rows: Vec<Vec<Value>>, kind: fn(&str) -> ColumnKind) {
+    fn add_columns(&mut self, rows: Vec<Vec<Value>>, kind: fn(&str, &str) -> ColumnKind) {
         for r in rows {
             let table = text(&r[0]);
             let data_type = text(&r[2]);
+            let column_type = text(&r[5]);
             let t = self.tables.entry(table.clone()).or_insert_with(|| Table {
                 name: table,
                 ..Table::default()
             });
             t.columns.push(Column {
                 name: text(&r[1]),
-                kind: kind(&data_type),
+                kind: kind(&data_type, &column_type),
                 data_type,
+                column_type,
                 max_len: match r[3] {
                     Value::Int(n) => Some(n),
                     _ => None,
@@ -470,7 +481,7 @@ fn sql_rule(rule: &str) -> OnDelete {
     }
 }
 
-fn pg_kind(t: &str) -> ColumnKind {
+fn pg_kind(t: &str, _udt: &str) -> ColumnKind {
     match t {
         "smallint" | "integer" | "bigint" => ColumnKind::Integer,
         "text" | "character varying" | "character" => ColumnKind::Text,
@@ -483,7 +494,7 @@ fn pg_kind(t: &str) -> ColumnKind {
     }
 }
 
-fn mysql_kind(t: &str) -> ColumnKind {
+fn mysql_kind(t: &str, _column_type: &str) -> ColumnKind {
     match t.to_ascii_lowercase().as_str() {
         "tinyint" | "smallint" | "mediumint" | "int" | "bigint" => ColumnKind::Integer,
         "varchar" | "char" | "text" | "tinytext" | "mediumtext" | "longtext" => ColumnKind::Text,
@@ -496,7 +507,7 @@ fn mysql_kind(t: &str) -> ColumnKind {
 }
 
 /// SQLite's declared types follow its affinity rules; dates are text in ISO-8601 form.
-fn sqlite_kind(t: &str) -> ColumnKind {
+fn sqlite_kind(t: &str, _declared: &str) -> ColumnKind {
     let t = t.to_ascii_uppercase();
     if t == "DATE" {
         ColumnKind::Date
