@@ -402,6 +402,16 @@ fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> O
     let mut key = Vec::new();
     for name in &names {
         let col = c.column(table, name, "key")?;
+        if col.nullable {
+            c.issue(
+                "key",
+                format!(
+                    "key column \"{name}\" of \"{}\" may be NULL, and a row whose key is NULL can never be selected by its key: it would stay in the backlog for ever; make the column NOT NULL or name a NOT NULL key (the primary key)",
+                    table.name
+                ),
+            );
+            return None;
+        }
         if !matches!(col.kind, ColumnKind::Integer | ColumnKind::Text) {
             c.issue(
                 "key",
