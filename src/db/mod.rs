@@ -3,6 +3,7 @@
 //! Every value reaches the server as a bound parameter; identifiers are quoted here and only
 //! after the schema check has confirmed they exist.
 
+pub mod catalog;
 pub mod lock;
 pub mod schema;
 
@@ -545,6 +546,17 @@ impl Db {
                 )
             }
             _ => self.dialect.quote(name),
+        }
+    }
+
+    /// Quotes a table that may be in another schema (PostgreSQL) or database (MySQL):
+    /// `"billing"."invoices"`, `` `otherdb`.`invoices` ``.
+    pub fn qualified(&self, table: &schema::TableName) -> String {
+        match (&table.schema, self.dialect) {
+            (Some(schema), Dialect::Postgres | Dialect::MySql) => {
+                format!("{}.{}", self.quote(schema), self.quote(&table.name))
+            }
+            _ => self.table(&table.name),
         }
     }
 

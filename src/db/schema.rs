@@ -1,7 +1,11 @@
-//! Reads tables, columns, keys and foreign keys from the live catalog of each database.
+//! What the live catalog says about the tables of the configured schema (PostgreSQL), database
+//! (MySQL) or file (SQLite): tables, columns, keys and the foreign keys that reference them.
+//! The per-dialect reading is in `super::catalog`.
 
-use super::{Context, Db, DbError, Decode, Dialect, Sql, Value};
+use super::catalog::{self, Catalog, ColumnRow, ForeignKeyRow, KeyRow, LeaderRow};
+use super::{Context, Db, DbError};
 use std::collections::BTreeMap;
+use std::fmt;
 
 /// What a column holds, as far as retention cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +45,72 @@ pub struct Column {
     pub nullable: bool,
 }
 
+/// A table by its place: `schema` is `None` for the configured PostgreSQL schema or the
+/// connection's MySQL database (and always on SQLite), else the other schema or database.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TableName {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl TableName {
+    /// A table of the configured schema.
+    pub fn local(name: &str) -> TableName {
+        TableName {
+            schema: None,
+            name: name.to_string(),
+        }
+    }
+
+    /// Whether this is `name` of the configured schema.
+    pub fn is_local(&self, name: &str) -> bool {
+        self.schema.is_none() && self.name == name
+    }
+}
+
+/// `invoices`, or `billing.invoices` outside the configured schema (for messages).
+impl fmt::Display for TableName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.schema {
+            Some(schema) => write!(f, "{schema}.{}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+/// What a name in the schema is when it is not a table a policy can purge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelationKind {
+    Table,
+    /// PostgreSQL's declarative partitioning: the table a policy names.
+    PartitionedTable,
+    /// One partition of the partitioned table `root`.
+    Partition {
+        root: String,
+    },
+    View,
+    MaterializedView,
+    ForeignTable,
+    /// Anything else the catalog lists (a MariaDB sequence, a system-versioned table).
+    Other(String),
+}
+
+impl RelationKind {
+    /// From the words the catalog queries select: `table`, `partitioned table`, `partition`
+    /// (with its root), `view`, `materialized view`, `foreign table`.
+    pub fn from_catalog(kind: &str, root: Option<String>) -> RelationKind {
+        match (kind, root) {
+            ("table", _) => RelationKind::Table,
+            ("partitioned table", _) => RelationKind::PartitionedTable,
+            ("partition", Some(root)) => RelationKind::Partition { root },
+            ("view", _) => RelationKind::View,
+            ("materialized view", _) => RelationKind::MaterializedView,
+            ("foreign table", _) => RelationKind::ForeignTable,
+            (other, _) => RelationKind::Other(other.to_string()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Table {
     pub name: String,
@@ -49,6 +119,9 @@ pub struct Table {
     pub unique_keys: Vec<Vec<String>>,
     /// Columns that lead some index: a range on them can be read without scanning the table.
     pub index_leaders: std::collections::BTreeSet<String>,
+    /// MySQL: the storage engine, where it cannot roll a transaction back (MyISAM, Aria,
+    /// MEMORY).
+    pub non_transactional_engine: Option<String>,
 }
 
 impl Table {
@@ -66,10 +139,12 @@ pub enum OnDelete {
     SetDefault,
 }
 
+/// A foreign key that references a table of the configured schema; its child may be in
+/// another schema or database.
 #[derive(Debug, Clone)]
 pub struct ForeignKey {
     pub name: String,
-    pub child: String,
+    pub child: TableName,
     pub child_columns: Vec<String>,
     pub parent: String,
     pub parent_columns: Vec<String>,
@@ -78,13 +153,31 @@ pub struct ForeignKey {
 
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
+    /// The base tables (and partitioned tables) of the configured schema, by name.
     pub tables: BTreeMap<String, Table>,
+    /// The other relations of the configured schema (views, partitions, ...), for messages.
+    pub other_relations: BTreeMap<String, RelationKind>,
+    /// Tables of other schemas or databases that reference one in it: their index leaders.
+    pub referencing_elsewhere: BTreeMap<TableName, Table>,
     pub foreign_keys: Vec<ForeignKey>,
 }
 
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.get(name)
+    }
+
+    /// A table of the configured schema or one elsewhere that references it.
+    pub fn table_named(&self, name: &TableName) -> Option<&Table> {
+        match &name.schema {
+            None => self.tables.get(&name.name),
+            Some(_) => self.referencing_elsewhere.get(name),
+        }
+    }
+
+    /// What `name` is, when it is no table of the schema.
+    pub fn relation(&self, name: &str) -> Option<&RelationKind> {
+        self.other_relations.get(name)
     }
 
     /// Foreign keys whose parent is `table`.
@@ -104,332 +197,88 @@ impl Schema {
 
     pub async fn load(db: &Db) -> Result<Schema, DbError> {
         let mut tx = db.begin().await?;
-        let ctx = || "reading the database schema".to_string();
-        let mut schema = Schema::default();
-        match db.dialect {
-            Dialect::Postgres => {
-                let ns = Value::Text(db.schema.clone().unwrap_or_else(|| "public".into()));
-                let mut q = Sql::new(Dialect::Postgres);
-                q.push(
-                    "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
-                     c.character_maximum_length::bigint, CASE WHEN c.is_nullable = 'YES' THEN 1 ELSE 0 END::bigint, \
-                     c.udt_name::text \
-                     FROM information_schema.columns c JOIN information_schema.tables t \
-                     ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' \
-                     WHERE c.table_schema = ",
-                )
-                .bind(ns.clone())
-                .push(" ORDER BY c.table_name, c.ordinal_position");
-                let columns = tx
-                    .fetch(
-                        &q,
-                        &[
-                            Decode::Text,
-                            Decode::Text,
-                            Decode::Text,
-                            Decode::Int,
-                            Decode::Int,
-                            Decode::Text,
-                        ],
-                    )
-                    .await
-                    .ctx(ctx)?;
-                schema.add_columns(columns, pg_kind);
-
-                let mut q = Sql::new(Dialect::Postgres);
-                q.push(
-                    "SELECT t.relname::text, i.relname::text, CASE WHEN ix.indisprimary THEN 1 ELSE 0 END::bigint, a.attname::text \
-                     FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_class i ON i.oid = ix.indexrelid \
-                     JOIN pg_namespace n ON n.oid = t.relnamespace \
-                     CROSS JOIN LATERAL unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
-                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum \
-                     WHERE ix.indisunique AND ix.indpred IS NULL AND ix.indexprs IS NULL AND n.nspname = ",
-                )
-                .bind(ns.clone())
-                .push(" ORDER BY t.relname, i.relname, k.ord");
-                let keys = tx
-                    .fetch(&q, &[Decode::Text, Decode::Text, Decode::Int, Decode::Text])
-                    .await
-                    .ctx(ctx)?;
-                schema.add_keys(keys.into_iter().map(|r| {
-                    let primary = r[2] == Value::Int(1);
-                    (text(&r[0]), text(&r[1]), primary, text(&r[3]))
-                }));
-
-                let mut q = Sql::new(Dialect::Postgres);
-                q.push(
-                    "SELECT t.relname::text, a.attname::text FROM pg_index ix \
-                     JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
-                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ix.indkey[0] \
-                     WHERE ix.indpred IS NULL AND n.nspname = ",
-                )
-                .bind(ns.clone());
-                let leaders = tx.fetch(&q, &[Decode::Text, Decode::Text]).await.ctx(ctx)?;
-                schema.add_index_leaders(leaders.iter().map(|r| (text(&r[0]), text(&r[1]))));
-
-                let mut q = Sql::new(Dialect::Postgres);
-                q.push(
-                    "SELECT con.conname::text, child.relname::text, parent.relname::text, con.confdeltype::text, \
-                     ca.attname::text, pa.attname::text \
-                     FROM pg_constraint con JOIN pg_class child ON child.oid = con.conrelid \
-                     JOIN pg_class parent ON parent.oid = con.confrelid \
-                     JOIN pg_namespace n ON n.oid = child.relnamespace \
-                     CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(ck, pk, ord) \
-                     JOIN pg_attribute ca ON ca.attrelid = con.conrelid AND ca.attnum = k.ck \
-                     JOIN pg_attribute pa ON pa.attrelid = con.confrelid AND pa.attnum = k.pk \
-                     WHERE con.contype = 'f' AND n.nspname = ",
-                )
-                .bind(ns)
-                .push(" ORDER BY child.relname, con.conname, k.ord");
-                let fks = tx.fetch(&q, &[Decode::Text; 6]).await.ctx(ctx)?;
-                schema.add_foreign_keys(fks.into_iter().map(|r| {
-                    let rule = match text(&r[3]).as_str() {
-                        "c" => OnDelete::Cascade,
-                        "n" => OnDelete::SetNull,
-                        "d" => OnDelete::SetDefault,
-                        _ => OnDelete::Restrict,
-                    };
-                    (
-                        text(&r[0]),
-                        text(&r[1]),
-                        text(&r[2]),
-                        rule,
-                        text(&r[4]),
-                        text(&r[5]),
-                    )
-                }));
-            }
-            Dialect::MySql => {
-                let q = Sql::raw(
-                    Dialect::MySql,
-                    "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), CAST(c.DATA_TYPE AS CHAR), \
-                     CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED), \
-                     CAST(c.COLUMN_TYPE AS CHAR) \
-                     FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
-                     ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' \
-                     WHERE c.TABLE_SCHEMA = DATABASE() ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION",
-                );
-                let columns = tx
-                    .fetch(
-                        &q,
-                        &[
-                            Decode::Text,
-                            Decode::Text,
-                            Decode::Text,
-                            Decode::Int,
-                            Decode::Int,
-                            Decode::Text,
-                        ],
-                    )
-                    .await
-                    .ctx(ctx)?;
-                schema.add_columns(columns, mysql_kind);
-
-                let q = Sql::raw(
-                    Dialect::MySql,
-                    "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), CAST(INDEX_NAME = 'PRIMARY' AS SIGNED), \
-                     CAST(COLUMN_NAME AS CHAR) FROM information_schema.STATISTICS \
-                     WHERE TABLE_SCHEMA = DATABASE() AND NON_UNIQUE = 0 AND SUB_PART IS NULL AND COLUMN_NAME IS NOT NULL \
-                     ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
-                );
-                let keys = tx
-                    .fetch(&q, &[Decode::Text, Decode::Text, Decode::Int, Decode::Text])
-                    .await
-                    .ctx(ctx)?;
-                schema.add_keys(keys.into_iter().map(|r| {
-                    let primary = r[2] == Value::Int(1);
-                    (text(&r[0]), text(&r[1]), primary, text(&r[3]))
-                }));
-
-                let q = Sql::raw(
-                    Dialect::MySql,
-                    "SELECT CAST(TABLE_NAME AS CHAR), CAST(COLUMN_NAME AS CHAR) FROM information_schema.STATISTICS \
-                     WHERE TABLE_SCHEMA = DATABASE() AND SEQ_IN_INDEX = 1 AND COLUMN_NAME IS NOT NULL",
-                );
-                let leaders = tx.fetch(&q, &[Decode::Text, Decode::Text]).await.ctx(ctx)?;
-                schema.add_index_leaders(leaders.iter().map(|r| (text(&r[0]), text(&r[1]))));
-
-                let q = Sql::raw(
-                    Dialect::MySql,
-                    "SELECT CAST(k.CONSTRAINT_NAME AS CHAR), CAST(k.TABLE_NAME AS CHAR), CAST(k.REFERENCED_TABLE_NAME AS CHAR), \
-                     CAST(r.DELETE_RULE AS CHAR), CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR) \
-                     FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
-                     ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
-                     WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
-                     ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-                );
-                let fks = tx.fetch(&q, &[Decode::Text; 6]).await.ctx(ctx)?;
-                schema.add_foreign_keys(fks.into_iter().map(|r| {
-                    (
-                        text(&r[0]),
-                        text(&r[1]),
-                        text(&r[2]),
-                        sql_rule(&text(&r[3])),
-                        text(&r[4]),
-                        text(&r[5]),
-                    )
-                }));
-            }
-            Dialect::Sqlite => {
-                let q = Sql::raw(
-                    Dialect::Sqlite,
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-                );
-                let tables: Vec<String> = tx
-                    .fetch(&q, &[Decode::Text])
-                    .await
-                    .ctx(ctx)?
-                    .iter()
-                    .map(|r| text(&r[0]))
-                    .collect();
-                for table in tables {
-                    let mut q = Sql::new(Dialect::Sqlite);
-                    q.push("SELECT ").bind(Value::Text(table.clone())).push(
-                        ", name, type, NULL, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 1 ELSE 0 END, type, pk FROM pragma_table_info(",
-                    )
-                    .bind(Value::Text(table.clone()))
-                    .push(") ORDER BY cid");
-                    let rows = tx
-                        .fetch(
-                            &q,
-                            &[
-                                Decode::Text,
-                                Decode::Text,
-                                Decode::Text,
-                                Decode::Int,
-                                Decode::Int,
-                                Decode::Text,
-                                Decode::Int,
-                            ],
-                        )
-                        .await
-                        .ctx(ctx)?;
-                    let mut pk: Vec<(i64, String)> = rows
-                        .iter()
-                        .filter_map(|r| match r[6] {
-                            Value::Int(n) if n > 0 => Some((n, text(&r[1]))),
-                            _ => None,
-                        })
-                        .collect();
-                    pk.sort();
-                    schema.add_columns(
-                        rows.into_iter().map(|r| r[..6].to_vec()).collect(),
-                        sqlite_kind,
-                    );
-                    let pk_columns: Vec<String> = pk.into_iter().map(|(_, c)| c).collect();
-                    if let Some(t) = schema.tables.get_mut(&table) {
-                        t.primary_key = pk_columns.clone();
-                    }
-
-                    let mut q = Sql::new(Dialect::Sqlite);
-                    q.push("SELECT ii.name FROM pragma_index_list(")
-                        .bind(Value::Text(table.clone()))
-                        .push(") AS il, pragma_index_info(il.name) AS ii WHERE il.partial = 0 AND ii.seqno = 0 AND ii.name IS NOT NULL");
-                    let leaders = tx.fetch(&q, &[Decode::Text]).await.ctx(ctx)?;
-                    schema.add_index_leaders(leaders.iter().map(|r| (table.clone(), text(&r[0]))));
-                    // The rowid alias is the table itself, ordered by that column.
-                    if let [only] = pk_columns.as_slice() {
-                        schema.add_index_leaders(std::iter::once((table.clone(), only.clone())));
-                    }
-
-                    let mut q = Sql::new(Dialect::Sqlite);
-                    q.push("SELECT name FROM pragma_index_list(")
-                        .bind(Value::Text(table.clone()))
-                        .push(") WHERE \"unique\" = 1 AND partial = 0 ORDER BY name");
-                    let indexes: Vec<String> = tx
-                        .fetch(&q, &[Decode::Text])
-                        .await
-                        .ctx(ctx)?
-                        .iter()
-                        .map(|r| text(&r[0]))
-                        .collect();
-                    for index in indexes {
-                        let mut q = Sql::new(Dialect::Sqlite);
-                        q.push("SELECT name FROM pragma_index_info(")
-                            .bind(Value::Text(index.clone()))
-                            .push(") ORDER BY seqno");
-                        let cols = tx.fetch(&q, &[Decode::Text]).await.ctx(ctx)?;
-                        if cols.iter().all(|r| r[0] != Value::Null) {
-                            schema.add_keys(
-                                cols.iter()
-                                    .map(|r| (table.clone(), index.clone(), false, text(&r[0]))),
-                            );
-                        }
-                    }
-
-                    let mut q = Sql::new(Dialect::Sqlite);
-                    q.push("SELECT CAST(id AS TEXT), \"table\", on_delete, \"from\", \"to\" FROM pragma_foreign_key_list(")
-                        .bind(Value::Text(table.clone()))
-                        .push(") ORDER BY id, seq");
-                    let fks = tx.fetch(&q, &[Decode::Text; 5]).await.ctx(ctx)?;
-                    let fks: Vec<_> = fks
-                        .into_iter()
-                        .map(|r| {
-                            (
-                                format!("{table}#{}", text(&r[0])),
-                                table.clone(),
-                                text(&r[1]),
-                                sql_rule(&text(&r[2])),
-                                text(&r[3]),
-                                text(&r[4]),
-                            )
-                        })
-                        .collect();
-                    schema.add_foreign_keys(fks.into_iter());
-                }
-                // SQLite leaves the referenced columns out when they are the parent's primary key.
-                let tables = schema.tables.clone();
-                for fk in &mut schema.foreign_keys {
-                    if fk.parent_columns.iter().any(String::is_empty)
-                        && let Some(parent) = tables.get(&fk.parent)
-                    {
-                        fk.parent_columns = parent.primary_key.clone();
-                    }
-                }
-            }
-        }
-        tx.rollback().await.ctx(ctx)?;
-        Ok(schema)
+        let catalog = catalog::read(db, &mut tx).await?;
+        tx.rollback()
+            .await
+            .ctx(|| "reading the database schema".to_string())?;
+        let kind = match db.dialect {
+            super::Dialect::Postgres => pg_kind,
+            super::Dialect::MySql => mysql_kind,
+            super::Dialect::Sqlite => sqlite_kind,
+        };
+        Ok(Schema::assemble(catalog, kind))
     }
 
-    fn add_columns(&mut self, rows: Vec<Vec<Value>>, kind: fn(&str, &str) -> ColumnKind) {
+    fn assemble(catalog: Catalog, kind: fn(&str, &str) -> ColumnKind) -> Schema {
+        let mut schema = Schema::default();
+        schema.add_columns(catalog.columns, kind);
+        schema.add_relations(catalog.relations);
+        schema.add_keys(catalog.keys);
+        schema.add_index_leaders(catalog.leaders);
+        schema.add_foreign_keys(catalog.foreign_keys);
+        schema
+    }
+
+    fn add_columns(&mut self, rows: Vec<ColumnRow>, kind: fn(&str, &str) -> ColumnKind) {
         for r in rows {
-            let table = text(&r[0]);
-            let data_type = text(&r[2]);
-            let column_type = text(&r[5]);
-            let t = self.tables.entry(table.clone()).or_insert_with(|| Table {
-                name: table,
+            let t = self.tables.entry(r.table.clone()).or_insert_with(|| Table {
+                name: r.table,
                 ..Table::default()
             });
             t.columns.push(Column {
-                name: text(&r[1]),
-                kind: kind(&data_type, &column_type),
-                data_type,
-                column_type,
-                max_len: match r[3] {
-                    Value::Int(n) => Some(n),
-                    _ => None,
-                },
-                nullable: r[4] == Value::Int(1),
+                name: r.name,
+                kind: kind(&r.data_type, &r.column_type),
+                data_type: r.data_type,
+                column_type: r.column_type,
+                max_len: r.max_len,
+                nullable: r.nullable,
             });
         }
     }
 
-    fn add_index_leaders(&mut self, rows: impl Iterator<Item = (String, String)>) {
-        for (table, column) in rows {
-            if let Some(t) = self.tables.get_mut(&table) {
-                t.index_leaders.insert(column);
+    /// Partitions leave the tables: a policy names their partitioned table.
+    fn add_relations(&mut self, rows: Vec<catalog::RelationRow>) {
+        for r in rows {
+            match r.kind {
+                RelationKind::Table | RelationKind::PartitionedTable => {
+                    if let Some(t) = self.tables.get_mut(&r.name) {
+                        t.non_transactional_engine = r.non_transactional_engine;
+                    }
+                }
+                kind => {
+                    self.tables.remove(&r.name);
+                    self.other_relations.insert(r.name, kind);
+                }
             }
         }
     }
 
-    fn add_keys(&mut self, rows: impl Iterator<Item = (String, String, bool, String)>) {
+    fn add_index_leaders(&mut self, rows: Vec<LeaderRow>) {
+        for r in rows {
+            let table = match &r.table.schema {
+                None => self.tables.get_mut(&r.table.name),
+                Some(_) => Some(
+                    self.referencing_elsewhere
+                        .entry(r.table.clone())
+                        .or_insert_with(|| Table {
+                            name: r.table.name.clone(),
+                            ..Table::default()
+                        }),
+                ),
+            };
+            if let Some(t) = table {
+                t.index_leaders.insert(r.column);
+            }
+        }
+    }
+
+    fn add_keys(&mut self, rows: Vec<KeyRow>) {
         let mut keys: BTreeMap<(String, String), (bool, Vec<String>)> = BTreeMap::new();
-        for (table, index, primary, column) in rows {
-            keys.entry((table, index))
-                .or_insert((primary, Vec::new()))
+        for r in rows {
+            keys.entry((r.table, r.index))
+                .or_insert((r.primary, Vec::new()))
                 .1
-                .push(column);
+                .push(r.column);
         }
         for ((table, _), (primary, columns)) in keys {
             if let Some(t) = self.tables.get_mut(&table) {
@@ -442,42 +291,31 @@ impl Schema {
         }
     }
 
-    fn add_foreign_keys(
-        &mut self,
-        rows: impl Iterator<Item = (String, String, String, OnDelete, String, String)>,
-    ) {
-        for (name, child, parent, on_delete, child_col, parent_col) in rows {
+    fn add_foreign_keys(&mut self, rows: Vec<ForeignKeyRow>) {
+        for r in rows {
             match self.foreign_keys.last_mut() {
-                Some(fk) if fk.name == name && fk.child == child => {
-                    fk.child_columns.push(child_col);
-                    fk.parent_columns.push(parent_col);
+                Some(fk) if fk.name == r.name && fk.child == r.child => {
+                    fk.child_columns.push(r.child_column);
+                    fk.parent_columns.push(r.parent_column);
                 }
                 _ => self.foreign_keys.push(ForeignKey {
-                    name,
-                    child,
-                    child_columns: vec![child_col],
-                    parent,
-                    parent_columns: vec![parent_col],
-                    on_delete,
+                    name: r.name,
+                    child: r.child,
+                    child_columns: vec![r.child_column],
+                    parent: r.parent,
+                    parent_columns: vec![r.parent_column],
+                    on_delete: r.on_delete,
                 }),
             }
         }
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::Text(s) => s.clone(),
-        _ => String::new(),
-    }
-}
-
-fn sql_rule(rule: &str) -> OnDelete {
-    match rule.to_ascii_uppercase().as_str() {
-        "CASCADE" => OnDelete::Cascade,
-        "SET NULL" => OnDelete::SetNull,
-        "SET DEFAULT" => OnDelete::SetDefault,
-        _ => OnDelete::Restrict,
+        // SQLite leaves the referenced columns out when they are the parent's primary key.
+        for fk in &mut self.foreign_keys {
+            if fk.parent_columns.iter().any(String::is_empty)
+                && let Some(parent) = self.tables.get(&fk.parent)
+            {
+                fk.parent_columns = parent.primary_key.clone();
+            }
+        }
     }
 }
 

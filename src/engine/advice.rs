@@ -4,7 +4,7 @@
 //! nothing still reads everything.
 
 use super::target::{Target, TargetClock};
-use crate::db::schema::Schema;
+use crate::db::schema::{Schema, TableName};
 
 /// One line per missing index, naming the policy, the table and the column.
 pub fn missing_indexes(targets: &[Target], schema: &Schema) -> Vec<String> {
@@ -24,7 +24,7 @@ pub fn missing_for(t: &Target, schema: &Schema) -> Vec<String> {
         advice.extend(need(
             schema,
             t.name(),
-            t.table(),
+            &TableName::local(t.table()),
             &c.name,
             "every run reads the whole table to find expired rows, even when none are",
         ));
@@ -43,7 +43,7 @@ pub fn missing_for_lookups(t: &Target, schema: &Schema) -> Vec<String> {
         advice.extend(need(
             schema,
             t.name(),
-            table,
+            &TableName::local(table),
             theirs,
             &format!(
                 "each row of {} looks up its {table} rows with a scan of {table}",
@@ -72,9 +72,15 @@ pub fn missing_for_lookups(t: &Target, schema: &Schema) -> Vec<String> {
 }
 
 /// The advice line when no index of `table` starts with `column`.
-fn need(schema: &Schema, policy: &str, table: &str, column: &str, why: &str) -> Option<String> {
+fn need(
+    schema: &Schema,
+    policy: &str,
+    table: &TableName,
+    column: &str,
+    why: &str,
+) -> Option<String> {
     let indexed = schema
-        .table(table)
+        .table_named(table)
         .is_some_and(|t| t.index_leaders.contains(column));
     (!indexed).then(|| format!("policy \"{policy}\": no index starts with {table}.{column}; {why}"))
 }

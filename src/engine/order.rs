@@ -18,7 +18,7 @@ pub fn order(targets: Vec<Target>, schema: &Schema) -> Vec<Target> {
                     && schema
                         .foreign_keys
                         .iter()
-                        .any(|fk| fk.child == other.table() && fk.parent == t.table())
+                        .any(|fk| fk.child.is_local(other.table()) && fk.parent == t.table())
             })
         };
         let next = deletes.iter().position(|t| !must_wait(t)).unwrap_or(0);

@@ -4,6 +4,7 @@
 //! then shows in `check` and stops a run before its first batch, instead of failing halfway.
 
 use super::target::{CheckIssue, Target, TargetClock, TargetSubject};
+use crate::db::schema::TableName;
 use crate::db::{Db, DbError, Dialect};
 use std::collections::BTreeSet;
 
@@ -76,12 +77,12 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
     for t in targets {
         let at = |key: &str| format!("policies[{}].{key}", t.index);
         let policy = t.name().to_string();
-        let mut reads = vec![(t.table().to_string(), at("table"))];
+        let mut reads = vec![(TableName::local(t.table()), at("table"))];
         if let TargetClock::Related { table, .. } = &t.clock {
-            reads.push((table.clone(), at("since.table")));
+            reads.push((TableName::local(table), at("since.table")));
         }
         if let Some(TargetSubject::Related { table, .. }) = &t.subject {
-            reads.push((table.clone(), at("subject.table")));
+            reads.push((TableName::local(table), at("subject.table")));
         }
         if t.is_delete() {
             // The blocked count reads every table that references this one.
@@ -94,7 +95,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 path,
                 policy: policy.clone(),
                 what: format!("read \"{table}\""),
-                statement: format!("SELECT 1 FROM {} WHERE 1 = 0", db.table(&table)),
+                statement: format!("SELECT 1 FROM {} WHERE 1 = 0", db.qualified(&table)),
                 own: None,
             });
         }

@@ -136,7 +136,7 @@ impl Queries<'_> {
                     .collect();
                 format!(
                     "EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})",
-                    self.db.table(&fk.child),
+                    self.db.qualified(&fk.child),
                     conds.join(" AND ")
                 )
             })
