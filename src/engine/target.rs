@@ -4,7 +4,7 @@
 
 use crate::config::{Action, Clock, Policy, SubjectLink, Transform};
 use crate::db::Dialect;
-use crate::db::schema::{Column, ColumnKind, ForeignKey, Schema, Table};
+use crate::db::schema::{Column, ColumnKind, ForeignKey, RelationKind, Schema, Table};
 use std::fmt;
 
 /// A problem found while checking the config against the database.
@@ -130,14 +130,17 @@ impl Checker<'_> {
         match schema.table(name) {
             Some(t) => Some(t),
             None => {
-                let hint = schema
-                    .similar_table(name)
-                    .map(|s| format!(" (did you mean \"{s}\"?)"))
-                    .unwrap_or_default();
-                self.issue(
-                    path,
-                    format!("table \"{name}\" does not exist in the database{hint}"),
-                );
+                let message = match schema.relation(name) {
+                    Some(kind) => not_a_table(name, kind),
+                    None => {
+                        let hint = schema
+                            .similar_table(name)
+                            .map(|s| format!(" (did you mean \"{s}\"?)"))
+                            .unwrap_or_default();
+                        format!("table \"{name}\" does not exist in the database{hint}")
+                    }
+                };
+                self.issue(path, message);
                 None
             }
         }
@@ -197,6 +200,28 @@ impl Checker<'_> {
             return None;
         }
         Some(col)
+    }
+}
+
+/// Why a relation that is not a table cannot be a policy's table, and what to name instead.
+fn not_a_table(name: &str, kind: &RelationKind) -> String {
+    match kind {
+        RelationKind::View => {
+            format!("\"{name}\" is a view; name its base table, where the rows are stored")
+        }
+        RelationKind::MaterializedView => format!(
+            "\"{name}\" is a materialized view, a copy of a query that the next REFRESH rebuilds; name the base table the rows come from"
+        ),
+        RelationKind::ForeignTable => format!(
+            "\"{name}\" is a foreign table, stored on another server; run retentiond against the database that stores it"
+        ),
+        RelationKind::Partition { root } => format!(
+            "\"{name}\" is a partition of \"{root}\"; name the partitioned table \"{root}\", whose policy covers every partition"
+        ),
+        RelationKind::Other(what) => format!("\"{name}\" is a {what}, not a table"),
+        RelationKind::Table | RelationKind::PartitionedTable => {
+            format!("table \"{name}\" does not exist in the database")
+        }
     }
 }
 
