@@ -146,6 +146,22 @@ impl Checker<'_> {
         }
     }
 
+    /// A batch and its audit entry commit together only where the table can roll back.
+    fn transactional(&mut self, table: &Table, path: &str) -> bool {
+        let Some(engine) = &table.non_transactional_engine else {
+            return true;
+        };
+        self.issue(
+            path,
+            format!(
+                "\"{}\" uses the {engine} storage engine, which cannot roll back: a batch that fails halfway would leave rows written without their audit entry, so a batch and its audit entry cannot commit together there; convert the table to InnoDB (ALTER TABLE {} ENGINE=InnoDB)",
+                table.name,
+                self.dialect.quote(&table.name)
+            ),
+        );
+        false
+    }
+
     fn column(&mut self, table: &Table, name: &str, path: &str) -> Option<Col> {
         match table.column(name) {
             Some(c) => Some(c.into()),
@@ -247,6 +263,13 @@ pub fn check(
             targets.push(t);
         }
     }
+    checker.policy = String::new();
+    checker.at = String::new();
+    for own in crate::store::TABLES {
+        if let Some(table) = schema.table(&format!("{reserved_prefix}{own}")) {
+            checker.transactional(table, "database.table_prefix");
+        }
+    }
     if checker.issues.is_empty() {
         Ok(targets)
     } else {
@@ -268,6 +291,9 @@ fn check_policy(
         return None;
     }
     let table = c.table(&policy.table, "table")?.clone();
+    if !c.transactional(&table, "table") {
+        return None;
+    }
 
     let key = check_key(c, &table, policy.key.as_deref())?;
 

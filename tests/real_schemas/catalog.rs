@@ -146,4 +146,83 @@ INSERT INTO accounts_loginevent (id, user_id, ip_address, created_at) VALUES
     assert_eq!(db.ids("accounts_loginevent").await, vec![1, 2]);
 }
 
+/// WordPress tables as old installs and plugins create them: MyISAM, Aria and MEMORY cannot
+/// roll back, so a batch that fails halfway would leave deleted rows without their audit
+/// entry. Each is refused with the reason; an InnoDB table next to them is accepted.
+async fn non_transactional_tables_are_refused(b: Backend) {
+    let db = TestDb::new(b).await;
+    let comments = |table: &str, engine: &str| {
+        format!(
+            "CREATE TABLE {table} (
+  comment_ID bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  comment_post_ID bigint(20) unsigned NOT NULL DEFAULT 0,
+  comment_author_IP varchar(100) NOT NULL DEFAULT '',
+  comment_date datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  comment_date_gmt datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  PRIMARY KEY (comment_ID),
+  KEY comment_date_gmt (comment_date_gmt)
+) ENGINE={engine} DEFAULT CHARSET=utf8mb4;
+INSERT INTO {table} (comment_ID, comment_post_ID, comment_author_IP, comment_date, comment_date_gmt) VALUES
+  (1, 10, '192.0.2.1', '2020-01-01 10:00:00', '2020-01-01 09:00:00'),
+  (2, 10, '192.0.2.2', '2027-02-01 10:00:00', '2027-02-01 09:00:00')"
+        )
+    };
+    db.exec(&comments("wp_comments", "MyISAM")).await;
+    db.exec(&comments("wp_wc_comments", "Aria TRANSACTIONAL=1"))
+        .await;
+    db.exec(&comments("wp_live_comments", "MEMORY")).await;
+    db.exec(&comments("wp_innodb_comments", "InnoDB")).await;
+    let policies: String = [
+        "wp_comments",
+        "wp_wc_comments",
+        "wp_live_comments",
+        "wp_innodb_comments",
+    ]
+    .iter()
+    .map(|t| delete_policy(t, t, "comment_date_gmt", "1 year", ""))
+    .collect();
+    let cfg = db.write_config(&policies, "");
+    let reason = "storage engine, which cannot roll back: a batch that fails halfway would leave rows written without their audit entry";
+    refused(
+        &db,
+        &cfg,
+        &format!(
+            "policies[0].table (policy \"wp_comments\"): \"wp_comments\" uses the MyISAM {reason}"
+        ),
+    )
+    .await;
+    let err = stderr(&run_cli(&cfg, &["check"], &at(NOW)));
+    for expected in [
+        format!(
+            "policies[1].table (policy \"wp_wc_comments\"): \"wp_wc_comments\" uses the Aria {reason}"
+        ),
+        format!(
+            "policies[2].table (policy \"wp_live_comments\"): \"wp_live_comments\" uses the MEMORY {reason}"
+        ),
+    ] {
+        assert!(err.contains(&expected), "missing {expected:?} in:\n{err}");
+    }
+    assert!(!err.contains("policies[3]"), "InnoDB refused:\n{err}");
+    for table in [
+        "wp_comments",
+        "wp_wc_comments",
+        "wp_live_comments",
+        "wp_innodb_comments",
+    ] {
+        let ids = db
+            .text_rows(&format!(
+                "SELECT CAST(comment_ID AS CHAR) FROM {table} ORDER BY 1"
+            ))
+            .await;
+        assert_eq!(ids.len(), 2, "{table}: {ids:?}");
+    }
+}
+
 crate::on_every_backend!(a_view_is_refused_with_its_base_table_named);
+
+mod non_transactional_tables_are_refused {
+    #[tokio::test]
+    async fn mariadb() {
+        super::non_transactional_tables_are_refused(crate::common::Backend::MariaDb).await
+    }
+}
