@@ -151,6 +151,15 @@ pub struct ForeignKey {
     pub on_delete: OnDelete,
 }
 
+/// A foreign key the storage engine enforces on a table of the configured database from a
+/// table this account has no privilege on (MySQL's `information_schema` hides those).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HiddenReference {
+    pub name: String,
+    pub child: TableName,
+    pub parent: String,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     /// The base tables (and partitioned tables) of the configured schema, by name.
@@ -160,6 +169,8 @@ pub struct Schema {
     /// Tables of other schemas or databases that reference one in it: their index leaders.
     pub referencing_elsewhere: BTreeMap<TableName, Table>,
     pub foreign_keys: Vec<ForeignKey>,
+    /// Foreign keys that reference a table of the schema from tables this account cannot see.
+    pub hidden_references: Vec<HiddenReference>,
 }
 
 impl Schema {
@@ -216,6 +227,7 @@ impl Schema {
         schema.add_keys(catalog.keys);
         schema.add_index_leaders(catalog.leaders);
         schema.add_foreign_keys(catalog.foreign_keys);
+        schema.add_hidden_references(catalog.enforced_references);
         schema
     }
 
@@ -289,6 +301,19 @@ impl Schema {
                 }
             }
         }
+    }
+
+    /// The enforced references that the visible foreign keys do not account for.
+    fn add_hidden_references(&mut self, enforced: Vec<HiddenReference>) {
+        self.hidden_references = enforced
+            .into_iter()
+            .filter(|r| {
+                !self
+                    .foreign_keys
+                    .iter()
+                    .any(|fk| fk.name == r.name && fk.child == r.child && fk.parent == r.parent)
+            })
+            .collect();
     }
 
     fn add_foreign_keys(&mut self, rows: Vec<ForeignKeyRow>) {

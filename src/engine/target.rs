@@ -146,6 +146,24 @@ impl Checker<'_> {
         }
     }
 
+    /// A reference the account cannot read could neither block a row nor show a cascade.
+    fn hidden_references(&mut self, table: &Table) {
+        let schema = self.schema;
+        for r in schema
+            .hidden_references
+            .iter()
+            .filter(|r| r.parent == table.name)
+        {
+            self.issue(
+                "table",
+                format!(
+                    "\"{}\" is referenced by foreign key \"{}\" of {}, a table this account may not read, so the rows it still references could not be kept (blocked) and a cascade into it would go unseen; grant the account SELECT on {}",
+                    table.name, r.name, r.child, r.child
+                ),
+            );
+        }
+    }
+
     /// A batch and its audit entry commit together only where the table can roll back.
     fn transactional(&mut self, table: &Table, path: &str) -> bool {
         let Some(engine) = &table.non_transactional_engine else {
@@ -360,6 +378,10 @@ fn check_policy(
     } else {
         c.schema.referencing(&table.name).cloned().collect()
     };
+
+    if policy.action == Action::Delete {
+        c.hidden_references(&table);
+    }
 
     let subject = match &policy.subject {
         None => None,

@@ -6,7 +6,7 @@ mod mysql;
 mod postgres;
 mod sqlite;
 
-use super::schema::{OnDelete, RelationKind, TableName};
+use super::schema::{HiddenReference, OnDelete, RelationKind, TableName};
 use super::{Context, Db, DbError, Decode, Dialect, Sql, Tx, Value};
 
 /// A named relation of the configured schema (database, SQLite file) and what it is.
@@ -67,6 +67,9 @@ pub struct Catalog {
     pub keys: Vec<KeyRow>,
     pub leaders: Vec<LeaderRow>,
     pub foreign_keys: Vec<ForeignKeyRow>,
+    /// MySQL: every foreign key the storage engine enforces on the database's tables, visible
+    /// to this account or not, where the account may read that list (PROCESS privilege).
+    pub enforced_references: Vec<HiddenReference>,
 }
 
 /// Reads the catalog of the connected database in `tx`.
@@ -76,7 +79,7 @@ pub async fn read(db: &Db, tx: &mut Tx) -> Result<Catalog, DbError> {
             let schema = db.schema.clone().unwrap_or_else(|| "public".into());
             postgres::read(tx, &schema).await
         }
-        Dialect::MySql => mysql::read(tx).await,
+        Dialect::MySql => mysql::read(tx, db.mariadb).await,
         Dialect::Sqlite => sqlite::read(tx).await,
     }
 }
@@ -247,5 +250,23 @@ fn delete_rule(rule: &str) -> OnDelete {
         "SET NULL" => OnDelete::SetNull,
         "SET DEFAULT" => OnDelete::SetDefault,
         _ => OnDelete::Restrict,
+    }
+}
+
+/// Selected as: constraint, child schema (NULL for the configured one), child table, parent
+/// table.
+impl CatalogRow for HiddenReference {
+    const CELLS: &'static [Decode] = &[Decode::Text; 4];
+    fn decode(c: &mut Cells) -> Result<Self, DbError> {
+        let name = c.text()?;
+        let schema = c.opt_text()?;
+        Ok(HiddenReference {
+            name,
+            child: TableName {
+                schema,
+                name: c.text()?,
+            },
+            parent: c.text()?,
+        })
     }
 }

@@ -2,15 +2,26 @@
 //! every database the account can see that reference it.
 
 use super::{Catalog, ColumnRow, ForeignKeyRow, KeyRow, LeaderRow, RelationRow, fetch};
+use crate::db::schema::HiddenReference;
 use crate::db::{DbError, Dialect, Sql, Tx};
 
-pub async fn read(tx: &mut Tx) -> Result<Catalog, DbError> {
+pub async fn read(tx: &mut Tx, mariadb: bool) -> Result<Catalog, DbError> {
+    let enforced = if mariadb {
+        ENFORCED_MARIADB
+    } else {
+        ENFORCED_MYSQL
+    };
     Ok(Catalog {
         relations: fetch::<RelationRow>(tx, &raw(RELATIONS), "relations").await?,
         columns: fetch::<ColumnRow>(tx, &raw(COLUMNS), "columns").await?,
         keys: fetch::<KeyRow>(tx, &raw(KEYS), "keys").await?,
         leaders: fetch::<LeaderRow>(tx, &raw(LEADERS), "indexes").await?,
         foreign_keys: fetch::<ForeignKeyRow>(tx, &raw(FOREIGN_KEYS), "foreign keys").await?,
+        // Without the PROCESS privilege the server refuses this list; a failed statement
+        // leaves a MySQL transaction usable.
+        enforced_references: fetch::<HiddenReference>(tx, &raw(enforced), "InnoDB foreign keys")
+            .await
+            .unwrap_or_default(),
     })
 }
 
@@ -41,15 +52,30 @@ const KEYS: &str = "SELECT CAST(TABLE_NAME AS CHAR), CAST(INDEX_NAME AS CHAR), C
 const LEADERS: &str = "SELECT CAST(IF(s.TABLE_SCHEMA = DATABASE(), NULL, s.TABLE_SCHEMA) AS CHAR), \
      CAST(s.TABLE_NAME AS CHAR), CAST(s.COLUMN_NAME AS CHAR) FROM information_schema.STATISTICS s \
      WHERE s.SEQ_IN_INDEX = 1 AND s.COLUMN_NAME IS NOT NULL AND (s.TABLE_SCHEMA = DATABASE() \
-     OR (s.TABLE_SCHEMA, s.TABLE_NAME) IN (SELECT r.CONSTRAINT_SCHEMA, r.TABLE_NAME \
-     FROM information_schema.REFERENTIAL_CONSTRAINTS r WHERE r.UNIQUE_CONSTRAINT_SCHEMA = DATABASE()))";
+     OR (s.TABLE_SCHEMA, s.TABLE_NAME) IN (SELECT k.TABLE_SCHEMA, k.TABLE_NAME \
+     FROM information_schema.KEY_COLUMN_USAGE k WHERE k.REFERENCED_TABLE_SCHEMA = DATABASE()))";
 
 /// Every foreign key whose parent is in the database, whatever database its child is in.
+/// MariaDB lists a key in `REFERENTIAL_CONSTRAINTS` only to accounts with a database-wide
+/// grant, but in `KEY_COLUMN_USAGE` to any account that may read the child table: a key whose
+/// delete rule is not shown counts as RESTRICT, which blocks (never an unseen cascade).
 const FOREIGN_KEYS: &str = "SELECT CAST(k.CONSTRAINT_NAME AS CHAR), \
      CAST(IF(k.TABLE_SCHEMA = DATABASE(), NULL, k.TABLE_SCHEMA) AS CHAR), CAST(k.TABLE_NAME AS CHAR), \
-     CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(r.DELETE_RULE AS CHAR), CAST(k.COLUMN_NAME AS CHAR), \
-     CAST(k.REFERENCED_COLUMN_NAME AS CHAR) \
-     FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
+     CAST(k.REFERENCED_TABLE_NAME AS CHAR), CAST(COALESCE(r.DELETE_RULE, 'RESTRICT') AS CHAR), \
+     CAST(k.COLUMN_NAME AS CHAR), CAST(k.REFERENCED_COLUMN_NAME AS CHAR) \
+     FROM information_schema.KEY_COLUMN_USAGE k LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r \
      ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME \
      WHERE k.REFERENCED_TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
      ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION";
+
+/// InnoDB's own list of foreign keys (`db/name` pairs), which shows the keys of tables the
+/// account has no privilege on: MariaDB's `INNODB_SYS_FOREIGN`, MySQL 8's `INNODB_FOREIGN`.
+const ENFORCED_MARIADB: &str = "SELECT CAST(SUBSTRING_INDEX(f.ID, '/', -1) AS CHAR), \
+     CAST(IF(SUBSTRING_INDEX(f.FOR_NAME, '/', 1) = DATABASE(), NULL, SUBSTRING_INDEX(f.FOR_NAME, '/', 1)) AS CHAR), \
+     CAST(SUBSTRING_INDEX(f.FOR_NAME, '/', -1) AS CHAR), CAST(SUBSTRING_INDEX(f.REF_NAME, '/', -1) AS CHAR) \
+     FROM information_schema.INNODB_SYS_FOREIGN f WHERE SUBSTRING_INDEX(f.REF_NAME, '/', 1) = DATABASE()";
+
+const ENFORCED_MYSQL: &str = "SELECT CAST(SUBSTRING_INDEX(f.ID, '/', -1) AS CHAR), \
+     CAST(IF(SUBSTRING_INDEX(f.FOR_NAME, '/', 1) = DATABASE(), NULL, SUBSTRING_INDEX(f.FOR_NAME, '/', 1)) AS CHAR), \
+     CAST(SUBSTRING_INDEX(f.FOR_NAME, '/', -1) AS CHAR), CAST(SUBSTRING_INDEX(f.REF_NAME, '/', -1) AS CHAR) \
+     FROM information_schema.INNODB_FOREIGN f WHERE SUBSTRING_INDEX(f.REF_NAME, '/', 1) = DATABASE()";
