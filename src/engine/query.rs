@@ -510,6 +510,13 @@ impl Queries<'_> {
             self.target_table()
         ));
         self.eligible(q);
+        self.within_walk(q, after);
+        q.push(&format!(" ORDER BY {} LIMIT ", self.key_list(T)))
+            .bind(Value::Int(limit.into()));
+    }
+
+    /// ` AND <after> AND <up to the walk's end>`: the key range still to walk.
+    fn within_walk(&self, q: &mut Sql, after: Option<&[Value]>) {
         if let Some(after) = after {
             q.push(" AND ");
             self.after(q, after);
@@ -518,8 +525,6 @@ impl Queries<'_> {
             q.push(" AND ");
             self.up_to(q, end);
         }
-        q.push(&format!(" ORDER BY {} LIMIT ", self.key_list(T)))
-            .bind(Value::Int(limit.into()));
     }
 
     fn key_list(&self, alias: &str) -> String {
@@ -565,6 +570,9 @@ impl Queries<'_> {
         }
         q.push(&join.join(" AND ")).push(" AND ");
         self.eligible(&mut q);
+        // The selected keys lie in this range anyway; stated as constants, it lets the planner
+        // leave out the partitions of a partitioned table that lie outside it.
+        self.within_walk(&mut q, after);
         q.push(" RETURNING 1)");
         let (cols, mut decode) = self.key_selects(K);
         q.push(&format!(
