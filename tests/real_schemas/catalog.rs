@@ -291,9 +291,58 @@ INSERT INTO {other}.credit_notes (id, customer_id, issued_at) VALUES (500, 4, '2
     other
 }
 
-async fn drop_elsewhere(db: &TestDb, other: &str) {
-    if db.backend == Backend::MariaDb {
-        db.exec(&format!("DROP DATABASE {other}")).await;
+/// Admin statements run when dropped, also when a test fails: the second MariaDB database
+/// (before the test's own, which its foreign keys would keep from being dropped), a role.
+/// Declare it after the `TestDb` for things to go before the database, before it for after.
+struct Cleanup {
+    backend: Backend,
+    statements: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        use sqlx::{Connection, Executor};
+        let (backend, statements) = (self.backend, std::mem::take(&mut self.statements));
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                for sql in statements {
+                    let sql = sqlx::AssertSqlSafe(sql);
+                    let _ = match backend {
+                        Backend::Postgres => {
+                            let mut c = sqlx::PgConnection::connect(&crate::common::pg_admin_url())
+                                .await
+                                .unwrap();
+                            c.execute(sql).await.map(|_| ())
+                        }
+                        _ => {
+                            let mut c =
+                                sqlx::MySqlConnection::connect(&crate::common::mysql_admin_url())
+                                    .await
+                                    .unwrap();
+                            c.execute(sql).await.map(|_| ())
+                        }
+                    };
+                }
+            })
+        })
+        .join();
+    }
+}
+
+/// Drops the other MariaDB database when dropped (PostgreSQL's schema goes with the test's
+/// database).
+fn drop_elsewhere(db: &TestDb, other: &str) -> Cleanup {
+    let statements = match db.backend {
+        Backend::MariaDb => vec![format!("DROP DATABASE IF EXISTS {other}")],
+        _ => Vec::new(),
+    };
+    Cleanup {
+        backend: db.backend,
+        statements,
     }
 }
 
@@ -304,6 +353,7 @@ async fn references_from_another_schema_block(b: Backend) {
     for rule in ["ON DELETE CASCADE", "ON DELETE NO ACTION"] {
         let db = TestDb::new(b).await;
         let other = shop_billed_elsewhere(&db, rule).await;
+        let _other = drop_elsewhere(&db, &other);
         let cfg = db.write_config(
             &delete_policy("old-customers", "customers", "created_at", "1 year", ""),
             "",
@@ -339,7 +389,6 @@ async fn references_from_another_schema_block(b: Backend) {
             vec![500],
             "{rule}"
         );
-        drop_elsewhere(&db, &other).await;
     }
 }
 
@@ -349,6 +398,7 @@ async fn references_from_another_schema_block(b: Backend) {
 async fn allow_cascade_covers_another_schema(b: Backend) {
     let db = TestDb::new(b).await;
     let other = shop_billed_elsewhere(&db, "ON DELETE CASCADE").await;
+    let _other = drop_elsewhere(&db, &other);
     let cfg = db.write_config(
         &delete_policy(
             "old-customers",
@@ -374,7 +424,6 @@ async fn allow_cascade_covers_another_schema(b: Backend) {
     assert_eq!(db.ids("customers").await, vec![3, 4]);
     assert_eq!(db.ids(&format!("{other}.invoices")).await, vec![102]);
     assert_eq!(db.ids(&format!("{other}.credit_notes")).await, vec![500]);
-    drop_elsewhere(&db, &other).await;
 }
 
 crate::on_server_backends!(
@@ -397,9 +446,18 @@ fn as_user(url: &str, user: &str) -> String {
 /// is SELECT (and USAGE on the schema); MariaDB hides the referencing tables' keys from such
 /// an account, and InnoDB's own list (readable with PROCESS) shows them.
 async fn a_reference_the_account_cannot_read_is_named(b: Backend) {
+    let mut role_cleanup = Cleanup {
+        backend: b,
+        statements: Vec::new(),
+    };
     let db = TestDb::new(b).await;
     let other = shop_billed_elsewhere(&db, "ON DELETE CASCADE").await;
+    let _other = drop_elsewhere(&db, &other);
     let role = format!("{}_cat", db.name());
+    role_cleanup.statements.push(match b {
+        Backend::Postgres => format!("DROP ROLE IF EXISTS {role}"),
+        _ => format!("DROP USER IF EXISTS '{role}'@'%'"),
+    });
     let cfg = db.write_config(
         &delete_policy("old-customers", "customers", "created_at", "1 year", ""),
         "",
@@ -473,28 +531,6 @@ GRANT PROCESS ON *.* TO {user}",
     expect_exit(&run_cli(&cfg, &["run"], &env), 0);
     assert_eq!(db.ids("customers").await, vec![1, 3, 4]);
     assert_eq!(db.ids(&on("invoices")).await, vec![100, 101, 102]);
-
-    match b {
-        Backend::Postgres => {
-            db.exec(&format!("DROP OWNED BY {role}")).await;
-            drop(db);
-            drop_pg_role(&role).await;
-        }
-        _ => {
-            db.exec(&format!("DROP USER {grantee}")).await;
-            drop_elsewhere(&db, &other).await;
-        }
-    }
-}
-
-async fn drop_pg_role(role: &str) {
-    use sqlx::{Connection, Executor};
-    let mut c = sqlx::PgConnection::connect(&crate::common::pg_admin_url())
-        .await
-        .expect("admin connection");
-    c.execute(sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}")))
-        .await
-        .expect("drop the role");
 }
 
 crate::on_server_backends!(a_reference_the_account_cannot_read_is_named);
