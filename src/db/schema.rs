@@ -391,3 +391,131 @@ fn sqlite_kind(t: &str, _declared: &str) -> ColumnKind {
         ColumnKind::Other
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::catalog::RelationRow;
+
+    fn column(table: &str, name: &str) -> ColumnRow {
+        ColumnRow {
+            table: table.into(),
+            name: name.into(),
+            data_type: "bigint".into(),
+            column_type: "int8".into(),
+            max_len: None,
+            nullable: false,
+        }
+    }
+
+    fn reference(name: &str, schema: Option<&str>, child: &str, parent: &str) -> HiddenReference {
+        HiddenReference {
+            name: name.into(),
+            child: TableName {
+                schema: schema.map(String::from),
+                name: child.into(),
+            },
+            parent: parent.into(),
+        }
+    }
+
+    fn fk_row(name: &str, child: TableName, column: &str, parent_column: &str) -> ForeignKeyRow {
+        ForeignKeyRow {
+            name: name.into(),
+            child,
+            parent: "customers".into(),
+            on_delete: OnDelete::Cascade,
+            child_column: column.into(),
+            parent_column: parent_column.into(),
+        }
+    }
+
+    /// Partitions and views leave the tables; a foreign key's column pairs group per child
+    /// (one name in two schemas is two keys); a missing parent column is the parent's key;
+    /// only the enforced references no visible key accounts for are hidden.
+    #[test]
+    fn assembles_the_catalog_rows() {
+        let billing = TableName {
+            schema: Some("billing".into()),
+            name: "invoices".into(),
+        };
+        let catalog = Catalog {
+            relations: vec![
+                RelationRow {
+                    name: "events_p0".into(),
+                    kind: RelationKind::Partition {
+                        root: "events".into(),
+                    },
+                    non_transactional_engine: None,
+                },
+                RelationRow {
+                    name: "customers".into(),
+                    kind: RelationKind::Table,
+                    non_transactional_engine: Some("MyISAM".into()),
+                },
+            ],
+            columns: vec![
+                column("customers", "id"),
+                column("invoices", "customer_id"),
+                column("events_p0", "id"),
+            ],
+            keys: vec![KeyRow {
+                table: "customers".into(),
+                index: "customers_pkey".into(),
+                primary: true,
+                column: "id".into(),
+            }],
+            leaders: vec![LeaderRow {
+                table: billing.clone(),
+                column: "customer_id".into(),
+            }],
+            foreign_keys: vec![
+                fk_row("fk", billing.clone(), "customer_id", "id"),
+                fk_row("fk", TableName::local("invoices"), "customer_id", ""),
+            ],
+            enforced_references: vec![
+                reference("fk", Some("billing"), "invoices", "customers"),
+                reference("fk", Some("archive"), "invoices", "customers"),
+            ],
+        };
+        let schema = Schema::assemble(catalog, pg_kind);
+        assert_eq!(
+            schema.tables.keys().collect::<Vec<_>>(),
+            ["customers", "invoices"]
+        );
+        assert_eq!(
+            schema.relation("events_p0"),
+            Some(&RelationKind::Partition {
+                root: "events".into()
+            })
+        );
+        let customers = schema.table("customers").unwrap();
+        assert_eq!(
+            customers.non_transactional_engine.as_deref(),
+            Some("MyISAM")
+        );
+        assert_eq!(schema.foreign_keys.len(), 2);
+        assert_eq!(schema.foreign_keys[1].parent_columns, ["id"]);
+        assert!(
+            schema
+                .table_named(&billing)
+                .is_some_and(|t| t.index_leaders.contains("customer_id"))
+        );
+        assert_eq!(
+            schema.hidden_references,
+            [reference("fk", Some("archive"), "invoices", "customers")]
+        );
+    }
+
+    #[test]
+    fn names_outside_the_schema_are_qualified() {
+        let billing = TableName {
+            schema: Some("billing".into()),
+            name: "invoices".into(),
+        };
+        assert_eq!(billing.to_string(), "billing.invoices");
+        assert_eq!(TableName::local("invoices").to_string(), "invoices");
+        assert!(TableName::local("invoices").is_local("invoices"));
+        assert!(!billing.is_local("invoices"));
+    }
+}

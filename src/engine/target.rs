@@ -252,7 +252,9 @@ fn not_a_table(name: &str, kind: &RelationKind) -> String {
         RelationKind::Partition { root } => format!(
             "\"{name}\" is a partition of \"{root}\"; name the partitioned table \"{root}\", whose policy covers every partition"
         ),
-        RelationKind::Other(what) => format!("\"{name}\" is a {what}, not a table"),
+        RelationKind::Other(what) => {
+            format!("\"{name}\" is a {what}, which retentiond does not purge")
+        }
         RelationKind::Table | RelationKind::PartitionedTable => {
             format!("table \"{name}\" does not exist in the database")
         }

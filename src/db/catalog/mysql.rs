@@ -31,7 +31,8 @@ fn raw(text: &str) -> Sql {
 
 /// The engine is named only where it cannot roll back (MyISAM, Aria, MEMORY, ...).
 const RELATIONS: &str = "SELECT CAST(t.TABLE_NAME AS CHAR), \
-     CAST(CASE t.TABLE_TYPE WHEN 'BASE TABLE' THEN 'table' WHEN 'VIEW' THEN 'view' ELSE LOWER(t.TABLE_TYPE) END AS CHAR), \
+     CAST(CASE t.TABLE_TYPE WHEN 'BASE TABLE' THEN 'table' WHEN 'VIEW' THEN 'view' \
+     WHEN 'SYSTEM VERSIONED' THEN 'system-versioned table' ELSE LOWER(t.TABLE_TYPE) END AS CHAR), \
      CAST(NULL AS CHAR), CAST(IF(e.TRANSACTIONS = 'YES' OR t.ENGINE IS NULL, NULL, t.ENGINE) AS CHAR) \
      FROM information_schema.TABLES t LEFT JOIN information_schema.ENGINES e ON e.ENGINE = t.ENGINE \
      WHERE t.TABLE_SCHEMA = DATABASE() ORDER BY t.TABLE_NAME";
