@@ -145,6 +145,13 @@ pub fn print_check(engine: &Engine) {
             crate::out!("  warning: {line}");
         }
     }
+    let unseen = engine.unseen_references();
+    if !unseen.is_empty() {
+        crate::out!("\nForeign keys this account cannot see:");
+        for line in unseen {
+            crate::out!("  warning: {line}");
+        }
+    }
 }
 
 pub fn print_plan(plan: &Plan) {

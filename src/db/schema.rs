@@ -171,6 +171,9 @@ pub struct Schema {
     pub foreign_keys: Vec<ForeignKey>,
     /// Foreign keys that reference a table of the schema from tables this account cannot see.
     pub hidden_references: Vec<HiddenReference>,
+    /// The account may not read the list of enforced foreign keys (MySQL without PROCESS):
+    /// references from tables it cannot see would go unnoticed.
+    pub hidden_references_unknown: bool,
 }
 
 impl Schema {
@@ -304,7 +307,11 @@ impl Schema {
     }
 
     /// The enforced references that the visible foreign keys do not account for.
-    fn add_hidden_references(&mut self, enforced: Vec<HiddenReference>) {
+    fn add_hidden_references(&mut self, enforced: Option<Vec<HiddenReference>>) {
+        let Some(enforced) = enforced else {
+            self.hidden_references_unknown = true;
+            return;
+        };
         self.hidden_references = enforced
             .into_iter()
             .filter(|r| {
@@ -473,10 +480,10 @@ mod tests {
                 fk_row("fk", billing.clone(), "customer_id", "id"),
                 fk_row("fk", TableName::local("invoices"), "customer_id", ""),
             ],
-            enforced_references: vec![
+            enforced_references: Some(vec![
                 reference("fk", Some("billing"), "invoices", "customers"),
                 reference("fk", Some("archive"), "invoices", "customers"),
-            ],
+            ]),
         };
         let schema = Schema::assemble(catalog, pg_kind);
         assert_eq!(

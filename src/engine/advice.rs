@@ -71,6 +71,26 @@ pub fn missing_for_lookups(t: &Target, schema: &Schema) -> Vec<String> {
     advice
 }
 
+/// One line per delete policy whose table may be referenced from tables the account cannot
+/// see, because it may not read the list of enforced foreign keys (MySQL without PROCESS).
+pub fn unseen_references(targets: &[Target], schema: &Schema) -> Vec<String> {
+    if !schema.hidden_references_unknown {
+        return Vec::new();
+    }
+    targets
+        .iter()
+        .filter(|t| t.is_delete())
+        .map(|t| {
+            format!(
+                "policy \"{}\": this account may not read InnoDB's list of foreign keys (the PROCESS privilege), so a foreign key to {} from a table it has no grant on goes unseen: rows it references would be neither blocked nor seen cascading; grant PROCESS, or SELECT on every table that references {}",
+                t.name(),
+                t.table(),
+                t.table()
+            )
+        })
+        .collect()
+}
+
 /// The advice line when no index of `table` starts with `column`.
 fn need(
     schema: &Schema,

@@ -215,6 +215,11 @@ impl Engine {
         advice::missing_indexes(&self.targets, &self.schema)
     }
 
+    /// Delete policies whose table may be referenced from tables `check` cannot see.
+    pub fn unseen_references(&self) -> Vec<String> {
+        advice::unseen_references(&self.targets, &self.schema)
+    }
+
     async fn probe(&self) -> Result<(), EngineError> {
         // Missing grants first: they would also make the trial statements below fail, less clearly.
         let denied =

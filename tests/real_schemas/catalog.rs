@@ -203,6 +203,26 @@ INSERT INTO {table} (comment_ID, comment_post_ID, comment_author_IP, comment_dat
         assert!(err.contains(&expected), "missing {expected:?} in:\n{err}");
     }
     assert!(!err.contains("policies[3]"), "InnoDB refused:\n{err}");
+
+    // retentiond's own audit table on MyISAM (a server whose default engine it is) likewise.
+    let innodb_only = db.write_config(
+        &delete_policy(
+            "wp_innodb_comments",
+            "wp_innodb_comments",
+            "comment_date_gmt",
+            "1 year",
+            "",
+        ),
+        "",
+    );
+    expect_exit(&run_cli(&innodb_only, &["install"], &at(NOW)), 0);
+    db.exec("ALTER TABLE retentiond_audit ENGINE=MyISAM").await;
+    refused(
+        &db,
+        &innodb_only,
+        &format!("database.table_prefix: \"retentiond_audit\" uses the MyISAM {reason}"),
+    )
+    .await;
     for table in [
         "wp_comments",
         "wp_wc_comments",
@@ -444,7 +464,8 @@ fn as_user(url: &str, user: &str) -> String {
 /// other schema (database): `check` names each of them and the grant that is missing, and
 /// passes once it is given. On PostgreSQL the foreign keys are visible and the missing grant
 /// is SELECT (and USAGE on the schema); MariaDB hides the referencing tables' keys from such
-/// an account, and InnoDB's own list (readable with PROCESS) shows them.
+/// an account: without PROCESS `check` warns that it cannot see them, with PROCESS InnoDB's
+/// own list shows them and `check` names them.
 async fn a_reference_the_account_cannot_read_is_named(b: Backend) {
     let mut role_cleanup = Cleanup {
         backend: b,
@@ -478,8 +499,7 @@ GRANT SELECT, DELETE ON customers TO {role}"
             let user = format!("'{role}'@'%'");
             db.exec(&format!(
                 "CREATE USER {user} IDENTIFIED BY '{PASSWORD}';
-GRANT SELECT, DELETE ON {}.customers TO {user};
-GRANT PROCESS ON *.* TO {user}",
+GRANT SELECT, DELETE ON {}.customers TO {user}",
                 db.name()
             ))
             .await;
@@ -491,6 +511,14 @@ GRANT PROCESS ON *.* TO {user}",
                 ))
                 .await;
             }
+            // Without PROCESS the references cannot be seen at all: check says so.
+            let shown = expect_exit(&run_cli(&cfg, &["check"], &env), 0);
+            let expected = "warning: policy \"old-customers\": this account may not read InnoDB's list of foreign keys (the PROCESS privilege), so a foreign key to customers from a table it has no grant on goes unseen";
+            assert!(
+                shown.contains(expected),
+                "missing {expected:?} in:\n{shown}"
+            );
+            db.exec(&format!("GRANT PROCESS ON *.* TO {user}")).await;
             user
         }
     };

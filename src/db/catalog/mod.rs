@@ -67,9 +67,10 @@ pub struct Catalog {
     pub keys: Vec<KeyRow>,
     pub leaders: Vec<LeaderRow>,
     pub foreign_keys: Vec<ForeignKeyRow>,
-    /// MySQL: every foreign key the storage engine enforces on the database's tables, visible
-    /// to this account or not, where the account may read that list (PROCESS privilege).
-    pub enforced_references: Vec<HiddenReference>,
+    /// Every foreign key the storage engine enforces on the schema's tables, visible to this
+    /// account or not; `None` where the account may not read that list (MySQL without the
+    /// PROCESS privilege). PostgreSQL and SQLite show every key: nothing beyond them.
+    pub enforced_references: Option<Vec<HiddenReference>>,
 }
 
 /// Reads the catalog of the connected database in `tx`.

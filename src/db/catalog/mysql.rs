@@ -21,7 +21,7 @@ pub async fn read(tx: &mut Tx, mariadb: bool) -> Result<Catalog, DbError> {
         // leaves a MySQL transaction usable.
         enforced_references: fetch::<HiddenReference>(tx, &raw(enforced), "InnoDB foreign keys")
             .await
-            .unwrap_or_default(),
+            .ok(),
     })
 }
 

@@ -13,7 +13,7 @@ pub async fn read(tx: &mut Tx, schema: &str) -> Result<Catalog, DbError> {
         leaders: fetch::<LeaderRow>(tx, &leaders(ns), "indexes").await?,
         foreign_keys: fetch::<ForeignKeyRow>(tx, &foreign_keys(ns), "foreign keys").await?,
         // pg_catalog shows every foreign key to every account: none is hidden.
-        enforced_references: Vec::new(),
+        enforced_references: Some(Vec::new()),
     })
 }
 

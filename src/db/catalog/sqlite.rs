@@ -19,6 +19,8 @@ pub async fn read(tx: &mut Tx) -> Result<Catalog, DbError> {
         read_table(tx, &table.name, &mut catalog).await?;
     }
     catalog.relations = relations;
+    // One file, no privileges: every foreign key is in the pragmas.
+    catalog.enforced_references = Some(Vec::new());
     Ok(catalog)
 }
 
