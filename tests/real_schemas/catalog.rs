@@ -91,8 +91,9 @@ basis = "test"
     )
 }
 
-/// A Django app's report view over its sessions table (and on PostgreSQL a materialized
-/// view of it), named as a policy's table: refused with what it is and what to name instead.
+/// A Django app's report view over its login events (and on PostgreSQL a materialized view
+/// of them and a postgres_fdw foreign table), named as a policy's table: refused with what it
+/// is and what to name instead.
 async fn a_view_is_refused_with_its_base_table_named(b: Backend) {
     let db = TestDb::new(b).await;
     let (id, ts) = match b {
@@ -120,7 +121,11 @@ INSERT INTO accounts_loginevent (id, user_id, ip_address, created_at) VALUES
     );
     if b == Backend::Postgres {
         db.exec(
-            "CREATE MATERIALIZED VIEW accounts_login_stats AS SELECT id, user_id, created_at FROM accounts_loginevent",
+            "CREATE MATERIALIZED VIEW accounts_login_stats AS SELECT id, user_id, created_at FROM accounts_loginevent;
+CREATE EXTENSION postgres_fdw;
+CREATE SERVER legacy_app FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host '127.0.0.1', dbname 'legacy');
+CREATE FOREIGN TABLE legacy_logins (id bigint NOT NULL, created_at timestamp with time zone NOT NULL)
+  SERVER legacy_app OPTIONS (table_name 'logins')",
         )
         .await;
         policies += &delete_policy(
@@ -130,6 +135,7 @@ INSERT INTO accounts_loginevent (id, user_id, ip_address, created_at) VALUES
             "1 year",
             "",
         );
+        policies += &delete_policy("legacy-logins", "legacy_logins", "created_at", "1 year", "");
     }
     let cfg = db.write_config(&policies, "");
     refused(
@@ -140,8 +146,12 @@ INSERT INTO accounts_loginevent (id, user_id, ip_address, created_at) VALUES
     .await;
     if b == Backend::Postgres {
         let err = stderr(&run_cli(&cfg, &["check"], &at(NOW)));
-        let expected = "policies[1].table (policy \"login-stats\"): \"accounts_login_stats\" is a materialized view";
-        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+        for expected in [
+            "policies[1].table (policy \"login-stats\"): \"accounts_login_stats\" is a materialized view",
+            "policies[2].table (policy \"legacy-logins\"): \"legacy_logins\" is a foreign table, stored on another server",
+        ] {
+            assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+        }
     }
     assert_eq!(db.ids("accounts_loginevent").await, vec![1, 2]);
 }
