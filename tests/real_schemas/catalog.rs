@@ -388,6 +388,15 @@ async fn references_from_another_schema_block(b: Backend) {
             &delete_policy("old-customers", "customers", "created_at", "1 year", ""),
             "",
         );
+        // The index advice looks at the referencing tables where they are (MariaDB indexes
+        // every foreign key's columns itself).
+        let shown = expect_exit(&run_cli(&cfg, &["check"], &at(NOW)), 0);
+        let advice = format!("no index starts with {other}.credit_notes.customer_id");
+        assert_eq!(shown.contains(&advice), b == Backend::Postgres, "{shown}");
+        assert!(
+            !shown.contains(&format!("{other}.invoices.customer_id")),
+            "{shown}"
+        );
         let plan = json_ok(&run_cli(&cfg, &["plan", "--json"], &at(NOW)));
         assert_eq!(
             (
