@@ -164,10 +164,10 @@ impl CatalogRow for RelationRow {
     fn decode(c: &mut Cells) -> Result<Self, DbError> {
         let name = c.text()?;
         let kind = c.text()?;
-        let parent = c.opt_text()?;
+        let root = c.opt_text()?;
         Ok(RelationRow {
             name,
-            kind: RelationKind::from_catalog(&kind, parent),
+            kind: RelationKind::from_catalog(&kind, root),
             non_transactional_engine: c.opt_text()?,
         })
     }
