@@ -148,7 +148,7 @@ fn row(p: &Policy, w: &Words, lang: Lang) -> Row {
     let how_long = period_text(&p.retain, w);
     let from = match (own.from.as_ref().or(p.from.as_ref()), &p.clock) {
         (Some(f), _) => f.clone(),
-        (None, Clock::Column(c)) => format!("{} `{c}`", w.from_column),
+        (None, Clock::Column { name: c, .. }) => format!("{} `{c}`", w.from_column),
         (None, Clock::Related { table, column, .. }) => w
             .from_related
             .replace("{column}", &format!("`{column}`"))
