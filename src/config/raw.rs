@@ -1168,6 +1168,42 @@ mod tests {
     }
 
     #[test]
+    fn an_epoch_clock_names_its_unit() {
+        use crate::config::{Clock, EpochUnit};
+        let own = GOOD.replace(
+            r#"{ table = "subscriptions", column = "ended_at", match = { customer_id = "customer_id" } }"#,
+            r#"{ column = "last_activity", unit = "unix_seconds" }"#,
+        );
+        let c = load(&own, &[]).expect("valid");
+        assert_eq!(
+            c.policies[0].clock,
+            Clock::Column {
+                name: "last_activity".into(),
+                unit: Some(EpochUnit::Seconds)
+            }
+        );
+        let related = GOOD.replace(
+            r#"column = "ended_at","#,
+            r#"column = "ended_at", unit = "unix_milliseconds","#,
+        );
+        let c = load(&related, &[]).expect("valid");
+        assert!(matches!(
+            c.policies[0].clock,
+            Clock::Related {
+                unit: Some(EpochUnit::Milliseconds),
+                ..
+            }
+        ));
+        let got = issues(&own.replace("unix_seconds", "ms"));
+        assert!(
+            got.iter().any(|g| g.starts_with(
+                "policies[0].since.unit: \"ms\" is not an epoch unit; use \"unix_seconds\" or \"unix_milliseconds\""
+            )),
+            "{got:#?}"
+        );
+    }
+
+    #[test]
     fn reports_every_problem_at_once_with_its_path() {
         let text = GOOD
             .replace("6 months", "1 fortnight")
