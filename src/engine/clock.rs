@@ -59,18 +59,23 @@ pub async fn census(
                 db.table(table)
             )
         }
-        (_, ClockRead::Epoch(_)) => format!(
-            "SELECT COUNT({c}), {}, {} FROM {}",
-            d.as_i64(&format!("MIN(CASE WHEN {c} > 0 THEN {c} END)")),
-            d.as_i64(&format!("MAX({c})")),
-            db.table(table)
-        ),
+        // Two index lookups where the column has an index, not a scan.
+        (_, ClockRead::Epoch(_)) => {
+            let t = db.table(table);
+            let min = format!(
+                "SELECT {} FROM {t} WHERE {c} > 0",
+                d.as_i64(&format!("MIN({c})"))
+            );
+            let max = format!("SELECT {} FROM {t}", d.as_i64(&format!("MAX({c})")));
+            return Ok(Census {
+                min_positive: scalar(tx, d, &min).await?,
+                max: scalar(tx, d, &max).await?,
+                ..Census::default()
+            });
+        }
         _ => return Ok(Census::default()),
     };
-    let columns = if d == Dialect::Sqlite { 11 } else { 3 };
-    let rows = tx
-        .fetch(&Sql::raw(d, &sql), &vec![Decode::Int; columns])
-        .await?;
+    let rows = tx.fetch(&Sql::raw(d, &sql), &[Decode::Int; 11]).await?;
     let n: Vec<Option<i64>> = rows
         .first()
         .map(|r| {
@@ -84,25 +89,25 @@ pub async fn census(
         .unwrap_or_default();
     let at = |i: usize| n.get(i).copied().flatten();
     let count = |i: usize| at(i).unwrap_or(0);
-    Ok(if d == Dialect::Sqlite {
-        Census {
-            values: count(0),
-            integers: count(1),
-            reals: count(2),
-            julian: count(3),
-            text_dates: count(4),
-            forms: [count(5), count(6), count(7)],
-            zoned: count(8),
-            min_positive: at(9),
-            max: at(10),
-        }
-    } else {
-        Census {
-            values: count(0),
-            min_positive: at(1),
-            max: at(2),
-            ..Census::default()
-        }
+    Ok(Census {
+        values: count(0),
+        integers: count(1),
+        reals: count(2),
+        julian: count(3),
+        text_dates: count(4),
+        forms: [count(5), count(6), count(7)],
+        zoned: count(8),
+        min_positive: at(9),
+        max: at(10),
+    })
+}
+
+/// The one integer a statement returns, `None` for NULL.
+async fn scalar(tx: &mut Tx, d: Dialect, sql: &str) -> Result<Option<i64>, sqlx::Error> {
+    let rows = tx.fetch(&Sql::raw(d, sql), &[Decode::Int]).await?;
+    Ok(match rows.first().and_then(|r| r.first()) {
+        Some(Value::Int(n)) => Some(*n),
+        _ => None,
     })
 }
 
@@ -140,11 +145,10 @@ fn epoch(census: &Census, name: &str, unit: EpochUnit) -> Result<Vec<String>, St
             }
         }
     }
-    let numbers = census.integers + census.reals;
-    let others = census.values - numbers;
+    // Only SQLite counts values by form; elsewhere the column's type makes each one a number.
+    let others = census.values - census.integers - census.reals;
     let mut notes = Vec::new();
-    if census.reals + census.integers + census.text_dates > 0 && others > 0 {
-        // Only SQLite counts forms; elsewhere the column's type makes every value a number.
+    if others > 0 {
         notes.push(format!(
             "{others} value(s) of {name} are not epoch numbers: those rows are undated and kept"
         ));
