@@ -156,6 +156,54 @@ mod wordpress_zero_dates_are_undated {
     }
 }
 
+/// WordPress drafts have `post_date_gmt = '0000-00-00 00:00:00'`: as the related clock of
+/// their comments that is a clock that has not started, like NULL, not a date long past; and
+/// a zero `otherwise` date is undated.
+#[tokio::test]
+async fn wordpress_draft_post_dates_keep_their_comments() {
+    let db = TestDb::new(Backend::MariaDb).await;
+    wordpress(&db, "").await;
+    db.exec(
+        "SET SESSION sql_mode = '';
+CREATE TABLE wp_posts (
+  ID bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  post_author bigint(20) unsigned NOT NULL DEFAULT 0,
+  post_date datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  post_date_gmt datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
+  post_status varchar(20) NOT NULL DEFAULT 'publish',
+  post_type varchar(20) NOT NULL DEFAULT 'post',
+  PRIMARY KEY (ID),
+  KEY type_status_date (post_type, post_status, post_date, ID)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO wp_posts (ID, post_date, post_date_gmt, post_status) VALUES (10, '2026-01-01 12:00:00', '2026-01-01 11:00:00', 'publish');
+INSERT INTO wp_posts (ID, post_date, post_status) VALUES (11, '2026-01-01 12:00:00', 'draft');
+INSERT INTO wp_posts (ID, post_date, post_date_gmt, post_status) VALUES (12, '2026-12-01 12:00:00', '2026-12-01 11:00:00', 'publish');
+DELETE FROM wp_comments;
+INSERT INTO wp_comments (comment_ID, comment_post_ID, comment_author, comment_date_gmt, comment_content) VALUES (1, 10, 'a', '2026-01-02 00:00:00', 'on the old post');
+INSERT INTO wp_comments (comment_ID, comment_post_ID, comment_author, comment_date_gmt, comment_content) VALUES (2, 11, 'b', '2026-01-02 00:00:00', 'on the draft');
+INSERT INTO wp_comments (comment_ID, comment_post_ID, comment_author, comment_date_gmt, comment_content) VALUES (3, 12, 'c', '2026-12-02 00:00:00', 'on the new post');
+INSERT INTO wp_comments (comment_ID, comment_post_ID, comment_author, comment_content) VALUES (4, 99, 'd', 'imported, on a deleted post');
+INSERT INTO wp_comments (comment_ID, comment_post_ID, comment_author, comment_date_gmt, comment_content) VALUES (5, 98, 'e', '2026-01-02 00:00:00', 'on a deleted post')",
+    )
+    .await;
+    let cfg = db.write_config(
+        &delete_policy(
+            "comments",
+            "wp_comments",
+            "{ table = \"wp_posts\", column = \"post_date_gmt\", match = { comment_post_ID = \"ID\" }, otherwise = \"comment_date_gmt\" }",
+            "6 months",
+        ),
+        "",
+    );
+    // Comment 5 has no post and goes by its own old date; comment 4 has neither a post nor a
+    // date of its own: undated.
+    assert_eq!(plan_then_run(&cfg, NOW, "comments"), (2, 1));
+    assert_eq!(
+        ids_of(&db, "wp_comments", "comment_ID").await,
+        vec![2, 3, 4]
+    );
+}
+
 /// PostgreSQL has no zero dates, but `'-infinity'` and `'infinity'`: neither is an instant a
 /// period can run out from, so both are undated (Rails: bigint ids, timestamp(6) columns).
 #[tokio::test]
