@@ -57,12 +57,19 @@ pub fn bound(
     let instant = earliest_instant(local, tz);
     let one = |value: Value| Bound {
         utc: value.clone(),
+        shown: value.render(),
         value,
     };
     match read {
         ClockRead::Native => one(bound_value(kind, dialect, local, tz)),
         // `v < t` in whole units ⇔ the instant `v` lies before the instant `t`.
-        ClockRead::Epoch(unit) => one(Value::Int(instant.timestamp() * unit.per_second())),
+        ClockRead::Epoch(unit) => {
+            let n = instant.timestamp() * unit.per_second();
+            Bound {
+                shown: format!("{n} ({} UTC)", instant.format("%Y-%m-%d %H:%M:%S")),
+                ..one(Value::Int(n))
+            }
+        }
         ClockRead::SortableText(TextForm::Date) => one(Value::Text(
             ceiling_date(local).format("%Y-%m-%d").to_string(),
         )),
@@ -71,6 +78,7 @@ pub fn bound(
         ClockRead::Instant => Bound {
             value: Value::Text(local.format(INSTANT_TEXT).to_string()),
             utc: Value::Text(instant.naive_utc().format(INSTANT_TEXT).to_string()),
+            shown: local.format("%Y-%m-%d %H:%M:%S").to_string(),
         },
     }
 }
@@ -163,6 +171,49 @@ mod tests {
         let tz: Tz = "Europe/Amsterdam".parse().expect("tz");
         let t = threshold(&p, utc("2026-06-02 22:30:00"), tz).expect("threshold");
         assert_eq!(t.to_string(), "2026-06-02 00:30:00");
+    }
+
+    #[test]
+    fn epoch_and_sqlite_instant_bounds_are_the_same_instant() {
+        use crate::config::EpochUnit;
+        // 03:00 EST on 2026-11-01 (the clocks went back at 02:00) is 08:00 UTC.
+        let local =
+            NaiveDateTime::parse_from_str("2026-11-01 03:00:00", "%Y-%m-%d %H:%M:%S").expect("t");
+        let tz: Tz = "America/New_York".parse().expect("tz");
+        let ms = bound(
+            ClockRead::Epoch(EpochUnit::Milliseconds),
+            ColumnKind::Integer,
+            Dialect::MySql,
+            local,
+            tz,
+        );
+        assert_eq!(ms.value, Value::Int(1_793_520_000_000));
+        assert_eq!(ms.shown, "1793520000000 (2026-11-01 08:00:00 UTC)");
+        let s = bound(
+            ClockRead::Epoch(EpochUnit::Seconds),
+            ColumnKind::Integer,
+            Dialect::Postgres,
+            local,
+            tz,
+        );
+        assert_eq!(s.value, Value::Int(1_793_520_000));
+        let text = bound(
+            ClockRead::Instant,
+            ColumnKind::Other,
+            Dialect::Sqlite,
+            local,
+            tz,
+        );
+        assert_eq!(text.value, Value::Text("2026-11-01 03:00:00.000".into()));
+        assert_eq!(text.utc, Value::Text("2026-11-01 08:00:00.000".into()));
+        let sortable = bound(
+            ClockRead::SortableText(TextForm::SecondsT),
+            ColumnKind::Text,
+            Dialect::Sqlite,
+            local,
+            tz,
+        );
+        assert_eq!(sortable.value, Value::Text("2026-11-01T03:00:00".into()));
     }
 
     #[test]

@@ -404,7 +404,7 @@ impl Engine {
                 undated,
                 held,
                 total,
-                expires_before: th.clock.value.render(),
+                expires_before: th.clock.shown.clone(),
                 basis: t.policy.basis.clone(),
                 safety_stop,
                 last_key,

@@ -20,6 +20,7 @@ impl Thresholds {
             clock: Bound {
                 value: Value::Null,
                 utc: Value::Null,
+                shown: String::new(),
             },
             otherwise: None,
         }
@@ -34,6 +35,8 @@ pub struct Bound {
     pub value: Value,
     /// What SQLite values that carry their own offset (and Julian day numbers) compare with.
     pub utc: Value,
+    /// How `plan` shows it.
+    pub shown: String,
 }
 
 /// SQLite's reading of a value as UTC text that sorts like the instant (the form of
