@@ -573,3 +573,47 @@ crate::on_every_backend!(
     laravel_sessions_epoch_seconds,
     django_sessions_hours_across_dst
 );
+
+/// A Node application keeps `Date.now()` (epoch milliseconds) in a BIGINT: a related clock
+/// with a unit. A member goes 90 days after their latest event; one without events is
+/// undated.
+async fn node_members_by_latest_event_in_milliseconds(b: Backend) {
+    let db = TestDb::new(b).await;
+    let text = db.text_type();
+    db.exec(&format!(
+        "CREATE TABLE members (id BIGINT PRIMARY KEY, email {text} NOT NULL);
+CREATE TABLE member_events (id BIGINT PRIMARY KEY, member_id BIGINT NOT NULL, kind {text} NOT NULL,
+  at_ms BIGINT NOT NULL);
+CREATE INDEX member_events_member_id ON member_events (member_id);
+INSERT INTO members VALUES (1, 'a@example.com');
+INSERT INTO members VALUES (2, 'b@example.com');
+INSERT INTO members VALUES (3, 'c@example.com');
+INSERT INTO members VALUES (4, 'd@example.com');
+INSERT INTO member_events VALUES (1, 1, 'login', 1790000000000);
+INSERT INTO member_events VALUES (2, 1, 'login', 1796083199999);
+INSERT INTO member_events VALUES (3, 2, 'login', 1796083200000);
+INSERT INTO member_events VALUES (4, 3, 'login', 1790000000000);
+INSERT INTO member_events VALUES (5, 3, 'login', 1803859000000)"
+    ))
+    .await;
+    // 90 days before 2027-03-01 00:00 UTC is 2026-12-01 00:00 UTC = 1796083200000 ms.
+    let cfg = db.write_config(
+        &delete_policy(
+            "members",
+            "members",
+            "{ table = \"member_events\", column = \"at_ms\", unit = \"unix_milliseconds\", match = { id = \"member_id\" } }",
+            "90 days",
+        ),
+        "",
+    );
+    let plan = json_ok(&run_cli(&cfg, &["plan", "--json"], &at(NOW)));
+    assert_eq!(
+        crate::common::policy(&plan, "members")["expires_before"],
+        "1796083200000 (2026-12-01 00:00:00 UTC)",
+        "{plan:#}"
+    );
+    assert_eq!(plan_then_run(&cfg, NOW, "members"), (1, 1));
+    assert_eq!(ids_of(&db, "members", "id").await, vec![2, 3, 4]);
+}
+
+crate::on_every_backend!(node_members_by_latest_event_in_milliseconds);
