@@ -224,6 +224,24 @@ mod tests {
             proptest::prop_assert!(expiry < cutoff, "{p} {cutoff} {s}");
         }
 
+        /// Calendar and elapsed parts together, in a zone without DST: a clock just before the
+        /// threshold has run out by the cutoff.
+        #[test]
+        fn calendar_and_elapsed_parts_are_never_early(
+            cutoff_s in 1_700_000_000i64..1_900_000_000,
+            months in 0u32..200,
+            days in 0u32..400,
+            minutes in 0u64..10_000,
+        ) {
+            proptest::prop_assume!(u64::from(months) + u64::from(days) + minutes > 0);
+            let p = Period { months, days, seconds: minutes * 60 };
+            let cutoff = DateTime::from_timestamp(cutoff_s, 0).expect("instant");
+            let s = p.subtract_from_instant(cutoff, Tz::UTC).expect("in range");
+            let just_before = s - chrono::Duration::seconds(1);
+            let expiry = p.add_to(just_before).expect("in range").and_utc();
+            proptest::prop_assert!(expiry < cutoff, "{p} {cutoff} {s}");
+        }
+
         /// Any well-formed period with hours and minutes parses and its display parses back.
         #[test]
         fn periods_with_hours_round_trip(d in 0u32..400, h in 0u64..500, m in 0u64..5000) {
@@ -306,6 +324,8 @@ mod tests {
             "1 year",
             "30 days",
             "1 year 1 month 1 day",
+            "90 minutes",
+            "1 month 2 days 3 hours 4 minutes",
         ] {
             let p: Period = spec.parse().expect("period");
             let mut cutoff = at(2027, 1, 1);
