@@ -29,7 +29,7 @@ struct Words {
     from_related: &'static str,
     deleted: &'static str,
     pseudonymized_note: &'static str,
-    units: [(&'static str, &'static str); 3],
+    units: [(&'static str, &'static str); 5],
     transforms: [(Transform, &'static str); 7],
     kept: &'static str,
     then: &'static str,
@@ -50,7 +50,13 @@ const EN: Words = Words {
     from_related: "the latest {column} of the related {table} (not started while any is open)",
     deleted: "deleted",
     pseudonymized_note: "Pseudonymised data is still personal data (GDPR recital 26).",
-    units: [("year", "years"), ("month", "months"), ("day", "days")],
+    units: [
+        ("year", "years"),
+        ("month", "months"),
+        ("day", "days"),
+        ("hour", "hours"),
+        ("minute", "minutes"),
+    ],
     transforms: [
         (Transform::Null, "removed"),
         (Transform::Redact, "replaced by a fixed text"),
@@ -83,7 +89,13 @@ const NL: Words = Words {
     from_related: "de laatste {column} van de bijbehorende {table} (begint pas als geen ervan meer loopt)",
     deleted: "verwijderd",
     pseudonymized_note: "Gepseudonimiseerde gegevens blijven persoonsgegevens (AVG overweging 26).",
-    units: [("jaar", "jaar"), ("maand", "maanden"), ("dag", "dagen")],
+    units: [
+        ("jaar", "jaar"),
+        ("maand", "maanden"),
+        ("dag", "dagen"),
+        ("uur", "uur"),
+        ("minuut", "minuten"),
+    ],
     transforms: [
         (Transform::Null, "verwijderd"),
         (Transform::Redact, "vervangen door een vaste tekst"),
@@ -116,11 +128,14 @@ fn words(lang: Lang) -> &'static Words {
 
 fn period_text(p: &Period, w: &Words) -> String {
     let (years, months) = (p.months / 12, p.months % 12);
+    let (hours, minutes) = p.hours_minutes();
     let mut parts = Vec::new();
     for (n, (one, many)) in [
         (years, w.units[0]),
         (months, w.units[1]),
         (p.days, w.units[2]),
+        (hours, w.units[3]),
+        (minutes, w.units[4]),
     ] {
         if n > 0 {
             parts.push(format!("{n} {}", if n == 1 { one } else { many }));
@@ -148,7 +163,7 @@ fn row(p: &Policy, w: &Words, lang: Lang) -> Row {
     let how_long = period_text(&p.retain, w);
     let from = match (own.from.as_ref().or(p.from.as_ref()), &p.clock) {
         (Some(f), _) => f.clone(),
-        (None, Clock::Column(c)) => format!("{} `{c}`", w.from_column),
+        (None, Clock::Column { name: c, .. }) => format!("{} `{c}`", w.from_column),
         (None, Clock::Related { table, column, .. }) => w
             .from_related
             .replace("{column}", &format!("`{column}`"))

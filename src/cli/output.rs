@@ -74,7 +74,7 @@ pub fn print_check(engine: &Engine) {
         .map(|t| {
             let p = &t.policy;
             let clock = match &p.clock {
-                Clock::Column(c) => c.clone(),
+                Clock::Column { name, .. } => name.clone(),
                 Clock::Related {
                     table,
                     column,
@@ -149,6 +149,12 @@ pub fn print_check(engine: &Engine) {
     if !unseen.is_empty() {
         crate::out!("\nForeign keys this account cannot see:");
         for line in unseen {
+            crate::out!("  warning: {line}");
+        }
+    }
+    if !engine.clock_warnings.is_empty() {
+        crate::out!("\nClock values:");
+        for line in &engine.clock_warnings {
             crate::out!("  warning: {line}");
         }
     }

@@ -5,7 +5,7 @@
 mod period;
 mod raw;
 
-pub use period::{Period, PeriodError};
+pub use period::{Period, PeriodError, earliest_instant};
 
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
@@ -271,16 +271,52 @@ pub struct Policy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Clock {
     /// A column of the policy's own table.
-    Column(String),
+    Column {
+        name: String,
+        /// For a column of epoch numbers: their unit.
+        unit: Option<EpochUnit>,
+    },
     /// The latest value of a column of related rows; not started while any is NULL.
     Related {
         table: String,
         column: String,
+        /// For a related column of epoch numbers: their unit.
+        unit: Option<EpochUnit>,
         /// (column of the policy's table, column of the related table)
         matches: Vec<(String, String)>,
         /// Column of the policy's table used when there are no related rows.
         otherwise: Option<String>,
     },
+}
+
+/// What an epoch number counts since 1970-01-01 00:00 UTC. Nothing in the data says which
+/// (1 700 000 000 is 2023 in seconds and 1970 in milliseconds), so the policy does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpochUnit {
+    Seconds,
+    Milliseconds,
+}
+
+impl EpochUnit {
+    pub const ALL: [(&'static str, EpochUnit); 2] = [
+        ("unix_seconds", EpochUnit::Seconds),
+        ("unix_milliseconds", EpochUnit::Milliseconds),
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            EpochUnit::Seconds => "unix_seconds",
+            EpochUnit::Milliseconds => "unix_milliseconds",
+        }
+    }
+
+    /// Units per second.
+    pub fn per_second(self) -> i64 {
+        match self {
+            EpochUnit::Seconds => 1,
+            EpochUnit::Milliseconds => 1_000,
+        }
+    }
 }
 
 /// The data subject (e.g. the customer) a row belongs to, as the subject's key value.

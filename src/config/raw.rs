@@ -2,8 +2,8 @@
 //! zones) stay strings here so that validation can report all of them at once.
 
 use super::{
-    Action, Clock, Confidence, Config, DatabaseConfig, Issue, Period, Policy, Review, Rounding,
-    RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
+    Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, Period, Policy, Review,
+    Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -167,6 +167,7 @@ enum RawClock {
 struct RawRelated {
     table: Option<String>,
     column: Option<String>,
+    unit: Option<String>,
     #[serde(rename = "match")]
     matches: Option<BTreeMap<String, String>>,
     otherwise: Option<String>,
@@ -732,7 +733,9 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
         .unwrap_or("400 days")
         .parse::<Period>()
     {
-        Ok(p) if p.months == 0 => Some(std::time::Duration::from_secs(u64::from(p.days) * 86_400)),
+        Ok(p) if p.months == 0 => Some(std::time::Duration::from_secs(
+            u64::from(p.days) * 86_400 + p.seconds,
+        )),
         Ok(_) => {
             issues.add(
                 "run.max_clock_jump",
@@ -812,7 +815,10 @@ fn validate_policy(
         }
         Some(RawClock::Column(c)) => {
             issues.identifier(c, &format!("{at}.since"));
-            Some(Clock::Column(c.clone()))
+            Some(Clock::Column {
+                name: c.clone(),
+                unit: None,
+            })
         }
         Some(RawClock::Related(r)) => validate_related(r, &format!("{at}.since"), issues),
     };
@@ -1011,7 +1017,38 @@ fn matches_of(
     matches
 }
 
+/// `{ column = "created", unit = "unix_milliseconds" }` is an own column with a unit; with a
+/// `table` the clock is related rows.
 fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clock> {
+    let unit = match r.unit.as_deref() {
+        None => Ok(None),
+        Some(u) => match EpochUnit::ALL.iter().find(|(n, _)| *n == u) {
+            Some((_, unit)) => Ok(Some(*unit)),
+            None => {
+                issues.add(
+                    format!("{at}.unit"),
+                    format!(
+                        "\"{u}\" is not an epoch unit; use \"unix_seconds\" or \"unix_milliseconds\" (leave it out for date and timestamp columns)"
+                    ),
+                );
+                Err(())
+            }
+        },
+    };
+    if r.table.is_none() && r.matches.is_none() && r.otherwise.is_none() {
+        let column = issues.required(
+            &r.column,
+            &format!("{at}.column"),
+            "the date or epoch column, e.g. \"created\"",
+        );
+        if let Some(c) = &column {
+            issues.identifier(c, &format!("{at}.column"));
+        }
+        return Some(Clock::Column {
+            name: column?,
+            unit: unit.ok()?,
+        });
+    }
     let table = issues.required(
         &r.table,
         &format!("{at}.table"),
@@ -1035,6 +1072,7 @@ fn validate_related(r: &RawRelated, at: &str, issues: &mut Issues) -> Option<Clo
     Some(Clock::Related {
         table: table?,
         column: column?,
+        unit: unit.ok()?,
         matches,
         otherwise: r.otherwise.clone(),
     })
@@ -1127,6 +1165,42 @@ mod tests {
         .expect("valid");
         assert_eq!(c.database.url.expose(), "sqlite://other.db");
         assert_eq!(c.policies[0].batch_size, 50);
+    }
+
+    #[test]
+    fn an_epoch_clock_names_its_unit() {
+        use crate::config::{Clock, EpochUnit};
+        let own = GOOD.replace(
+            r#"{ table = "subscriptions", column = "ended_at", match = { customer_id = "customer_id" } }"#,
+            r#"{ column = "last_activity", unit = "unix_seconds" }"#,
+        );
+        let c = load(&own, &[]).expect("valid");
+        assert_eq!(
+            c.policies[0].clock,
+            Clock::Column {
+                name: "last_activity".into(),
+                unit: Some(EpochUnit::Seconds)
+            }
+        );
+        let related = GOOD.replace(
+            r#"column = "ended_at","#,
+            r#"column = "ended_at", unit = "unix_milliseconds","#,
+        );
+        let c = load(&related, &[]).expect("valid");
+        assert!(matches!(
+            c.policies[0].clock,
+            Clock::Related {
+                unit: Some(EpochUnit::Milliseconds),
+                ..
+            }
+        ));
+        let got = issues(&own.replace("unix_seconds", "ms"));
+        assert!(
+            got.iter().any(|g| g.starts_with(
+                "policies[0].since.unit: \"ms\" is not an epoch unit; use \"unix_seconds\" or \"unix_milliseconds\""
+            )),
+            "{got:#?}"
+        );
     }
 
     #[test]

@@ -1,19 +1,22 @@
 //! From the run's cutoff to the value each clock column is compared with. All calendar
 //! arithmetic happens here, in `database.timezone`, once per run.
 
+use super::query::Bound;
+use super::target::{ClockRead, TextForm};
+use crate::config::earliest_instant;
 use crate::config::{Policy, Rounding};
 use crate::db::schema::ColumnKind;
 use crate::db::{Dialect, Value};
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// The instant, as a local wall-clock time, before which a clock value has expired: every
 /// clock value `v < threshold` has `v (+ rounding) + retain < cutoff`.
 pub fn threshold(policy: &Policy, cutoff: DateTime<Utc>, tz: Tz) -> Option<NaiveDateTime> {
-    let local = cutoff.with_timezone(&tz).naive_local();
-    // Whole seconds, rounded down: never later than the exact value.
-    let local = local.with_nanosecond(0)?;
-    let s = policy.retain.subtract_from(local)?;
+    // Whole seconds, rounded down: never later than the exact value. A clock value read with
+    // its fraction rounded to the millisecond (SQLite) then compares as the exact one would.
+    let cutoff = cutoff.with_nanosecond(0)?;
+    let s = policy.retain.subtract_from_instant(cutoff, tz)?;
     match policy.round {
         Rounding::None => Some(s),
         // Rounded up to the end of its year, a clock value counts from 1 January of the next
@@ -43,43 +46,72 @@ pub fn expires(policy: &Policy, clock: NaiveDateTime) -> Option<NaiveDateTime> {
     policy.retain.add_to(start)
 }
 
+/// The threshold as the values a clock column is compared with, read the way `read` says.
+pub fn bound(
+    read: ClockRead,
+    kind: ColumnKind,
+    dialect: Dialect,
+    local: NaiveDateTime,
+    tz: Tz,
+) -> Bound {
+    let instant = earliest_instant(local, tz);
+    let one = |value: Value| Bound {
+        utc: value.clone(),
+        shown: value.render(),
+        value,
+    };
+    match read {
+        ClockRead::Native => one(bound_value(kind, dialect, local, tz)),
+        // `v < t` in whole units ⇔ the instant `v` lies before the instant `t`.
+        ClockRead::Epoch(unit) => {
+            let n = instant.timestamp() * unit.per_second();
+            Bound {
+                shown: format!("{n} ({} UTC)", instant.format("%Y-%m-%d %H:%M:%S")),
+                ..one(Value::Int(n))
+            }
+        }
+        ClockRead::SortableText(TextForm::Date) => one(Value::Text(
+            ceiling_date(local).format("%Y-%m-%d").to_string(),
+        )),
+        ClockRead::SortableText(form) => one(Value::Text(local.format(form.format()).to_string())),
+        // The form of SQLite's `strftime('%Y-%m-%d %H:%M:%f', v)`.
+        ClockRead::Instant => Bound {
+            value: Value::Text(local.format(INSTANT_TEXT).to_string()),
+            utc: Value::Text(instant.naive_utc().format(INSTANT_TEXT).to_string()),
+            shown: local.format("%Y-%m-%d %H:%M:%S").to_string(),
+        },
+    }
+}
+
+/// How SQLite's `strftime('%Y-%m-%d %H:%M:%f', …)` writes an instant.
+const INSTANT_TEXT: &str = "%Y-%m-%d %H:%M:%S%.3f";
+
+/// A date means its midnight: `d < local` ⇔ `d < ceil(local)`.
+fn ceiling_date(local: NaiveDateTime) -> NaiveDate {
+    if local.time() == chrono::NaiveTime::MIN {
+        local.date()
+    } else {
+        local.date().succ_opt().unwrap_or(local.date())
+    }
+}
+
 /// The threshold as a bound value that compares correctly with a column of this kind.
 pub fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz: Tz) -> Value {
     match (kind, dialect) {
-        (ColumnKind::Date, _) => {
-            // A date means its midnight: `d < local` ⇔ `d < ceil(local)`.
-            let midnight = local.time() == chrono::NaiveTime::MIN;
-            let date = if midnight {
-                local.date()
-            } else {
-                local.date().succ_opt().unwrap_or(local.date())
-            };
-            match dialect {
-                Dialect::Sqlite => Value::Text(date.format("%Y-%m-%d").to_string()),
-                _ => Value::Date(date),
-            }
+        (ColumnKind::Date, Dialect::Sqlite) => {
+            Value::Text(ceiling_date(local).format("%Y-%m-%d").to_string())
         }
-        (ColumnKind::TimestampTz, Dialect::Postgres) => Value::TimestampTz(to_utc(local, tz)),
+        (ColumnKind::Date, _) => Value::Date(ceiling_date(local)),
+        (ColumnKind::TimestampTz, Dialect::Postgres) => {
+            Value::TimestampTz(earliest_instant(local, tz))
+        }
         // MySQL TIMESTAMP columns are read in the session zone, which is UTC.
         (ColumnKind::TimestampTz, Dialect::MySql) => {
-            Value::Timestamp(to_utc(local, tz).naive_utc())
+            Value::Timestamp(earliest_instant(local, tz).naive_utc())
         }
         (_, Dialect::Sqlite) => Value::Text(local.format("%Y-%m-%d %H:%M:%S").to_string()),
         _ => Value::Timestamp(local),
     }
-}
-
-/// A local time as UTC; of two possible instants (autumn DST change) the earlier one, and a
-/// time that does not exist (spring gap) moves back an hour: both err on the side of keeping.
-fn to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
-    tz.from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(local - chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| local.and_utc())
 }
 
 #[cfg(test)]
@@ -92,7 +124,10 @@ mod tests {
             name: "p".into(),
             table: "t".into(),
             key: None,
-            clock: Clock::Column("c".into()),
+            clock: Clock::Column {
+                name: "c".into(),
+                unit: None,
+            },
             retain: retain.parse().expect("period"),
             round,
             filter: None,
@@ -136,6 +171,49 @@ mod tests {
         let tz: Tz = "Europe/Amsterdam".parse().expect("tz");
         let t = threshold(&p, utc("2026-06-02 22:30:00"), tz).expect("threshold");
         assert_eq!(t.to_string(), "2026-06-02 00:30:00");
+    }
+
+    #[test]
+    fn epoch_and_sqlite_instant_bounds_are_the_same_instant() {
+        use crate::config::EpochUnit;
+        // 03:00 EST on 2026-11-01 (the clocks went back at 02:00) is 08:00 UTC.
+        let local =
+            NaiveDateTime::parse_from_str("2026-11-01 03:00:00", "%Y-%m-%d %H:%M:%S").expect("t");
+        let tz: Tz = "America/New_York".parse().expect("tz");
+        let ms = bound(
+            ClockRead::Epoch(EpochUnit::Milliseconds),
+            ColumnKind::Integer,
+            Dialect::MySql,
+            local,
+            tz,
+        );
+        assert_eq!(ms.value, Value::Int(1_793_520_000_000));
+        assert_eq!(ms.shown, "1793520000000 (2026-11-01 08:00:00 UTC)");
+        let s = bound(
+            ClockRead::Epoch(EpochUnit::Seconds),
+            ColumnKind::Integer,
+            Dialect::Postgres,
+            local,
+            tz,
+        );
+        assert_eq!(s.value, Value::Int(1_793_520_000));
+        let text = bound(
+            ClockRead::Instant,
+            ColumnKind::Other,
+            Dialect::Sqlite,
+            local,
+            tz,
+        );
+        assert_eq!(text.value, Value::Text("2026-11-01 03:00:00.000".into()));
+        assert_eq!(text.utc, Value::Text("2026-11-01 08:00:00.000".into()));
+        let sortable = bound(
+            ClockRead::SortableText(TextForm::SecondsT),
+            ColumnKind::Text,
+            Dialect::Sqlite,
+            local,
+            tz,
+        );
+        assert_eq!(sortable.value, Value::Text("2026-11-01T03:00:00".into()));
     }
 
     #[test]

@@ -265,10 +265,7 @@ impl Engine {
             kept: Vec::new(),
         };
         for t in linked {
-            let th = Thresholds {
-                clock: crate::db::Value::Null,
-                otherwise: None,
-            };
+            let th = Thresholds::unused();
             let q = Queries {
                 db: &self.db,
                 target: t,

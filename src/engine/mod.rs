@@ -2,6 +2,7 @@
 //! policies in small keyset batches, each committed together with its audit entry.
 
 mod advice;
+mod clock;
 pub mod coverage;
 mod cutoff;
 pub mod erase;
@@ -178,6 +179,8 @@ pub struct Engine {
     pub targets: Vec<Target>,
     /// The instance lock while a run or an erasure holds it; checked between batches.
     lock: tokio::sync::Mutex<Option<InstanceLock>>,
+    /// What `check` says about clock values: undated values, comparisons no index serves.
+    pub clock_warnings: Vec<String>,
 }
 
 /// Why a run stops when the connection holding its instance lock is gone.
@@ -199,12 +202,13 @@ impl Engine {
         )
         .map_err(EngineError::Check)?;
         let targets = order::order(targets, &schema);
-        let engine = Engine {
+        let mut engine = Engine {
             config,
             db,
             schema,
             targets,
             lock: tokio::sync::Mutex::new(None),
+            clock_warnings: Vec::new(),
         };
         engine.probe().await?;
         Ok(engine)
@@ -220,7 +224,7 @@ impl Engine {
         advice::unseen_references(&self.targets, &self.schema)
     }
 
-    async fn probe(&self) -> Result<(), EngineError> {
+    async fn probe(&mut self) -> Result<(), EngineError> {
         // Missing grants first: they would also make the trial statements below fail, less clearly.
         let denied =
             privilege::missing(&self.db, &self.targets, &self.config.database.table_prefix).await?;
@@ -259,9 +263,7 @@ impl Engine {
             }
         }
         let _ = tx.rollback().await;
-        if self.db.dialect == crate::db::Dialect::Sqlite {
-            issues.extend(self.sqlite_clock_formats().await?);
-        }
+        issues.extend(self.sqlite_clock_formats().await?);
         if issues.is_empty() {
             Ok(())
         } else {
@@ -269,57 +271,43 @@ impl Engine {
         }
     }
 
-    /// SQLite compares dates as text, so a clock column must hold ISO-8601 text: a number or
-    /// "5/1/2020" would sort before every threshold and look expired.
-    async fn sqlite_clock_formats(&self) -> Result<Vec<CheckIssue>, EngineError> {
+    /// Reads each clock column's values to decide how they are compared (`ClockRead`), and
+    /// refuses what cannot be compared safely. SQLite keeps any value in any column, so there
+    /// the values decide: one text form that sorts like its instant is compared as text (an
+    /// index serves it), several forms through SQLite's date functions; integers need a
+    /// `unit`. Epoch numbers on every database must fit their unit.
+    async fn sqlite_clock_formats(&mut self) -> Result<Vec<CheckIssue>, EngineError> {
         let mut issues = Vec::new();
+        let mut warnings = Vec::new();
+        let mut targets = std::mem::take(&mut self.targets);
         let mut tx = self.db.begin().await?;
-        for t in &self.targets {
-            let mut columns = Vec::new();
-            match &t.clock {
-                target::TargetClock::Own(c) => {
-                    columns.push((t.table().to_string(), c.name.clone(), "since"))
-                }
-                target::TargetClock::Related {
-                    table,
-                    column,
-                    otherwise,
-                    ..
-                } => {
-                    columns.push((table.clone(), column.name.clone(), "since.column"));
-                    if let Some(o) = otherwise {
-                        columns.push((t.table().to_string(), o.name.clone(), "since.otherwise"));
+        for t in &mut targets {
+            let (name, index) = (t.policy.name.clone(), t.index);
+            let own_table = t.policy.table.clone();
+            for (table, col, path) in t.clock.columns_mut(&own_table) {
+                let census = clock::census(&self.db, &mut tx, table, col).await.ctx(|| {
+                    format!(
+                        "policy \"{name}\": reading the clock values of {table}.{}",
+                        col.name
+                    )
+                })?;
+                match clock::decide(&census, table, col) {
+                    Ok((read, notes)) => {
+                        col.read = read;
+                        warnings
+                            .extend(notes.into_iter().map(|n| format!("policy \"{name}\": {n}")));
                     }
-                }
-            }
-            for (table, column, path) in columns {
-                let c = self.db.quote(&column);
-                let sql = format!(
-                    "SELECT COUNT(*) FROM {} WHERE {c} IS NOT NULL AND (typeof({c}) <> 'text' OR {c} NOT GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*')",
-                    self.db.table(&table)
-                );
-                let bad = tx
-                    .fetch_i64(&crate::db::Sql::raw(self.db.dialect, &sql))
-                    .await
-                    .ctx(|| {
-                        format!(
-                            "policy \"{}\": checking the dates in {table}.{column}",
-                            t.name()
-                        )
-                    })?;
-                if bad > 0 {
-                    issues.push(CheckIssue {
-                        policy: t.name().to_string(),
-                        path: format!("policies[{}].{path}", t.index),
-                        message: format!(
-                            "{bad} value(s) of {table}.{column} are not ISO-8601 text (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS); \
-                             SQLite compares dates as text, so these could not be aged correctly"
-                        ),
-                    });
+                    Err(message) => issues.push(CheckIssue {
+                        policy: name.clone(),
+                        path: format!("policies[{index}].{path}"),
+                        message,
+                    }),
                 }
             }
         }
         let _ = tx.rollback().await;
+        self.targets = targets;
+        self.clock_warnings = warnings;
         Ok(issues)
     }
 
@@ -348,15 +336,17 @@ impl Engine {
                 t.name()
             ))
         })?;
-        let (clock_kind, otherwise) = match &t.clock {
-            target::TargetClock::Own(c) => (c.kind, None),
+        let (clock, otherwise) = match &t.clock {
+            target::TargetClock::Own(c) => (c, None),
             target::TargetClock::Related {
                 column, otherwise, ..
-            } => (column.kind, otherwise.as_ref()),
+            } => (column, otherwise.as_ref()),
         };
+        let bound =
+            |c: &target::ClockCol| cutoff::bound(c.read, c.kind, self.db.dialect, local, tz);
         Ok(Thresholds {
-            clock: cutoff::bound_value(clock_kind, self.db.dialect, local, tz),
-            otherwise: otherwise.map(|o| cutoff::bound_value(o.kind, self.db.dialect, local, tz)),
+            clock: bound(clock),
+            otherwise: otherwise.map(bound),
         })
     }
 
@@ -419,7 +409,7 @@ impl Engine {
                 undated,
                 held,
                 total,
-                expires_before: th.clock.render(),
+                expires_before: th.clock.shown.clone(),
                 basis: t.policy.basis.clone(),
                 safety_stop,
                 last_key,

@@ -1,7 +1,7 @@
 //! The compiled statements of a policy. Plan, dry run and the real run all build their SQL
 //! here, from the same predicate functions, so that what is counted is what is written.
 
-use super::target::{Col, Target, TargetClock, TargetSubject};
+use super::target::{ClockCol, ClockRead, Col, Target, TargetClock, TargetSubject};
 use crate::config::Transform;
 use crate::db::schema::ColumnKind;
 use crate::db::{Db, Decode, Dialect, Sql, Value};
@@ -9,8 +9,52 @@ use crate::db::{Db, Decode, Dialect, Sql, Value};
 /// The values each clock is compared with in this run.
 #[derive(Debug, Clone)]
 pub struct Thresholds {
-    pub clock: Value,
-    pub otherwise: Option<Value>,
+    pub clock: Bound,
+    pub otherwise: Option<Bound>,
+}
+
+impl Thresholds {
+    /// For statements that select by something else than the clock (an erasure request).
+    pub fn unused() -> Thresholds {
+        Thresholds {
+            clock: Bound {
+                value: Value::Null,
+                utc: Value::Null,
+                shown: String::new(),
+            },
+            otherwise: None,
+        }
+    }
+}
+
+/// The threshold of one clock column.
+#[derive(Debug, Clone)]
+pub struct Bound {
+    /// What the column's values compare with (naive values: as wall time in
+    /// `database.timezone`).
+    pub value: Value,
+    /// What SQLite values that carry their own offset (and Julian day numbers) compare with.
+    pub utc: Value,
+    /// How `plan` shows it.
+    pub shown: String,
+}
+
+/// SQLite's reading of a value as UTC text that sorts like the instant (the form of
+/// `cutoff::bound`'s `Instant` texts).
+fn sqlite_instant(expr: &str) -> String {
+    format!("strftime('%Y-%m-%d %H:%M:%f', {expr})")
+}
+
+/// The range of Julian day numbers SQLite's date functions read: years 0000 to 9999.
+pub const JULIAN_DAYS: (f64, f64) = (1_721_059.5, 5_373_484.5);
+
+/// SQLite: `expr` is ISO-8601 text that SQLite's date functions read, with a date part that
+/// names a real day (SQLite itself reads `'2026-02-31'` as 3 March). Never NULL.
+pub fn sqlite_text_date(expr: &str) -> String {
+    format!(
+        "(typeof({expr}) = 'text' AND {expr} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' \
+         AND julianday({expr}) IS NOT NULL AND date(substr({expr}, 1, 10)) IS substr({expr}, 1, 10))"
+    )
 }
 
 pub struct Queries<'a> {
@@ -67,6 +111,71 @@ impl Queries<'_> {
         q.push(&conds.join(" AND "));
     }
 
+    /// `expr` holds a real instant: not a MariaDB zero or partly zero date
+    /// (`'0000-00-00'`, `'2020-05-00'`), not a PostgreSQL infinity, not SQLite text that is
+    /// no date; for epoch numbers, a positive number. Never NULL for a non-NULL `expr`, so that
+    /// `NOT` of it is safe. `None`: every non-NULL value is one.
+    fn dated(&self, expr: &str, c: &ClockCol) -> Option<String> {
+        let text_date = || sqlite_text_date(expr);
+        Some(match (c.read, self.d()) {
+            (ClockRead::Native, Dialect::Postgres) => format!("isfinite({expr})"),
+            (ClockRead::Native, Dialect::MySql) => {
+                format!("YEAR({expr}) <> 0 AND MONTH({expr}) <> 0 AND DAYOFMONTH({expr}) <> 0")
+            }
+            (ClockRead::Epoch(_), Dialect::Sqlite) => {
+                format!("typeof({expr}) IN ('integer', 'real') AND {expr} > 0")
+            }
+            (ClockRead::Epoch(_), _) => format!("{expr} > 0"),
+            (ClockRead::SortableText(form), Dialect::Sqlite) => {
+                format!("{expr} GLOB '{}' AND {}", form.glob(), text_date())
+            }
+            (ClockRead::Instant, Dialect::Sqlite) => format!(
+                "({} OR (typeof({expr}) = 'real' AND {expr} BETWEEN {} AND {}))",
+                text_date(),
+                JULIAN_DAYS.0,
+                JULIAN_DAYS.1
+            ),
+            _ => return None,
+        })
+    }
+
+    /// `expr`'s instant lies before the threshold, for a dated value: as text in the stored
+    /// form where it sorts like the instant (an index range), else through SQLite's date
+    /// functions, values with an offset (and Julian days) against the UTC threshold.
+    fn before(&self, q: &mut Sql, expr: &str, c: &ClockCol, bound: &Bound) {
+        if c.read == ClockRead::Instant {
+            let instant = sqlite_instant(expr);
+            q.push(&format!(
+                "(CASE WHEN typeof({expr}) = 'real' OR {expr} GLOB '*[+-][0-9][0-9]:[0-9][0-9]' OR {expr} GLOB '*[Zz]' THEN {instant} < "
+            ))
+            .bind(bound.utc.clone())
+            .push(&format!(" ELSE {instant} < "))
+            .bind(bound.value.clone())
+            .push(" END)");
+        } else {
+            q.push(&format!("{expr} < ")).bind(bound.value.clone());
+        }
+    }
+
+    /// `(expr < threshold AND <dated>)`: the comparison first, so that it can drive an index
+    /// range, the guard as a residual condition.
+    fn clock_expired(&self, q: &mut Sql, expr: &str, c: &ClockCol, bound: &Bound) {
+        q.push("(");
+        self.before(q, expr, c, bound);
+        if let Some(dated) = self.dated(expr, c) {
+            q.push(" AND ").push(&dated);
+        }
+        q.push(")");
+    }
+
+    /// `expr` has no real instant: NULL, or a value that `dated` refuses.
+    fn clock_undated(&self, expr: &str, c: &ClockCol) -> String {
+        match self.dated(expr, c) {
+            Some(dated) => format!("({expr} IS NULL OR NOT ({dated}))"),
+            None => format!("{expr} IS NULL"),
+        }
+    }
+
     /// The clock has run out (and the filter holds); for an erasure request, the row belongs
     /// to the subject instead, whatever its clock says.
     fn expired(&self, q: &mut Sql) {
@@ -80,8 +189,7 @@ impl Queries<'_> {
         q.push("(");
         match &self.target.clock {
             TargetClock::Own(c) => {
-                q.push(&format!("{} < ", self.col(T, &c.name)))
-                    .bind(self.thresholds.clock.clone());
+                self.clock_expired(q, &self.col(T, &c.name), c, &self.thresholds.clock);
             }
             TargetClock::Related {
                 table,
@@ -94,18 +202,19 @@ impl Queries<'_> {
                 }
                 q.push("EXISTS (");
                 self.related_match(q, table, matches);
+                // No related row whose clock is open, undated or not yet run out.
                 q.push(") AND NOT EXISTS (");
                 self.related_match(q, table, matches);
                 let rc = self.col("r", &column.name);
-                q.push(&format!(" AND ({rc} IS NULL OR {rc} >= "))
-                    .bind(self.thresholds.clock.clone())
-                    .push("))");
-                if let (Some(o), Some(value)) = (otherwise, &self.thresholds.otherwise) {
+                q.push(&format!(" AND ({rc} IS NULL OR NOT "));
+                self.clock_expired(q, &rc, column, &self.thresholds.clock);
+                q.push("))");
+                if let (Some(o), Some(bound)) = (otherwise, &self.thresholds.otherwise) {
                     q.push(") OR (NOT EXISTS (");
                     self.related_match(q, table, matches);
-                    q.push(&format!(") AND {} < ", self.col(T, &o.name)))
-                        .bind(value.clone())
-                        .push(")");
+                    q.push(") AND ");
+                    self.clock_expired(q, &self.col(T, &o.name), o, bound);
+                    q.push(")");
                 }
             }
         }
@@ -341,7 +450,7 @@ impl Queries<'_> {
     fn undated(&self, q: &mut Sql) {
         match &self.target.clock {
             TargetClock::Own(c) => {
-                q.push(&format!("{} IS NULL", self.col(T, &c.name)));
+                q.push(&self.clock_undated(&self.col(T, &c.name), c));
             }
             TargetClock::Related {
                 table,
@@ -353,7 +462,10 @@ impl Queries<'_> {
                 self.related_match(q, table, matches);
                 q.push(")");
                 if let Some(o) = otherwise {
-                    q.push(&format!(" AND {} IS NULL", self.col(T, &o.name)));
+                    q.push(&format!(
+                        " AND {}",
+                        self.clock_undated(&self.col(T, &o.name), o)
+                    ));
                 }
             }
         }

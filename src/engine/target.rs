@@ -2,7 +2,7 @@
 //! exist in the catalog survive, with their types. Everything that later goes into SQL comes
 //! from a `Target`, never straight from the config.
 
-use crate::config::{Action, Clock, Policy, SubjectLink, Transform};
+use crate::config::{Action, Clock, EpochUnit, Policy, SubjectLink, Transform};
 use crate::db::Dialect;
 use crate::db::schema::{Column, ColumnKind, ForeignKey, RelationKind, Schema, Table};
 use std::fmt;
@@ -49,16 +49,106 @@ impl From<&Column> for Col {
     }
 }
 
+/// How the values of a clock column are read as instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockRead {
+    /// The column's own date or timestamp type (PostgreSQL, MySQL).
+    Native,
+    /// Epoch numbers (instants, UTC) in this unit.
+    Epoch(EpochUnit),
+    /// SQLite text all in one form that sorts like the instant it denotes: compared as text,
+    /// so an index on the column serves the comparison.
+    SortableText(TextForm),
+    /// SQLite values in several forms (ISO-8601 text with or without offset, Julian day
+    /// numbers): compared through SQLite's date functions, which no index serves.
+    Instant,
+}
+
+/// The SQLite text forms that sort like their instant, when all values of a column share one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextForm {
+    /// `YYYY-MM-DD`: the day's midnight, as wall time in `database.timezone`.
+    Date,
+    /// `YYYY-MM-DD HH:MM:SS`, as wall time in `database.timezone`.
+    Seconds,
+    /// `YYYY-MM-DDTHH:MM:SS`, as wall time in `database.timezone`.
+    SecondsT,
+}
+
+impl TextForm {
+    pub const ALL: [TextForm; 3] = [TextForm::Date, TextForm::Seconds, TextForm::SecondsT];
+
+    /// A GLOB that matches exactly the text of this form.
+    pub fn glob(self) -> &'static str {
+        match self {
+            TextForm::Date => "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]",
+            TextForm::Seconds => {
+                "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+            }
+            TextForm::SecondsT => {
+                "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]"
+            }
+        }
+    }
+
+    /// The chrono format of this form.
+    pub fn format(self) -> &'static str {
+        match self {
+            TextForm::Date => "%Y-%m-%d",
+            TextForm::Seconds => "%Y-%m-%d %H:%M:%S",
+            TextForm::SecondsT => "%Y-%m-%dT%H:%M:%S",
+        }
+    }
+}
+
+/// A clock column and how its values are read.
+#[derive(Debug, Clone)]
+pub struct ClockCol {
+    pub col: Col,
+    pub read: ClockRead,
+}
+
+impl std::ops::Deref for ClockCol {
+    type Target = Col;
+    fn deref(&self) -> &Col {
+        &self.col
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum TargetClock {
-    Own(Col),
+    Own(ClockCol),
     Related {
         table: String,
-        column: Col,
+        column: ClockCol,
         /// (column of the target table, column of the related table)
         matches: Vec<(String, String)>,
-        otherwise: Option<Col>,
+        otherwise: Option<ClockCol>,
     },
+}
+
+impl TargetClock {
+    /// Every clock column: (table, column, config path).
+    pub fn columns_mut<'a>(
+        &'a mut self,
+        own_table: &'a str,
+    ) -> Vec<(&'a str, &'a mut ClockCol, &'static str)> {
+        match self {
+            TargetClock::Own(c) => vec![(own_table, c, "since")],
+            TargetClock::Related {
+                table,
+                column,
+                otherwise,
+                ..
+            } => {
+                let mut cols = vec![(table.as_str(), column, "since.column")];
+                if let Some(o) = otherwise {
+                    cols.push((own_table, o, "since.otherwise"));
+                }
+                cols
+            }
+        }
+    }
 }
 
 /// Where a row's data-subject key is: the value a subject hold names.
@@ -220,20 +310,52 @@ impl Checker<'_> {
         ok
     }
 
-    fn clock_column(&mut self, table: &Table, name: &str, path: &str) -> Option<Col> {
+    /// A clock column and how it is read. On SQLite the declared type says little (Prisma
+    /// declares `DATETIME` and writes epoch milliseconds), so the values decide, in
+    /// `Engine::sqlite_clock_formats`; here a SQLite column starts as `Instant`.
+    fn clock_column(
+        &mut self,
+        table: &Table,
+        name: &str,
+        unit: Option<EpochUnit>,
+        path: &str,
+    ) -> Option<ClockCol> {
         let col = self.column(table, name, path)?;
-        if !col.kind.is_temporal() {
-            let data_type = table
-                .column(name)
-                .map(|c| c.data_type.clone())
-                .unwrap_or_default();
-            self.issue(
-                path,
-                format!("column \"{name}\" has type {data_type}; a retention clock needs a date or timestamp column"),
-            );
-            return None;
-        }
-        Some(col)
+        let data_type = table
+            .column(name)
+            .map(|c| c.data_type.clone())
+            .unwrap_or_default();
+        let units = EpochUnit::ALL.map(|(n, _)| format!("\"{n}\"")).join(" or ");
+        let read = match (unit, self.dialect) {
+            (Some(unit), Dialect::Sqlite) => ClockRead::Epoch(unit),
+            (Some(unit), _) if col.kind == ColumnKind::Integer => ClockRead::Epoch(unit),
+            (Some(_), _) => {
+                self.issue(
+                    path,
+                    format!("column \"{name}\" has type {data_type}; \"unit\" is for integer columns of epoch numbers, leave it out"),
+                );
+                return None;
+            }
+            (None, Dialect::Sqlite) => ClockRead::Instant,
+            (None, _) if col.kind.is_temporal() => ClockRead::Native,
+            (None, _) if col.kind == ColumnKind::Integer => {
+                self.issue(
+                    path,
+                    format!(
+                        "column \"{name}\" has type {data_type}; a retention clock needs a date or timestamp column, or epoch numbers with their unit, since seconds and milliseconds look alike: since = {{ column = \"{name}\", unit = {units} }}"
+                    ),
+                );
+                return None;
+            }
+            (None, _) => {
+                self.issue(
+                    path,
+                    format!("column \"{name}\" has type {data_type}; a retention clock needs a date or timestamp column, or an integer column of epoch numbers with a \"unit\" ({units})"),
+                );
+                return None;
+            }
+        };
+        Some(ClockCol { col, read })
     }
 }
 
@@ -318,18 +440,21 @@ fn check_policy(
     let key = check_key(c, &table, policy.key.as_deref())?;
 
     let clock = match &policy.clock {
-        Clock::Column(name) => TargetClock::Own(c.clock_column(&table, name, "since")?),
+        Clock::Column { name, unit } => {
+            TargetClock::Own(c.clock_column(&table, name, *unit, "since")?)
+        }
         Clock::Related {
             table: rel,
             column,
+            unit,
             matches,
             otherwise,
         } => {
             let related = c.table(rel, "since.table")?.clone();
-            let column = c.clock_column(&related, column, "since.column");
+            let column = c.clock_column(&related, column, *unit, "since.column");
             let ok = c.matches(&table, &related, matches, "since.match");
             let otherwise = match otherwise {
-                Some(o) => Some(c.clock_column(&table, o, "since.otherwise")?),
+                Some(o) => Some(c.clock_column(&table, o, None, "since.otherwise")?),
                 None => None,
             };
             if !ok {

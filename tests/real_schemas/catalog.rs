@@ -652,7 +652,7 @@ INSERT INTO event_receipts (id, event_id) VALUES (1, 1001)",
 /// (The default partition may hold any key, so it stays in every plan.)
 async fn assert_batch_prunes_partitions(cfg: &std::path::Path) {
     use retentiond::db::{Access, Decode, Sql, Value};
-    use retentiond::engine::query::{Queries, Thresholds};
+    use retentiond::engine::query::{Bound, Queries, Thresholds};
     let text = std::fs::read_to_string(cfg).unwrap();
     let config = retentiond::config::Config::from_toml(cfg, &text, std::iter::empty()).unwrap();
     let engine = retentiond::engine::Engine::prepare(config, Access::ReadOnly)
@@ -660,7 +660,11 @@ async fn assert_batch_prunes_partitions(cfg: &std::path::Path) {
         .unwrap();
     let cutoff = "2026-03-01T00:00:00Z".parse().unwrap();
     let thresholds = Thresholds {
-        clock: Value::TimestampTz(cutoff),
+        clock: Bound {
+            value: Value::TimestampTz(cutoff),
+            utc: Value::TimestampTz(cutoff),
+            shown: String::new(),
+        },
         otherwise: None,
     };
     let walk_end = [Value::Int(1002)];
