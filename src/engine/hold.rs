@@ -2,7 +2,38 @@
 //! is refused, because it would look like protection while protecting nothing.
 
 use super::{Engine, EngineError};
+use crate::db::schema::ColumnKind;
 use crate::store::holds::HoldScope;
+
+/// A key value in the text form the policies compare a hold with (`Queries::column_text`):
+/// uuids and bytes in lowercase hex, whatever case the user typed. `None` for a value the
+/// column cannot hold, which a hold would never match.
+fn canonical_key_text(kind: ColumnKind, value: &str) -> Option<String> {
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    match kind {
+        ColumnKind::Uuid => {
+            let v = value.to_ascii_lowercase();
+            let groups: Vec<&str> = v.split('-').collect();
+            let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+            (lengths == [8, 4, 4, 4, 12] && groups.iter().all(|g| hex(g))).then_some(v)
+        }
+        ColumnKind::Binary => {
+            let v = value.to_ascii_lowercase();
+            (!v.is_empty() && v.len() % 2 == 0 && hex(&v)).then_some(v)
+        }
+        ColumnKind::Integer => value.parse::<i64>().is_ok().then(|| value.to_string()),
+        _ => Some(value.to_string()),
+    }
+}
+
+fn describe(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Uuid => "uuids (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+        ColumnKind::Binary => "bytes, given as hexadecimal digits",
+        ColumnKind::Integer => "integers",
+        _ => "values of its own type",
+    }
+}
 
 impl Engine {
     /// A record hold names a table some policy purges and one value per key column; a subject
@@ -50,9 +81,22 @@ impl Engine {
                 if key.iter().any(|k| k.contains(',')) {
                     return usage("a key value with a comma cannot be held by --key; hold its subject instead".into());
                 }
+                let mut canonical = Vec::new();
+                for (col, value) in target.key.iter().zip(key) {
+                    match canonical_key_text(col.kind, value) {
+                        Some(v) => canonical.push(v),
+                        None => {
+                            return usage(format!(
+                                "--key {value}: column \"{}\" of \"{t}\" holds {}, and this is not one",
+                                col.name,
+                                describe(col.kind)
+                            ));
+                        }
+                    }
+                }
                 Ok(HoldScope::Record {
                     table: t.to_string(),
-                    key: key.join(","),
+                    key: canonical.join(","),
                 })
             }
         }

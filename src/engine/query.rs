@@ -199,14 +199,32 @@ impl Queries<'_> {
         }
     }
 
+    /// A column's value as a hold or an erasure request names it: bytes as lowercase hex,
+    /// everything else as the database renders it as text.
+    fn column_text(&self, alias: &str, col: &Col) -> String {
+        let c = self.col(alias, &col.name);
+        match (col.kind, self.d()) {
+            (ColumnKind::Binary, Dialect::Postgres) => format!("encode({c}, 'hex')"),
+            (ColumnKind::Binary, Dialect::MySql) => format!("LOWER(HEX({c}))"),
+            (ColumnKind::Binary, Dialect::Sqlite) => format!("lower(hex({c}))"),
+            _ => self.as_text(&c),
+        }
+    }
+
     /// The row's key as a hold stores it: the key values joined by commas.
     fn key_text(&self) -> String {
-        self.target
+        let parts: Vec<String> = self
+            .target
             .key
             .iter()
-            .map(|k| self.as_text(&self.col(T, &k.name)))
-            .collect::<Vec<_>>()
-            .join(" || ',' || ")
+            .map(|k| self.column_text(T, k))
+            .collect();
+        match (self.d(), parts.as_slice()) {
+            (_, [one]) => one.clone(),
+            // `||` is a logical OR in MySQL.
+            (Dialect::MySql, _) => format!("CONCAT({})", parts.join(", ',', ")),
+            _ => parts.join(" || ',' || "),
+        }
     }
 
     /// A legal hold that has not been released names this row, or its data subject.
@@ -232,21 +250,23 @@ impl Queries<'_> {
     /// The row belongs to the data subject (the policy must have a `subject` link; without
     /// one, no row does).
     fn subject_is(&self, q: &mut Sql, subject: Subject) {
-        let rhs = |q: &mut Sql| match subject {
-            Subject::Value(v) => {
-                q.bind(Value::Text(v.to_string()));
-            }
-            Subject::HoldColumn => {
-                q.push("h.subject");
-            }
+        // uuids and bytes have one canonical text form, lowercase; accept any case for them.
+        let rhs = |q: &mut Sql, col: &Col| {
+            let canonical = matches!(col.kind, ColumnKind::Uuid | ColumnKind::Binary);
+            match (subject, canonical) {
+                (Subject::Value(v), true) => q.bind(Value::Text(v.to_ascii_lowercase())),
+                (Subject::Value(v), false) => q.bind(Value::Text(v.to_string())),
+                (Subject::HoldColumn, true) => q.push("LOWER(h.subject)"),
+                (Subject::HoldColumn, false) => q.push("h.subject"),
+            };
         };
         match &self.target.subject {
             None => {
                 q.push("1 = 0");
             }
             Some(TargetSubject::Own(c)) => {
-                q.push(&format!("{} = ", self.as_text(&self.col(T, &c.name))));
-                rhs(q);
+                q.push(&format!("{} = ", self.column_text(T, c)));
+                rhs(q, c);
             }
             Some(TargetSubject::Related {
                 table,
@@ -263,9 +283,9 @@ impl Queries<'_> {
                     "EXISTS (SELECT 1 FROM {} AS s WHERE {} AND {} = ",
                     self.db.table(table),
                     conds.join(" AND "),
-                    self.as_text(&self.col("s", &column.name))
+                    self.column_text("s", column)
                 ));
-                rhs(q);
+                rhs(q, column);
                 q.push(")");
             }
         }
@@ -409,12 +429,20 @@ impl Queries<'_> {
         })
     }
 
-    /// How a key column is selected so that it decodes as i64 or String on every database.
+    /// How a key column is selected so that the value read back compares equal when bound
+    /// (see `key_value`): integers as i64, bytes as bytes, dates and timestamps in their own
+    /// type at full precision (SQLite keeps them as text), uuids and text as text.
     fn key_select(&self, alias: &str, k: &Col) -> (String, Decode) {
         let c = self.col(alias, &k.name);
         match (k.kind, self.d()) {
             (ColumnKind::Integer, Dialect::Sqlite) => (c, Decode::Int),
             (ColumnKind::Integer, d) => (d.as_i64(&c), Decode::Int),
+            (ColumnKind::Binary, _) => (c, Decode::Bytes),
+            (ColumnKind::Date, Dialect::Postgres | Dialect::MySql) => (c, Decode::Date),
+            (ColumnKind::Timestamp, Dialect::Postgres | Dialect::MySql) => (c, Decode::Timestamp),
+            (ColumnKind::TimestampTz, Dialect::Postgres | Dialect::MySql) => {
+                (c, Decode::TimestampTz)
+            }
             (_, Dialect::Postgres) => (format!("CAST({c} AS TEXT)"), Decode::Text),
             (_, Dialect::MySql) => (format!("CAST({c} AS CHAR)"), Decode::Text),
             (_, Dialect::Sqlite) => (c, Decode::Text),
@@ -462,14 +490,14 @@ impl Queries<'_> {
             }
             q.push("(");
             for (j, k) in keys.iter().enumerate().take(i) {
-                q.push(&format!("{} = ", self.col(T, &k.name)))
-                    .bind(values[j].clone())
-                    .push(" AND ");
+                q.push(&format!("{} = ", self.col(T, &k.name)));
+                self.key_value(q, k, &values[j]);
+                q.push(" AND ");
             }
             let op = if i + 1 == keys.len() { op } else { strict };
-            q.push(&format!("{} {op} ", self.col(T, &keys[i].name)))
-                .bind(values[i].clone())
-                .push(")");
+            q.push(&format!("{} {op} ", self.col(T, &keys[i].name)));
+            self.key_value(q, &keys[i], &values[i]);
+            q.push(")");
         }
         q.push(")");
     }
@@ -736,8 +764,18 @@ impl Queries<'_> {
             if i > 0 {
                 q.push(" AND ");
             }
-            q.push(&format!("{} = ", self.col(T, &k.name)))
-                .bind(v.clone());
+            q.push(&format!("{} = ", self.col(T, &k.name)));
+            self.key_value(q, k, v);
+        }
+    }
+
+    /// A key value read by `key_select`, bound in the column's own type: PostgreSQL compares a
+    /// uuid with a text parameter only after a cast (which also keeps the uuid index usable).
+    fn key_value(&self, q: &mut Sql, k: &Col, v: &Value) {
+        if self.d() == Dialect::Postgres && k.kind == ColumnKind::Uuid {
+            q.push("CAST(").bind(v.clone()).push(" AS uuid)");
+        } else {
+            q.bind(v.clone());
         }
     }
 

@@ -402,16 +402,44 @@ fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> O
     let mut key = Vec::new();
     for name in &names {
         let col = c.column(table, name, "key")?;
-        if !matches!(col.kind, ColumnKind::Integer | ColumnKind::Text) {
+        if !key_kind_fits(col.kind, c.dialect) {
+            let data_type = table
+                .column(name)
+                .map(|c| c.data_type.clone())
+                .unwrap_or_default();
             c.issue(
                 "key",
-                format!("key column \"{name}\" must be an integer or text column"),
+                format!(
+                    "key column \"{name}\" of \"{}\" has type {data_type}, which retentiond cannot page through exactly; \
+                     a key column must be an integer, text, uuid, binary, date or timestamp column \
+                     (set key = [...] to another primary or unique key of the table)",
+                    table.name
+                ),
             );
             return None;
         }
         key.push(col);
     }
     Some(key)
+}
+
+/// Key types whose values read back exactly and compare in the database's own order of that
+/// type (see `Queries::key_select`). SQLite has no time zone type.
+fn key_kind_fits(kind: ColumnKind, dialect: Dialect) -> bool {
+    match kind {
+        ColumnKind::Integer
+        | ColumnKind::Text
+        | ColumnKind::Uuid
+        | ColumnKind::Binary
+        | ColumnKind::Date
+        | ColumnKind::Timestamp => true,
+        ColumnKind::TimestampTz => dialect != Dialect::Sqlite,
+        ColumnKind::Boolean
+        | ColumnKind::Numeric
+        | ColumnKind::Inet
+        | ColumnKind::Inet4
+        | ColumnKind::Other => false,
+    }
 }
 
 /// Whether a transform can write its result into a column of this type.
