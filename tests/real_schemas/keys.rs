@@ -362,6 +362,19 @@ batch_size = 2
             [Some("4".to_string()), Some("{}".to_string())]
         ]
     );
+    let audit = column(
+        &db,
+        &format!(
+            "SELECT {} FROM retentiond_audit ORDER BY batch",
+            db.cast_text("key_first")
+        ),
+    )
+    .await;
+    assert_eq!(
+        audit,
+        ["1,*", "1,*", "2,*", "3,*"],
+        "the integer part of the key is recorded, the timestamp part is not"
+    );
 }
 
 /// A newsletter plugin keyed by the subscriber's e-mail address (WordPress/MyISAM style on
@@ -604,7 +617,10 @@ CREATE TABLE wp_comments (comment_ID BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT
     );
 }
 
-crate::on_every_backend!(partitioned_timestamp_key_part);
+crate::on_every_backend!(
+    partitioned_timestamp_key_part,
+    natural_email_key_stays_out_of_the_audit
+);
 
 #[tokio::test]
 async fn supabase_uuid_keys_postgres() {
