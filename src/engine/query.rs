@@ -2,6 +2,7 @@
 //! here, from the same predicate functions, so that what is counted is what is written.
 
 use super::target::{Col, Target, TargetClock, TargetSubject};
+use super::transform;
 use crate::config::Transform;
 use crate::db::schema::ColumnKind;
 use crate::db::{Db, Decode, Dialect, Sql, Value};
@@ -176,8 +177,16 @@ impl Queries<'_> {
             Transform::EmailDomain => {
                 q.push(&format!("{c} LIKE '%@%'"));
             }
-            Transform::TruncateIp => {
+            Transform::TruncateIp if col.kind == ColumnKind::Text => {
                 q.push(&format!("({c} NOT LIKE '%.0' AND {c} NOT LIKE '%::')"));
+            }
+            Transform::TruncateIp => {
+                let new = truncated_ip(self.d(), &c, col);
+                q.push(&match self.d() {
+                    Dialect::Postgres => format!("{c} IS DISTINCT FROM {new}"),
+                    Dialect::MySql => format!("NOT ({c} <=> {new})"),
+                    Dialect::Sqlite => format!("{c} IS NOT {new}"),
+                });
             }
             Transform::Hash => {
                 q.push(&match self.d() {
@@ -462,7 +471,7 @@ impl Queries<'_> {
         self.target
             .transforms
             .iter()
-            .filter(|(_, t)| matches!(t, Transform::Hash | Transform::TruncateIp))
+            .filter(|(c, t)| transform::computed_outside_sql(c, *t))
             .map(|(c, _)| c)
             .collect()
     }
@@ -630,7 +639,7 @@ impl Queries<'_> {
     fn set_sql_transforms(&self, q: &mut Sql) -> bool {
         let mut first = true;
         for (col, t) in &self.target.transforms {
-            if matches!(t, Transform::Hash | Transform::TruncateIp) {
+            if transform::computed_outside_sql(col, *t) {
                 continue;
             }
             if !first {
@@ -663,7 +672,10 @@ impl Queries<'_> {
                         Dialect::Sqlite => format!("substr({c}, instr({c}, '@') + 1)"),
                     });
                 }
-                Transform::Hash | Transform::TruncateIp => {}
+                Transform::TruncateIp => {
+                    q.push(&truncated_ip(self.d(), &c, col));
+                }
+                Transform::Hash => {}
             }
             q.push(&format!(" ELSE {c} END"));
         }
@@ -806,6 +818,96 @@ fn redact_value(col: &Col) -> Value {
             Value::Text(text[..n].to_string())
         }
     }
+}
+
+/// The address in column `c` truncated in the column's own type (IPv4 to its /24, IPv6 to its
+/// /48, an IPv4-mapped IPv6 address as the IPv4 address it is), for the types whose value
+/// the database can cut itself; text is truncated outside SQL (`transform::truncate_ip`).
+fn truncated_ip(d: Dialect, c: &str, col: &Col) -> String {
+    match (col.kind, d) {
+        // Host bits zeroed, the mask length kept (a cidr value must have no host bits).
+        (ColumnKind::Inet, Dialect::Postgres) => {
+            let width = format!(
+                "CASE WHEN family({c}) = 4 THEN 24 WHEN {c} << inet '::ffff:0.0.0.0/96' THEN 120 ELSE 48 END"
+            );
+            format!(
+                "set_masklen(network(set_masklen({c}, LEAST(masklen({c}), {width}))), masklen({c}))"
+            )
+        }
+        (ColumnKind::Inet | ColumnKind::Inet4, _) => format!(
+            "INET6_NTOA({})",
+            truncated_packed(d, &format!("INET6_ATON({c})"), false, "NULL")
+        ),
+        (ColumnKind::Binary, _) => {
+            let not_an_ip = if col.nullable {
+                "NULL".to_string()
+            } else {
+                Bytes(d).lit("00000000")
+            };
+            truncated_packed(d, c, true, &not_an_ip)
+        }
+        // An integer holding IPv4 in network byte order: its lowest byte cleared.
+        _ => format!("({c} - ({c} & 255))"),
+    }
+}
+
+/// Byte-string functions of a dialect (MySQL/MariaDB or PostgreSQL `bytea`).
+struct Bytes(Dialect);
+
+impl Bytes {
+    /// `len` bytes of `b` from byte `from` (1-based).
+    fn sub(&self, b: &str, from: u8, len: u8) -> String {
+        match self.0 {
+            Dialect::MySql => format!("SUBSTRING({b}, {from}, {len})"),
+            _ => format!("substring({b} from {from} for {len})"),
+        }
+    }
+
+    fn lit(&self, hex: &str) -> String {
+        match self.0 {
+            Dialect::MySql => format!("UNHEX('{hex}')"),
+            _ => format!("decode('{hex}', 'hex')"),
+        }
+    }
+
+    fn concat(&self, parts: &[String]) -> String {
+        match self.0 {
+            Dialect::MySql => format!("CONCAT({})", parts.join(", ")),
+            _ => format!("({})", parts.join(" || ")),
+        }
+    }
+}
+
+/// A packed address `b` (4 bytes IPv4, 16 bytes IPv6) truncated; any other length is not an
+/// address and becomes `not_an_ip`. With `padded_v4`, a 16-byte value whose last 12 bytes are
+/// zero is an IPv4 address padded into a `BINARY(16)` column and loses its fourth byte too
+/// (its /48 would keep all of it).
+fn truncated_packed(d: Dialect, b: &str, padded_v4: bool, not_an_ip: &str) -> String {
+    let f = Bytes(d);
+    let mapped_prefix = f.lit("00000000000000000000ffff");
+    let v4 = f.concat(&[f.sub(b, 1, 3), f.lit("00")]);
+    let mapped = f.concat(&[f.sub(b, 1, 15), f.lit("00")]);
+    let fourth = if padded_v4 {
+        format!(
+            "CASE WHEN {} = {} THEN {} ELSE {} END",
+            f.sub(b, 5, 2),
+            f.lit("0000"),
+            f.lit("00"),
+            f.sub(b, 4, 1)
+        )
+    } else {
+        f.sub(b, 4, 1)
+    };
+    let v6 = f.concat(&[
+        f.sub(b, 1, 3),
+        fourth,
+        f.sub(b, 5, 2),
+        f.lit("00000000000000000000"),
+    ]);
+    format!(
+        "CASE length({b}) WHEN 4 THEN {v4} WHEN 16 THEN CASE WHEN {} = {mapped_prefix} THEN {mapped} ELSE {v6} END ELSE {not_an_ip} END",
+        f.sub(b, 1, 12)
+    )
 }
 
 /// The first day of the value's year (or month), in the column's own type.
