@@ -486,6 +486,133 @@ basis = "security"
     (first, second)
 }
 
+/// Rails with `enable_extension "pgcrypto"` and `id: :uuid`: users' e-mail addresses are
+/// hashed and their sign-in addresses truncated a year after their last update. The hash is
+/// computed outside SQL and written back by each row's uuid key, batch by batch.
+async fn rails_uuid_key_anonymized_by_row() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.exec(
+        "CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TABLE users (id uuid DEFAULT gen_random_uuid() NOT NULL PRIMARY KEY, email character varying DEFAULT '' NOT NULL, last_sign_in_ip inet, created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL);
+CREATE UNIQUE INDEX index_users_on_email ON users USING btree (email);
+INSERT INTO users (email, last_sign_in_ip, created_at, updated_at) SELECT 'user' || n || '@example.com', inet '192.0.2.0' + n, '2019-01-01', '2020-01-01' FROM generate_series(1, 10) n;
+INSERT INTO users (email, last_sign_in_ip, created_at, updated_at) SELECT 'user' || n || '@example.com', inet '192.0.2.0' + n, '2019-01-01', '2027-01-01' FROM generate_series(11, 12) n",
+    )
+    .await;
+    let cfg = db.write_config(
+        r#"
+[[policies]]
+name = "users"
+table = "users"
+since = "updated_at"
+retain = "1 year"
+action = "anonymize"
+columns = { email = "hash", last_sign_in_ip = "truncate_ip" }
+basis = "contract"
+batch_size = 4
+"#,
+        "",
+    );
+    let report = run(&cfg);
+    assert_eq!(field(&report, "users", "affected"), 10);
+    assert_eq!(field(&report, "users", "batches"), 3);
+    assert_eq!(
+        field(&run(&cfg), "users", "affected"),
+        0,
+        "nothing left to do"
+    );
+    let rows = db
+        .text_rows("SELECT email, host(last_sign_in_ip) FROM users ORDER BY created_at, host(last_sign_in_ip), email")
+        .await;
+    let mut expected: Vec<[Option<String>; 2]> = (1..=10)
+        .map(|n| {
+            [
+                Some(retentiond::engine::transform::hash(
+                    crate::common::TEST_KEY.as_bytes(),
+                    &format!("user{n}@example.com"),
+                )),
+                Some("192.0.2.0".to_string()),
+            ]
+        })
+        .collect();
+    expected.sort();
+    let mut old: Vec<[Option<String>; 2]> = rows
+        .iter()
+        .filter(|r| r[1].as_deref() == Some("192.0.2.0"))
+        .map(|r| [r[0].clone(), r[1].clone()])
+        .collect();
+    old.sort();
+    assert_eq!(old, expected);
+    let recent: Vec<Vec<Option<String>>> = rows
+        .into_iter()
+        .filter(|r| r[1].as_deref() != Some("192.0.2.0"))
+        .collect();
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        recent,
+        [
+            vec![s("user11@example.com"), s("192.0.2.11")],
+            vec![s("user12@example.com"), s("192.0.2.12")]
+        ]
+    );
+}
+
+/// Django-style devices keyed by a packed uuid in `BINARY(16)` on MariaDB: the push token is
+/// hashed outside SQL and written back by the binary key.
+async fn binary_key_anonymized_by_row() {
+    let db = TestDb::new(Backend::MariaDb).await;
+    let mut sql = String::from(
+        "CREATE TABLE push_devices (id BINARY(16) NOT NULL, push_token VARCHAR(255) NOT NULL, last_seen DATETIME(6) NOT NULL, PRIMARY KEY (id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    );
+    for n in 1..=9 {
+        let seen = if n <= 7 {
+            "2020-01-01 00:00:00"
+        } else {
+            "2027-02-01 00:00:00"
+        };
+        sql.push_str(&format!(
+            ";\nINSERT INTO push_devices VALUES (UNHEX('{n:02x}00000000000000000000000000{n:04x}'), 'token-{n}', '{seen}')"
+        ));
+    }
+    db.exec(&sql).await;
+    let cfg = db.write_config(
+        r#"
+[[policies]]
+name = "devices"
+table = "push_devices"
+since = "last_seen"
+retain = "1 year"
+action = "anonymize"
+columns = { push_token = "hash" }
+basis = "contract"
+batch_size = 3
+"#,
+        "",
+    );
+    let report = run(&cfg);
+    assert_eq!(field(&report, "devices", "affected"), 7);
+    assert_eq!(field(&report, "devices", "batches"), 3);
+    assert_eq!(field(&run(&cfg), "devices", "affected"), 0);
+    let rows = db
+        .text_rows("SELECT LOWER(HEX(id)), push_token FROM push_devices ORDER BY id")
+        .await;
+    let expected: Vec<Vec<Option<String>>> = (1..=9)
+        .map(|n| {
+            let token = format!("token-{n}");
+            let value = if n <= 7 {
+                retentiond::engine::transform::hash(crate::common::TEST_KEY.as_bytes(), &token)
+            } else {
+                token
+            };
+            vec![
+                Some(format!("{n:02x}00000000000000000000000000{n:04x}")),
+                Some(value),
+            ]
+        })
+        .collect();
+    assert_eq!(rows, expected);
+}
+
 /// Mastodon and GitLab keep sign-in addresses in `inet` (and networks in `cidr`): truncated in
 /// their own type, the host bits zeroed and the mask length kept; `::ffff:192.0.2.5` is the
 /// IPv4 address it maps.
@@ -673,6 +800,16 @@ async fn truncate_ip_packed_int_inet4_inet6_mariadb() {
 #[tokio::test]
 async fn supabase_uuid_keys_postgres() {
     supabase_uuid_keys().await
+}
+
+#[tokio::test]
+async fn rails_uuid_key_anonymized_by_row_postgres() {
+    rails_uuid_key_anonymized_by_row().await
+}
+
+#[tokio::test]
+async fn binary_key_anonymized_by_row_mariadb() {
+    binary_key_anonymized_by_row().await
 }
 
 #[tokio::test]
