@@ -209,31 +209,39 @@ impl Queries<'_> {
     }
 
     /// A column's value as a hold or an erasure request names it: bytes as lowercase hex,
-    /// everything else as the database renders it as text.
+    /// dates and timestamps in one fixed form (`YYYY-MM-DD HH:MM:SS.ffffff`, a point in time in
+    /// UTC; SQLite's text as it is stored), everything else as the database renders it as
+    /// text. `hold::canonical_key_text` brings what a user types into the same form.
     fn column_text(&self, alias: &str, col: &Col) -> String {
         let c = self.col(alias, &col.name);
         match (col.kind, self.d()) {
             (ColumnKind::Binary, Dialect::Postgres) => format!("encode({c}, 'hex')"),
             (ColumnKind::Binary, Dialect::MySql) => format!("LOWER(HEX({c}))"),
             (ColumnKind::Binary, Dialect::Sqlite) => format!("lower(hex({c}))"),
+            (ColumnKind::Date, Dialect::Postgres) => format!("to_char({c}, 'YYYY-MM-DD')"),
+            (ColumnKind::Timestamp, Dialect::Postgres) => {
+                format!("to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US')")
+            }
+            (ColumnKind::TimestampTz, Dialect::Postgres) => {
+                format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+            }
+            (ColumnKind::Date, Dialect::MySql) => format!("DATE_FORMAT({c}, '%Y-%m-%d')"),
+            // MySQL reads TIMESTAMP columns in the session zone, which is UTC.
+            (ColumnKind::Timestamp | ColumnKind::TimestampTz, Dialect::MySql) => {
+                format!("DATE_FORMAT({c}, '%Y-%m-%d %H:%i:%s.%f')")
+            }
             _ => self.as_text(&c),
         }
     }
 
     /// The row's key as a hold stores it: the key values joined by commas.
     fn key_text(&self) -> String {
-        let parts: Vec<String> = self
-            .target
+        self.target
             .key
             .iter()
             .map(|k| self.column_text(T, k))
-            .collect();
-        match (self.d(), parts.as_slice()) {
-            (_, [one]) => one.clone(),
-            // `||` is a logical OR in MySQL.
-            (Dialect::MySql, _) => format!("CONCAT({})", parts.join(", ',', ")),
-            _ => parts.join(" || ',' || "),
-        }
+            .collect::<Vec<_>>()
+            .join(" || ',' || ")
     }
 
     /// A legal hold that has not been released names this row, or its data subject.
