@@ -23,7 +23,7 @@ fn canonical_key_text(kind: ColumnKind, dialect: Dialect, value: &str) -> Option
         }
         ColumnKind::Binary => {
             let v = value.to_ascii_lowercase();
-            (!v.is_empty() && v.len() % 2 == 0 && hex(&v)).then_some(v)
+            (!v.is_empty() && v.len().is_multiple_of(2) && hex(&v)).then_some(v)
         }
         ColumnKind::Integer => (value.parse::<i64>().is_ok() || value.parse::<u64>().is_ok())
             .then(|| value.to_string()),
