@@ -35,7 +35,8 @@ fn hold_record(cfg: &std::path::Path, table: &str, key: &[&str]) {
 /// columns defaulting to `now()`. Chat messages are kept a year after the user's subscription
 /// ended (a related clock matched on the uuid foreign key); they belong to their user (a uuid
 /// subject link). 25 messages of a lapsed user cross three batches of 10; one of them is held;
-/// an active user's messages stay, and another active user's go by an erasure request.
+/// a lapsed user on hold keeps theirs; an active user's messages stay, and another active
+/// user's go by an erasure request. Holds and the request write the uuids in capitals.
 async fn supabase_uuid_keys() {
     let db = TestDb::new(Backend::Postgres).await;
     db.exec(
@@ -45,9 +46,9 @@ CREATE TABLE public.subscriptions (id uuid PRIMARY KEY DEFAULT gen_random_uuid()
 CREATE INDEX subscriptions_user_id_idx ON public.subscriptions (user_id);
 CREATE TABLE public.chat_messages (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
 CREATE INDEX chat_messages_user_id_idx ON public.chat_messages (user_id);
-INSERT INTO auth.users (email) VALUES ('lapsed@example.com'), ('active@example.com'), ('leaving@example.com');
-INSERT INTO public.subscriptions (user_id, started_at, ended_at) SELECT id, '2019-01-01', '2020-01-01' FROM auth.users WHERE email = 'lapsed@example.com';
-INSERT INTO public.subscriptions (user_id, started_at, ended_at) SELECT id, '2019-01-01', NULL FROM auth.users WHERE email <> 'lapsed@example.com';
+INSERT INTO auth.users (email) VALUES ('lapsed@example.com'), ('active@example.com'), ('leaving@example.com'), ('disputed@example.com');
+INSERT INTO public.subscriptions (user_id, started_at, ended_at) SELECT id, '2019-01-01', '2020-01-01' FROM auth.users WHERE email IN ('lapsed@example.com', 'disputed@example.com');
+INSERT INTO public.subscriptions (user_id, started_at, ended_at) SELECT id, '2019-01-01', NULL FROM auth.users WHERE email IN ('active@example.com', 'leaving@example.com');
 INSERT INTO public.chat_messages (user_id, body, created_at) SELECT u.id, 'message ' || n, '2019-06-01'::timestamptz + n * interval '1 hour' FROM auth.users u, generate_series(1, 25) n WHERE u.email = 'lapsed@example.com';
 INSERT INTO public.chat_messages (user_id, body, created_at) SELECT u.id, 'message ' || n, '2019-06-01'::timestamptz + n * interval '1 hour' FROM auth.users u, generate_series(1, 3) n WHERE u.email <> 'lapsed@example.com'",
     )
@@ -57,16 +58,19 @@ INSERT INTO public.chat_messages (user_id, body, created_at) SELECT u.id, 'messa
         let sql = format!("SELECT CAST(id AS TEXT) FROM auth.users WHERE email = '{email}'");
         async move { db.scalar_opt_string(&sql).await.expect("user") }
     };
-    let (lapsed, active, leaving) = (
+    let (lapsed, active, leaving, disputed) = (
         user("lapsed@example.com").await,
         user("active@example.com").await,
         user("leaving@example.com").await,
+        user("disputed@example.com").await,
     );
     let messages_of = |u: &str| {
         format!("SELECT CAST(id AS TEXT) FROM chat_messages WHERE user_id = '{u}' ORDER BY id")
     };
     let lapsed_messages = column(&db, &messages_of(&lapsed)).await;
-    let active_messages = column(&db, &messages_of(&active)).await;
+    let mut active_messages = column(&db, &messages_of(&active)).await;
+    // Kept as if active: a subject hold (below) keeps every message of this user.
+    active_messages.extend(column(&db, &messages_of(&disputed)).await);
     assert_eq!(lapsed_messages.len(), 25);
     let held = lapsed_messages[12].clone();
 
@@ -86,10 +90,21 @@ batch_size = 10
     );
     expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
     hold_record(&cfg, "chat_messages", &[&held.to_uppercase()]);
+    let subject_hold = [
+        "hold",
+        "add",
+        "--reason",
+        "dispute",
+        "--by",
+        "ann",
+        "--subject",
+        &disputed.to_uppercase(),
+    ];
+    expect_exit(&run_cli(&cfg, &subject_hold, &[]), 0);
 
     let report = run(&cfg);
     assert_eq!(field(&report, "chat", "affected"), 24);
-    assert_eq!(field(&report, "chat", "held"), 1);
+    assert_eq!(field(&report, "chat", "held"), 4);
     assert_eq!(field(&report, "chat", "batches"), 3);
     assert_eq!(field(&report, "chat", "backlog"), 0);
     let mut kept = active_messages.clone();
@@ -104,7 +119,7 @@ batch_size = 10
 
     let erased = json_ok(&run_cli(
         &cfg,
-        &["erase", "--subject", &leaving, "--json"],
+        &["erase", "--subject", &leaving.to_uppercase(), "--json"],
         &at(NOW),
     ));
     assert!(erased.to_string().contains("chat"), "{erased:#}");
@@ -165,6 +180,82 @@ batch_size = 5
     kept.push(held);
     kept.sort();
     assert_eq!(column(&db, &ids("1 = 1")).await, kept);
+}
+
+/// Django 5 on MariaDB: `UUIDField(primary_key=True)` is the native `UUID` type, a foreign key
+/// to it a `UUID` column `customer_id`; orders are kept 2 years. A subject hold on one
+/// customer keeps their old orders; an erasure request for the other takes their recent order
+/// too. Both name the customer in capitals, as a uuid may be written.
+async fn django_mariadb_uuid_subjects() {
+    let db = TestDb::new(Backend::MariaDb).await;
+    let (a, b) = (
+        "0b5d1f2e-8c3a-4d6b-9e7f-1a2b3c4d5e6f",
+        "f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9",
+    );
+    let mut sql = format!(
+        "CREATE TABLE accounts_customer (id UUID NOT NULL, name VARCHAR(150) NOT NULL, date_joined DATETIME(6) NOT NULL, PRIMARY KEY (id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+CREATE TABLE shop_order (id BIGINT NOT NULL AUTO_INCREMENT, customer_id UUID NOT NULL, total DECIMAL(10,2) NOT NULL, created_at DATETIME(6) NOT NULL, PRIMARY KEY (id), KEY shop_order_customer_id_fk (customer_id), CONSTRAINT shop_order_customer_id_fk_accounts_customer_id FOREIGN KEY (customer_id) REFERENCES accounts_customer (id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+INSERT INTO accounts_customer VALUES ('{a}', 'A', '2018-01-01 00:00:00'), ('{b}', 'B', '2018-01-01 00:00:00');\n"
+    );
+    // Orders 1-4 of A and 5-8 of B from 2020; 9 of A and 10 of B from 2027.
+    for (id, who, at) in [
+        (1, a, "2020"),
+        (2, a, "2020"),
+        (3, a, "2020"),
+        (4, a, "2020"),
+        (5, b, "2020"),
+        (6, b, "2020"),
+        (7, b, "2020"),
+        (8, b, "2020"),
+        (9, a, "2027"),
+        (10, b, "2027"),
+    ] {
+        sql.push_str(&format!(
+            "INSERT INTO shop_order VALUES ({id}, '{who}', 10.00, '{at}-01-15 10:00:00.000000');\n"
+        ));
+    }
+    db.exec(&sql).await;
+    let cfg = db.write_config(
+        r#"
+[[policies]]
+name = "orders"
+table = "shop_order"
+since = "created_at"
+retain = "2 years"
+action = "delete"
+basis = "contract"
+subject = "customer_id"
+batch_size = 2
+"#,
+        "",
+    );
+    expect_exit(
+        &run_cli(
+            &cfg,
+            &[
+                "hold",
+                "add",
+                "--reason",
+                "dispute",
+                "--by",
+                "ann",
+                "--subject",
+                &b.to_uppercase(),
+            ],
+            &[],
+        ),
+        0,
+    );
+    let report = run(&cfg);
+    assert_eq!(field(&report, "orders", "affected"), 4);
+    assert_eq!(field(&report, "orders", "held"), 4);
+    assert_eq!(db.ids("shop_order").await, [5, 6, 7, 8, 9, 10]);
+    json_ok(&run_cli(
+        &cfg,
+        &["erase", "--subject", &a.to_uppercase(), "--json"],
+        &at(NOW),
+    ));
+    assert_eq!(db.ids("shop_order").await, [5, 6, 7, 8, 10]);
 }
 
 /// Doctrine/ramsey-style packed uuids in `BINARY(16)`: an InnoDB event log keyed by
@@ -824,6 +915,11 @@ async fn binary_key_anonymized_by_row_mariadb() {
 #[tokio::test]
 async fn laravel_uuid_keys_mariadb() {
     laravel_mariadb_uuid_keys().await
+}
+
+#[tokio::test]
+async fn django_uuid_subjects_mariadb() {
+    django_mariadb_uuid_subjects().await
 }
 
 #[tokio::test]
