@@ -15,12 +15,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 fn canonical_key_text(kind: ColumnKind, dialect: Dialect, value: &str) -> Option<String> {
     let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
     match kind {
-        ColumnKind::Uuid => {
-            let v = value.to_ascii_lowercase();
-            let groups: Vec<&str> = v.split('-').collect();
-            let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
-            (lengths == [8, 4, 4, 4, 12] && groups.iter().all(|g| hex(g))).then_some(v)
-        }
+        ColumnKind::Uuid => super::is_uuid(value).then(|| value.to_ascii_lowercase()),
         ColumnKind::Binary => {
             let v = value.to_ascii_lowercase();
             (!v.is_empty() && v.len().is_multiple_of(2) && hex(&v)).then_some(v)

@@ -386,6 +386,25 @@ batch_size = 5
             "eea0c1e2-7d3b-4f5a-8b6c-9d0e1f2a3b4c"
         ]
     );
+    // A uuid is no personal data even in a text column: the audit trail names the range.
+    assert_eq!(
+        db.text_rows("SELECT key_first, key_last FROM retentiond_audit ORDER BY id")
+            .await,
+        [
+            [
+                Some("00a0c1e2-7d3b-4f5a-8b6c-9d0e1f2a3b4c".to_string()),
+                Some("44a0c1e2-7d3b-4f5a-8b6c-9d0e1f2a3b4c".to_string())
+            ],
+            [
+                Some("55a0c1e2-7d3b-4f5a-8b6c-9d0e1f2a3b4c".to_string()),
+                Some("99a0c1e2-7d3b-4f5a-8b6c-9d0e1f2a3b4c".to_string())
+            ],
+            [
+                Some("aaa0c1e2-7d3b-4f5a-8b6c-9d0e1f2a3b4c".to_string()),
+                Some("bba0c1e2-7d3b-4f5a-8b6c-9d0e1f2a3b4c".to_string())
+            ]
+        ]
+    );
 }
 
 /// pg_partman (and its MariaDB and SQLite counterparts): a table partitioned by its clock
