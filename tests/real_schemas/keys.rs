@@ -900,7 +900,60 @@ CREATE TABLE wp_comments (comment_ID BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT
     );
 }
 
+/// A key the batches cannot page through exactly (a `NUMERIC` order number of a legacy
+/// schema) and an address column `truncate_ip` cannot cut are refused by `check`, which names
+/// the policy, the table, the column, its type and what would work.
+async fn check_refuses_what_it_cannot_handle(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (numeric, blob) = match b {
+        Backend::Postgres => ("numeric(12,0)", "text"),
+        Backend::MariaDb => ("DECIMAL(12,0)", "VARCHAR(45)"),
+        Backend::Sqlite => ("NUMERIC(12,0)", "BLOB"),
+    };
+    db.exec(&format!(
+        "CREATE TABLE legacy_orders (order_no {numeric} NOT NULL PRIMARY KEY, placed_at {} NOT NULL);
+CREATE TABLE visits (id BIGINT NOT NULL PRIMARY KEY, ip {blob}, seen_at {} NOT NULL)",
+        db.ts_type(),
+        db.ts_type()
+    ))
+    .await;
+    let cfg = db.write_config(
+        r#"
+[[policies]]
+name = "orders"
+table = "legacy_orders"
+since = "placed_at"
+retain = "10 years"
+action = "delete"
+basis = "tax law"
+
+[[policies]]
+name = "visits"
+table = "visits"
+since = "seen_at"
+retain = "30 days"
+action = "anonymize"
+columns = { ip = "truncate_ip" }
+basis = "security"
+"#,
+        "",
+    );
+    let out = run_cli(&cfg, &["check"], &[]);
+    expect_exit(&out, 2);
+    let err = crate::common::stderr(&out);
+    assert!(
+        err.contains("policies[0].key (policy \"orders\"): key column \"order_no\" of \"legacy_orders\" has type")
+            && err.contains("a key column must be an integer, text, uuid, binary, date or timestamp column"),
+        "{err}"
+    );
+    let ip_refused = err.contains(
+        "policies[1].columns.ip (policy \"visits\"): \"truncate_ip\" fits text, inet/cidr",
+    );
+    assert_eq!(ip_refused, b == Backend::Sqlite, "{err}");
+}
+
 crate::on_every_backend!(
+    check_refuses_what_it_cannot_handle,
     partitioned_timestamp_key_part,
     natural_email_key_stays_out_of_the_audit,
     truncate_ip_mapped_ipv4_text
