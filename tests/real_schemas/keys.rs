@@ -427,6 +427,34 @@ CREATE TABLE events_default PARTITION OF events DEFAULT"
             "CREATE TABLE events (id INTEGER NOT NULL, created_at DATETIME NOT NULL, payload TEXT, PRIMARY KEY (id, created_at))"
         }
     };
+    // One row held by its full key, the timestamp part to the microsecond (PostgreSQL's
+    // timestamptz with an offset, given in another zone).
+    let held_at = match b {
+        Backend::Postgres => "2020-06-01T14:00:00.000002+02:00",
+        _ => "2020-06-01 12:00:00.000002",
+    };
+    timestamp_key_part(&db, ddl, held_at).await;
+}
+
+/// Rails' `timestamp(6)` (PostgreSQL `timestamp without time zone`) and MariaDB's `TIMESTAMP(6)`
+/// (partitioned by `UNIX_TIMESTAMP`) as the timestamp part of the key.
+async fn timestamp6_key_part(b: Backend) {
+    let db = TestDb::new(b).await;
+    let ddl = match b {
+        Backend::Postgres => {
+            "CREATE TABLE events (id bigint NOT NULL, created_at timestamp(6) without time zone NOT NULL, payload jsonb, PRIMARY KEY (id, created_at))"
+        }
+        _ => {
+            "CREATE TABLE events (id BIGINT UNSIGNED NOT NULL, created_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), payload LONGTEXT, PRIMARY KEY (id, created_at)) ENGINE=InnoDB PARTITION BY RANGE (UNIX_TIMESTAMP(created_at)) (PARTITION p2020 VALUES LESS THAN (UNIX_TIMESTAMP('2021-01-01 00:00:00')), PARTITION pmax VALUES LESS THAN MAXVALUE)"
+        }
+    };
+    timestamp_key_part(&db, ddl, "2020-06-01 12:00:00.000002").await;
+}
+
+/// Rows of `ddl`'s `events (id, created_at, payload)` keyed by `(id, created_at)`: seven from
+/// 2020 whose ids repeat and whose timestamps differ in microseconds, two from 2027; batches
+/// of 2 end inside one id; the row `(2, held_at)` is held.
+async fn timestamp_key_part(db: &TestDb, ddl: &str, held_at: &str) {
     let mut sql = format!("{ddl};\n");
     // (id, microsecond): ids 1 and 2 three times each, 3 once, in 2020; 1 and 4 in 2027.
     let old = [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3), (3, 7)];
@@ -454,12 +482,6 @@ batch_size = 2
 "#,
         "",
     );
-    // One row held by its full key, the timestamp part to the microsecond (PostgreSQL's
-    // timestamptz with an offset, given in another zone).
-    let held_at = match b {
-        Backend::Postgres => "2020-06-01T14:00:00.000002+02:00",
-        _ => "2020-06-01 12:00:00.000002",
-    };
     hold_record(&cfg, "events", &["2", held_at]);
     let report = run(&cfg);
     assert_eq!(field(&report, "events", "affected"), 6);
@@ -958,6 +980,8 @@ crate::on_every_backend!(
     natural_email_key_stays_out_of_the_audit,
     truncate_ip_mapped_ipv4_text
 );
+
+crate::on_server_backends!(timestamp6_key_part);
 
 #[tokio::test]
 async fn truncate_ip_inet_cidr_postgres() {
