@@ -852,10 +852,14 @@ fn truncated_ip(d: Dialect, c: &str, col: &Col) -> String {
             } else {
                 Bytes(d).lit("00000000")
             };
-            truncated_packed(d, c, true, &not_an_ip)
+            // Only MySQL pads: a 4-byte address in BINARY(16) ends in twelve zero bytes.
+            truncated_packed(d, c, d == Dialect::MySql, &not_an_ip)
         }
         // An integer holding IPv4 in network byte order: its lowest byte cleared.
-        _ => format!("({c} - ({c} & 255))"),
+        (ColumnKind::Integer, _) => format!("({c} - ({c} & 255))"),
+        // `transform_fits` admits no other type; the value as it is, so nothing is selected
+        // or changed.
+        _ => c.to_string(),
     }
 }
 
@@ -887,9 +891,9 @@ impl Bytes {
 }
 
 /// A packed address `b` (4 bytes IPv4, 16 bytes IPv6) truncated; any other length is not an
-/// address and becomes `not_an_ip`. With `padded_v4`, a 16-byte value whose last 12 bytes are
-/// zero is an IPv4 address padded into a `BINARY(16)` column and loses its fourth byte too
-/// (its /48 would keep all of it).
+/// address and becomes `not_an_ip`. With `padded_v4`, a 16-byte value whose bytes 5 and 6
+/// are zero also loses its fourth byte: it may be an IPv4 address zero-padded into a
+/// `BINARY(16)` column, whose /48 would keep all of it.
 fn truncated_packed(d: Dialect, b: &str, padded_v4: bool, not_an_ip: &str) -> String {
     let f = Bytes(d);
     let mapped_prefix = f.lit("00000000000000000000ffff");
