@@ -504,7 +504,7 @@ batch_size = 2
         ]
     );
     let audit = column(
-        &db,
+        db,
         &format!(
             "SELECT {} FROM retentiond_audit ORDER BY batch",
             db.cast_text("key_first")
