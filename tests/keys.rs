@@ -1,6 +1,6 @@
 //! Keyset batches over composite and text keys: every expired row is reached once, kept rows
-//! between them are skipped, and each audit entry names its key range. On PostgreSQL,
-//! MariaDB and SQLite.
+//! between them are skipped, and each audit entry names its key range (its integer parts; text
+//! parts are withheld). On PostgreSQL, MariaDB and SQLite.
 
 mod common;
 
@@ -79,11 +79,11 @@ async fn composite_keys_delete_in_batches(b: Backend) {
     assert_eq!(
         ranges,
         vec![
-            vec![s("0,c00"), s("0,c09")],
-            vec![s("1,c01"), s("1,c10")],
-            vec![s("2,c02"), s("2,c08")],
+            vec![s("0,*"), s("0,*")],
+            vec![s("1,*"), s("1,*")],
+            vec![s("2,*"), s("2,*")],
         ],
-        "each audit entry names its batch's key range"
+        "each audit entry names its batch's key range: the integer part, never the text part"
     );
 }
 

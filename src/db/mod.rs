@@ -101,10 +101,12 @@ pub enum Value {
     Date(NaiveDate),
     Timestamp(NaiveDateTime),
     TimestampTz(DateTime<Utc>),
+    /// A binary key (`BINARY(16)`, `bytea`, `BLOB`): its bytes, compared as bytes.
+    Bytes(Vec<u8>),
 }
 
 impl Value {
-    /// A short form for audit key ranges and messages (keys only, never personal values).
+    /// A short form for thresholds and messages (never for personal values).
     pub fn render(&self) -> String {
         match self {
             Value::Null => "NULL".into(),
@@ -113,15 +115,22 @@ impl Value {
             Value::Date(d) => d.to_string(),
             Value::Timestamp(t) => t.to_string(),
             Value::TimestampTz(t) => t.to_rfc3339(),
+            Value::Bytes(b) => hex::encode(b),
         }
     }
 }
 
-/// How a fetched column is decoded. Queries cast key columns so that these two suffice.
+/// How a fetched column is decoded. Queries cast key columns so that each key type reads back
+/// as a value that compares equal when bound: integers, text, bytes, or a date or timestamp at
+/// full precision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decode {
     Int,
     Text,
+    Bytes,
+    Date,
+    Timestamp,
+    TimestampTz,
 }
 
 /// SQL text with its bound values, built for one dialect.
@@ -232,6 +241,7 @@ macro_rules! bound_query {
                 Value::Date(v) => q.bind(*v),
                 Value::Timestamp(v) => q.bind(*v),
                 Value::TimestampTz(v) => q.bind(*v),
+                Value::Bytes(v) => q.bind(v.clone()),
             };
         }
         q
@@ -249,6 +259,18 @@ macro_rules! decode_row {
                 Decode::Text => $row
                     .try_get::<Option<String>, _>(i)?
                     .map_or(Value::Null, Value::Text),
+                Decode::Bytes => $row
+                    .try_get::<Option<Vec<u8>>, _>(i)?
+                    .map_or(Value::Null, Value::Bytes),
+                Decode::Date => $row
+                    .try_get::<Option<NaiveDate>, _>(i)?
+                    .map_or(Value::Null, Value::Date),
+                Decode::Timestamp => $row
+                    .try_get::<Option<NaiveDateTime>, _>(i)?
+                    .map_or(Value::Null, Value::Timestamp),
+                Decode::TimestampTz => $row
+                    .try_get::<Option<DateTime<Utc>>, _>(i)?
+                    .map_or(Value::Null, Value::TimestampTz),
             });
         }
         Ok::<_, sqlx::Error>(values)

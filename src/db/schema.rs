@@ -19,6 +19,14 @@ pub enum ColumnKind {
     TimestampTz,
     Boolean,
     Numeric,
+    /// PostgreSQL `uuid`, MariaDB `UUID`.
+    Uuid,
+    /// Bytes: `BINARY`/`VARBINARY`, `bytea`, SQLite `BLOB`.
+    Binary,
+    /// An IP address type that holds both families: PostgreSQL `inet`/`cidr`, MariaDB `INET6`.
+    Inet,
+    /// MariaDB `INET4`.
+    Inet4,
     Other,
 }
 
@@ -351,7 +359,13 @@ impl Schema {
     }
 }
 
-fn pg_kind(t: &str, _udt: &str) -> ColumnKind {
+fn pg_kind(t: &str, udt: &str) -> ColumnKind {
+    match udt {
+        "uuid" => return ColumnKind::Uuid,
+        "bytea" => return ColumnKind::Binary,
+        "inet" | "cidr" => return ColumnKind::Inet,
+        _ => {}
+    }
     match t {
         "smallint" | "integer" | "bigint" => ColumnKind::Integer,
         "text" | "character varying" | "character" => ColumnKind::Text,
@@ -366,6 +380,10 @@ fn pg_kind(t: &str, _udt: &str) -> ColumnKind {
 
 fn mysql_kind(t: &str, _column_type: &str) -> ColumnKind {
     match t.to_ascii_lowercase().as_str() {
+        "uuid" => ColumnKind::Uuid,
+        "binary" | "varbinary" => ColumnKind::Binary,
+        "inet6" => ColumnKind::Inet,
+        "inet4" => ColumnKind::Inet4,
         "tinyint" | "smallint" | "mediumint" | "int" | "bigint" => ColumnKind::Integer,
         "varchar" | "char" | "text" | "tinytext" | "mediumtext" | "longtext" => ColumnKind::Text,
         "date" => ColumnKind::Date,
@@ -387,6 +405,8 @@ fn sqlite_kind(t: &str, _declared: &str) -> ColumnKind {
         ColumnKind::Integer
     } else if t.contains("CHAR") || t.contains("CLOB") || t.contains("TEXT") {
         ColumnKind::Text
+    } else if t.contains("BLOB") {
+        ColumnKind::Binary
     } else if t.contains("BOOL") {
         ColumnKind::Boolean
     } else if ["REAL", "FLOA", "DOUB", "NUMERIC", "DECIMAL"]

@@ -2,7 +2,69 @@
 //! is refused, because it would look like protection while protecting nothing.
 
 use super::{Engine, EngineError};
+use crate::db::Dialect;
+use crate::db::schema::ColumnKind;
 use crate::store::holds::HoldScope;
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+
+/// A key value in the text form the policies compare a hold with (`Queries::column_text`):
+/// uuids and bytes in lowercase hex, whatever case the user typed; on PostgreSQL and MySQL a
+/// date as `YYYY-MM-DD` and a timestamp as `YYYY-MM-DD HH:MM:SS.ffffff` (a point in time in
+/// UTC; one typed without an offset is taken as UTC). `None` for a value the column cannot
+/// hold, which a hold would never match.
+fn canonical_key_text(kind: ColumnKind, dialect: Dialect, value: &str) -> Option<String> {
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    match kind {
+        ColumnKind::Uuid => super::is_uuid(value).then(|| value.to_ascii_lowercase()),
+        ColumnKind::Binary => {
+            let v = value.to_ascii_lowercase();
+            (!v.is_empty() && v.len().is_multiple_of(2) && hex(&v)).then_some(v)
+        }
+        ColumnKind::Integer => (value.parse::<i64>().is_ok() || value.parse::<u64>().is_ok())
+            .then(|| value.to_string()),
+        _ if dialect == Dialect::Sqlite => Some(value.to_string()),
+        ColumnKind::Date => NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+            .ok()
+            .map(|d| d.format("%Y-%m-%d").to_string()),
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+            instant(value.trim()).map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
+        }
+        _ => Some(value.to_string()),
+    }
+}
+
+/// `2020-06-01 12:00:00[.ffffff]`, with `T` or a space, optionally with an offset (`Z`,
+/// `+02:00`), in UTC; a bare date is its midnight.
+fn instant(value: &str) -> Option<NaiveDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Some(t.naive_utc());
+    }
+    let with_t = value.replacen(' ', "T", 1);
+    if let Ok(t) = DateTime::parse_from_rfc3339(&with_t) {
+        return Some(t.naive_utc());
+    }
+    NaiveDateTime::parse_from_str(&with_t, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(&with_t, "%Y-%m-%dT%H:%M"))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+}
+
+fn describe(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Uuid => "uuids (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+        ColumnKind::Binary => "bytes, given as hexadecimal digits",
+        ColumnKind::Integer => "integers",
+        ColumnKind::Date => "dates (YYYY-MM-DD)",
+        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+            "timestamps (YYYY-MM-DD HH:MM:SS[.ffffff], optionally with an offset; UTC without one)"
+        }
+        _ => "values of its own type",
+    }
+}
 
 impl Engine {
     /// A record hold names a table some policy purges and one value per key column; a subject
@@ -50,11 +112,61 @@ impl Engine {
                 if key.iter().any(|k| k.contains(',')) {
                     return usage("a key value with a comma cannot be held by --key; hold its subject instead".into());
                 }
+                let mut canonical = Vec::new();
+                for (col, value) in target.key.iter().zip(key) {
+                    match canonical_key_text(col.kind, self.db.dialect, value) {
+                        Some(v) => canonical.push(v),
+                        None => {
+                            return usage(format!(
+                                "--key {value}: column \"{}\" of \"{t}\" holds {}, and this is not one",
+                                col.name,
+                                describe(col.kind)
+                            ));
+                        }
+                    }
+                }
                 Ok(HoldScope::Record {
                     table: t.to_string(),
-                    key: key.join(","),
+                    key: canonical.join(","),
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_key_text;
+    use crate::db::Dialect;
+    use crate::db::schema::ColumnKind;
+
+    #[test]
+    fn hold_keys_take_the_form_the_policies_compare_with() {
+        let pg = |kind, v| canonical_key_text(kind, Dialect::Postgres, v);
+        assert_eq!(
+            pg(ColumnKind::Uuid, "6F1C2A52-5D0E-4C49-9A43-0D5C52B1E001").as_deref(),
+            Some("6f1c2a52-5d0e-4c49-9a43-0d5c52b1e001")
+        );
+        assert_eq!(pg(ColumnKind::Uuid, "6f1c2a52"), None);
+        assert_eq!(pg(ColumnKind::Binary, "C0FFEE").as_deref(), Some("c0ffee"));
+        assert_eq!(pg(ColumnKind::Binary, "c0f"), None);
+        assert_eq!(
+            pg(ColumnKind::TimestampTz, "2020-06-01T14:00:00.5+02:00").as_deref(),
+            Some("2020-06-01 12:00:00.500000")
+        );
+        assert_eq!(
+            pg(ColumnKind::Timestamp, "2020-06-01 12:00:00.000002").as_deref(),
+            Some("2020-06-01 12:00:00.000002")
+        );
+        assert_eq!(
+            pg(ColumnKind::Date, "2020-06-01").as_deref(),
+            Some("2020-06-01")
+        );
+        assert_eq!(pg(ColumnKind::Integer, "12a"), None);
+        assert_eq!(
+            canonical_key_text(ColumnKind::Timestamp, Dialect::Sqlite, "2020-06-01 12:00")
+                .as_deref(),
+            Some("2020-06-01 12:00")
+        );
     }
 }

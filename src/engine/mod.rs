@@ -922,8 +922,8 @@ impl Engine {
             action: t.policy.action.name().to_string(),
             batch: batch_no as i64,
             rows: affected as i64,
-            key_first: render_key(first),
-            key_last: render_key(last),
+            key_first: render_key(&t.key, first),
+            key_last: render_key(&t.key, last),
             recorded_at: format_utc(Utc::now()),
             prev_hash: chain.clone(),
         };
@@ -982,13 +982,35 @@ fn adapt_batch(limit: u32, took: Duration, target: Duration, max: u32) -> u32 {
     ((limit as f64 * ratio) as u32).clamp(min, max)
 }
 
-fn render_key(values: &[Value]) -> String {
-    values
-        .iter()
-        .map(Value::render)
+/// A key as its audit entry records it. The hash chain makes an entry impossible to change
+/// later, so only surrogates that cannot be personal data are written as they are: integers
+/// and uuids (also a uuid kept in a text column, as Prisma and Laravel keep them). Any other
+/// key part (an e-mail address, a birth date, bytes) is written as `*`: not even a keyed
+/// digest, since whoever holds the key could test a guess against it.
+fn render_key(key: &[target::Col], values: &[Value]) -> String {
+    use crate::db::schema::ColumnKind;
+    key.iter()
+        .zip(values)
+        .map(|(col, value)| match (col.kind, value) {
+            (ColumnKind::Integer | ColumnKind::Uuid, v) => v.render(),
+            (ColumnKind::Text, Value::Text(s)) if is_uuid(s) => s.clone(),
+            _ => WITHHELD.to_string(),
+        })
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` in hexadecimal digits of either case.
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && groups
+            .iter()
+            .all(|g| g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// What the audit trail records for a key part that may be personal data.
+const WITHHELD: &str = "*";
 
 /// "45 000 of 98 517 rows (46%), 12 000 rows/s, about 4 s left": the plan's count is the
 /// goal; rows that stop being expired meanwhile make it end early, never late.
@@ -1067,8 +1089,47 @@ fn db_message(e: &sqlx::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{adapt_batch, large_purge, progress};
+    use super::{adapt_batch, large_purge, progress, render_key};
+    use crate::db::Value;
+    use crate::db::schema::ColumnKind;
     use std::time::Duration;
+
+    #[test]
+    fn audit_keys_keep_surrogates_and_withhold_everything_else() {
+        let col = |kind| super::target::Col {
+            name: "k".into(),
+            kind,
+            max_len: None,
+            nullable: false,
+        };
+        let key = [
+            col(ColumnKind::Integer),
+            col(ColumnKind::Uuid),
+            col(ColumnKind::Text),
+            col(ColumnKind::TimestampTz),
+            col(ColumnKind::Binary),
+            col(ColumnKind::Text),
+        ];
+        let values = [
+            Value::Int(42),
+            Value::Text("6f1c2a52-5d0e-4c49-9a43-0d5c52b1e001".into()),
+            Value::Text("zoe@example.nl".into()),
+            Value::TimestampTz(chrono::DateTime::UNIX_EPOCH),
+            Value::Bytes(vec![1, 2]),
+            Value::Text("0B5D1F2E-8C3A-4D6B-9E7F-1A2B3C4D5E6F".into()),
+        ];
+        assert_eq!(
+            render_key(&key, &values),
+            "42,6f1c2a52-5d0e-4c49-9a43-0d5c52b1e001,*,*,*,0B5D1F2E-8C3A-4D6B-9E7F-1A2B3C4D5E6F"
+        );
+        assert_eq!(
+            render_key(
+                &key[2..3],
+                &[Value::Text("6f1c2a52-5d0e-4c49-9a43-0d5c52b1e00@".into())]
+            ),
+            "*"
+        );
+    }
 
     #[test]
     fn progress_names_the_share_the_rate_and_the_time_left() {

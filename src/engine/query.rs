@@ -2,6 +2,7 @@
 //! here, from the same predicate functions, so that what is counted is what is written.
 
 use super::target::{ClockCol, ClockRead, Col, Target, TargetClock, TargetSubject};
+use super::transform;
 use crate::config::Transform;
 use crate::db::schema::ColumnKind;
 use crate::db::{Db, Decode, Dialect, Sql, Value};
@@ -285,8 +286,16 @@ impl Queries<'_> {
             Transform::EmailDomain => {
                 q.push(&format!("{c} LIKE '%@%'"));
             }
-            Transform::TruncateIp => {
+            Transform::TruncateIp if col.kind == ColumnKind::Text => {
                 q.push(&format!("({c} NOT LIKE '%.0' AND {c} NOT LIKE '%::')"));
+            }
+            Transform::TruncateIp => {
+                let new = truncated_ip(self.d(), &c, col);
+                q.push(&match self.d() {
+                    Dialect::Postgres => format!("{c} IS DISTINCT FROM {new}"),
+                    Dialect::MySql => format!("NOT ({c} <=> {new})"),
+                    Dialect::Sqlite => format!("{c} IS NOT {new}"),
+                });
             }
             Transform::Hash => {
                 q.push(&match self.d() {
@@ -308,12 +317,38 @@ impl Queries<'_> {
         }
     }
 
+    /// A column's value as a hold or an erasure request names it: bytes as lowercase hex,
+    /// dates and timestamps in one fixed form (`YYYY-MM-DD HH:MM:SS.ffffff`, a point in time in
+    /// UTC; SQLite's text as it is stored), everything else as the database renders it as
+    /// text. `hold::canonical_key_text` brings what a user types into the same form.
+    fn column_text(&self, alias: &str, col: &Col) -> String {
+        let c = self.col(alias, &col.name);
+        match (col.kind, self.d()) {
+            (ColumnKind::Binary, Dialect::Postgres) => format!("encode({c}, 'hex')"),
+            (ColumnKind::Binary, Dialect::MySql) => format!("LOWER(HEX({c}))"),
+            (ColumnKind::Binary, Dialect::Sqlite) => format!("lower(hex({c}))"),
+            (ColumnKind::Date, Dialect::Postgres) => format!("to_char({c}, 'YYYY-MM-DD')"),
+            (ColumnKind::Timestamp, Dialect::Postgres) => {
+                format!("to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US')")
+            }
+            (ColumnKind::TimestampTz, Dialect::Postgres) => {
+                format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+            }
+            (ColumnKind::Date, Dialect::MySql) => format!("DATE_FORMAT({c}, '%Y-%m-%d')"),
+            // MySQL reads TIMESTAMP columns in the session zone, which is UTC.
+            (ColumnKind::Timestamp | ColumnKind::TimestampTz, Dialect::MySql) => {
+                format!("DATE_FORMAT({c}, '%Y-%m-%d %H:%i:%s.%f')")
+            }
+            _ => self.as_text(&c),
+        }
+    }
+
     /// The row's key as a hold stores it: the key values joined by commas.
     fn key_text(&self) -> String {
         self.target
             .key
             .iter()
-            .map(|k| self.as_text(&self.col(T, &k.name)))
+            .map(|k| self.column_text(T, k))
             .collect::<Vec<_>>()
             .join(" || ',' || ")
     }
@@ -341,21 +376,23 @@ impl Queries<'_> {
     /// The row belongs to the data subject (the policy must have a `subject` link; without
     /// one, no row does).
     fn subject_is(&self, q: &mut Sql, subject: Subject) {
-        let rhs = |q: &mut Sql| match subject {
-            Subject::Value(v) => {
-                q.bind(Value::Text(v.to_string()));
-            }
-            Subject::HoldColumn => {
-                q.push("h.subject");
-            }
+        // uuids and bytes have one canonical text form, lowercase; accept any case for them.
+        let rhs = |q: &mut Sql, col: &Col| {
+            let canonical = matches!(col.kind, ColumnKind::Uuid | ColumnKind::Binary);
+            match (subject, canonical) {
+                (Subject::Value(v), true) => q.bind(Value::Text(v.to_ascii_lowercase())),
+                (Subject::Value(v), false) => q.bind(Value::Text(v.to_string())),
+                (Subject::HoldColumn, true) => q.push("LOWER(h.subject)"),
+                (Subject::HoldColumn, false) => q.push("h.subject"),
+            };
         };
         match &self.target.subject {
             None => {
                 q.push("1 = 0");
             }
             Some(TargetSubject::Own(c)) => {
-                q.push(&format!("{} = ", self.as_text(&self.col(T, &c.name))));
-                rhs(q);
+                q.push(&format!("{} = ", self.column_text(T, c)));
+                rhs(q, c);
             }
             Some(TargetSubject::Related {
                 table,
@@ -372,9 +409,9 @@ impl Queries<'_> {
                     "EXISTS (SELECT 1 FROM {} AS s WHERE {} AND {} = ",
                     self.db.table(table),
                     conds.join(" AND "),
-                    self.as_text(&self.col("s", &column.name))
+                    self.column_text("s", column)
                 ));
-                rhs(q);
+                rhs(q, column);
                 q.push(")");
             }
         }
@@ -521,12 +558,20 @@ impl Queries<'_> {
         })
     }
 
-    /// How a key column is selected so that it decodes as i64 or String on every database.
+    /// How a key column is selected so that the value read back compares equal when bound
+    /// (see `key_value`): integers as i64, bytes as bytes, dates and timestamps in their own
+    /// type at full precision (SQLite keeps them as text), uuids and text as text.
     fn key_select(&self, alias: &str, k: &Col) -> (String, Decode) {
         let c = self.col(alias, &k.name);
         match (k.kind, self.d()) {
             (ColumnKind::Integer, Dialect::Sqlite) => (c, Decode::Int),
             (ColumnKind::Integer, d) => (d.as_i64(&c), Decode::Int),
+            (ColumnKind::Binary, _) => (c, Decode::Bytes),
+            (ColumnKind::Date, Dialect::Postgres | Dialect::MySql) => (c, Decode::Date),
+            (ColumnKind::Timestamp, Dialect::Postgres | Dialect::MySql) => (c, Decode::Timestamp),
+            (ColumnKind::TimestampTz, Dialect::Postgres | Dialect::MySql) => {
+                (c, Decode::TimestampTz)
+            }
             (_, Dialect::Postgres) => (format!("CAST({c} AS TEXT)"), Decode::Text),
             (_, Dialect::MySql) => (format!("CAST({c} AS CHAR)"), Decode::Text),
             (_, Dialect::Sqlite) => (c, Decode::Text),
@@ -546,7 +591,7 @@ impl Queries<'_> {
         self.target
             .transforms
             .iter()
-            .filter(|(_, t)| matches!(t, Transform::Hash | Transform::TruncateIp))
+            .filter(|(c, t)| transform::computed_outside_sql(c, *t))
             .map(|(c, _)| c)
             .collect()
     }
@@ -574,14 +619,14 @@ impl Queries<'_> {
             }
             q.push("(");
             for (j, k) in keys.iter().enumerate().take(i) {
-                q.push(&format!("{} = ", self.col(T, &k.name)))
-                    .bind(values[j].clone())
-                    .push(" AND ");
+                q.push(&format!("{} = ", self.col(T, &k.name)));
+                self.key_value(q, k, &values[j]);
+                q.push(" AND ");
             }
             let op = if i + 1 == keys.len() { op } else { strict };
-            q.push(&format!("{} {op} ", self.col(T, &keys[i].name)))
-                .bind(values[i].clone())
-                .push(")");
+            q.push(&format!("{} {op} ", self.col(T, &keys[i].name)));
+            self.key_value(q, &keys[i], &values[i]);
+            q.push(")");
         }
         q.push(")");
     }
@@ -722,7 +767,7 @@ impl Queries<'_> {
     fn set_sql_transforms(&self, q: &mut Sql) -> bool {
         let mut first = true;
         for (col, t) in &self.target.transforms {
-            if matches!(t, Transform::Hash | Transform::TruncateIp) {
+            if transform::computed_outside_sql(col, *t) {
                 continue;
             }
             if !first {
@@ -755,7 +800,10 @@ impl Queries<'_> {
                         Dialect::Sqlite => format!("substr({c}, instr({c}, '@') + 1)"),
                     });
                 }
-                Transform::Hash | Transform::TruncateIp => {}
+                Transform::TruncateIp => {
+                    q.push(&truncated_ip(self.d(), &c, col));
+                }
+                Transform::Hash => {}
             }
             q.push(&format!(" ELSE {c} END"));
         }
@@ -856,8 +904,18 @@ impl Queries<'_> {
             if i > 0 {
                 q.push(" AND ");
             }
-            q.push(&format!("{} = ", self.col(T, &k.name)))
-                .bind(v.clone());
+            q.push(&format!("{} = ", self.col(T, &k.name)));
+            self.key_value(q, k, v);
+        }
+    }
+
+    /// A key value read by `key_select`, bound in the column's own type: PostgreSQL compares a
+    /// uuid with a text parameter only after a cast (which also keeps the uuid index usable).
+    fn key_value(&self, q: &mut Sql, k: &Col, v: &Value) {
+        if self.d() == Dialect::Postgres && k.kind == ColumnKind::Uuid {
+            q.push("CAST(").bind(v.clone()).push(" AS uuid)");
+        } else {
+            q.bind(v.clone());
         }
     }
 
@@ -888,6 +946,100 @@ fn redact_value(col: &Col) -> Value {
             Value::Text(text[..n].to_string())
         }
     }
+}
+
+/// The address in column `c` truncated in the column's own type (IPv4 to its /24, IPv6 to its
+/// /48, an IPv4-mapped IPv6 address as the IPv4 address it is), for the types whose value
+/// the database can cut itself; text is truncated outside SQL (`transform::truncate_ip`).
+fn truncated_ip(d: Dialect, c: &str, col: &Col) -> String {
+    match (col.kind, d) {
+        // Host bits zeroed, the mask length kept (a cidr value must have no host bits).
+        (ColumnKind::Inet, Dialect::Postgres) => {
+            let width = format!(
+                "CASE WHEN family({c}) = 4 THEN 24 WHEN {c} << inet '::ffff:0.0.0.0/96' THEN 120 ELSE 48 END"
+            );
+            format!(
+                "set_masklen(network(set_masklen({c}, LEAST(masklen({c}), {width}))), masklen({c}))"
+            )
+        }
+        (ColumnKind::Inet | ColumnKind::Inet4, _) => format!(
+            "INET6_NTOA({})",
+            truncated_packed(d, &format!("INET6_ATON({c})"), false, "NULL")
+        ),
+        (ColumnKind::Binary, _) => {
+            let not_an_ip = if col.nullable {
+                "NULL".to_string()
+            } else {
+                Bytes(d).lit("00000000")
+            };
+            // Only MySQL pads: a 4-byte address in BINARY(16) ends in twelve zero bytes.
+            truncated_packed(d, c, d == Dialect::MySql, &not_an_ip)
+        }
+        // An integer holding IPv4 in network byte order: its lowest byte cleared.
+        (ColumnKind::Integer, _) => format!("({c} - ({c} & 255))"),
+        // `transform_fits` admits no other type; the value as it is, so nothing is selected
+        // or changed.
+        _ => c.to_string(),
+    }
+}
+
+/// Byte-string functions of a dialect (MySQL/MariaDB or PostgreSQL `bytea`).
+struct Bytes(Dialect);
+
+impl Bytes {
+    /// `len` bytes of `b` from byte `from` (1-based).
+    fn sub(&self, b: &str, from: u8, len: u8) -> String {
+        match self.0 {
+            Dialect::MySql => format!("SUBSTRING({b}, {from}, {len})"),
+            _ => format!("substring({b} from {from} for {len})"),
+        }
+    }
+
+    fn lit(&self, hex: &str) -> String {
+        match self.0 {
+            Dialect::MySql => format!("UNHEX('{hex}')"),
+            _ => format!("decode('{hex}', 'hex')"),
+        }
+    }
+
+    fn concat(&self, parts: &[String]) -> String {
+        match self.0 {
+            Dialect::MySql => format!("CONCAT({})", parts.join(", ")),
+            _ => format!("({})", parts.join(" || ")),
+        }
+    }
+}
+
+/// A packed address `b` (4 bytes IPv4, 16 bytes IPv6) truncated; any other length is not an
+/// address and becomes `not_an_ip`. With `padded_v4`, a 16-byte value whose bytes 5 and 6
+/// are zero also loses its fourth byte: it may be an IPv4 address zero-padded into a
+/// `BINARY(16)` column, whose /48 would keep all of it.
+fn truncated_packed(d: Dialect, b: &str, padded_v4: bool, not_an_ip: &str) -> String {
+    let f = Bytes(d);
+    let mapped_prefix = f.lit("00000000000000000000ffff");
+    let v4 = f.concat(&[f.sub(b, 1, 3), f.lit("00")]);
+    let mapped = f.concat(&[f.sub(b, 1, 15), f.lit("00")]);
+    let fourth = if padded_v4 {
+        format!(
+            "CASE WHEN {} = {} THEN {} ELSE {} END",
+            f.sub(b, 5, 2),
+            f.lit("0000"),
+            f.lit("00"),
+            f.sub(b, 4, 1)
+        )
+    } else {
+        f.sub(b, 4, 1)
+    };
+    let v6 = f.concat(&[
+        f.sub(b, 1, 3),
+        fourth,
+        f.sub(b, 5, 2),
+        f.lit("00000000000000000000"),
+    ]);
+    format!(
+        "CASE length({b}) WHEN 4 THEN {v4} WHEN 16 THEN CASE WHEN {} = {mapped_prefix} THEN {mapped} ELSE {v6} END ELSE {not_an_ip} END",
+        f.sub(b, 1, 12)
+    )
 }
 
 /// The first day of the value's year (or month), in the column's own type.

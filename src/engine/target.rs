@@ -190,11 +190,11 @@ impl Target {
     pub fn is_delete(&self) -> bool {
         matches!(self.policy.action, Action::Delete)
     }
-    /// Hash and IP truncation are computed here, not in SQL.
+    /// Hash and IP truncation of text are computed here, not in SQL.
     pub fn needs_row_values(&self) -> bool {
         self.transforms
             .iter()
-            .any(|(_, t)| matches!(t, Transform::Hash | Transform::TruncateIp))
+            .any(|(c, t)| super::transform::computed_outside_sql(c, *t))
     }
 }
 
@@ -612,16 +612,66 @@ fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> O
             );
             return None;
         }
-        if !matches!(col.kind, ColumnKind::Integer | ColumnKind::Text) {
+        if !key_kind_fits(col.kind, c.dialect) {
+            let data_type = table
+                .column(name)
+                .map(|c| c.data_type.clone())
+                .unwrap_or_default();
             c.issue(
                 "key",
-                format!("key column \"{name}\" must be an integer or text column"),
+                format!(
+                    "key column \"{name}\" of \"{}\" has type {data_type}, which retentiond cannot page through exactly; \
+                     a key column must be an integer, text, uuid, binary, date or timestamp column \
+                     (set key = [...] to another primary or unique key of the table)",
+                    table.name
+                ),
             );
             return None;
         }
         key.push(col);
     }
     Some(key)
+}
+
+/// The column types `truncate_ip` truncates in place: text, the address types, packed bytes
+/// (4 bytes for IPv4, 16 for IPv6, as `INET6_ATON` writes them) and integers holding IPv4.
+fn ip_column(col: &Col, dialect: Dialect) -> Result<(), String> {
+    match (col.kind, dialect) {
+        (ColumnKind::Text | ColumnKind::Integer | ColumnKind::Inet | ColumnKind::Inet4, _) => {
+            Ok(())
+        }
+        (ColumnKind::Binary, Dialect::Postgres | Dialect::MySql) => match col.max_len {
+            Some(n) if n < 4 => Err(format!(
+                "\"truncate_ip\" needs room for a packed address (4 or 16 bytes); \"{}\" holds at most {n}",
+                col.name
+            )),
+            _ => Ok(()),
+        },
+        _ => Err(format!(
+            "\"truncate_ip\" fits text, inet/cidr, INET4/INET6, packed VARBINARY(16)/bytea and integer (IPv4) columns; \
+             \"{}\" is none of these (SQLite: store addresses as text or as an integer)",
+            col.name
+        )),
+    }
+}
+
+/// Key types whose values read back exactly and compare in the database's own order of that
+/// type (see `Queries::key_select`). SQLite has no time zone type.
+fn key_kind_fits(kind: ColumnKind, dialect: Dialect) -> bool {
+    match kind {
+        ColumnKind::Integer
+        | ColumnKind::Text
+        | ColumnKind::Uuid
+        | ColumnKind::Binary
+        | ColumnKind::Date
+        | ColumnKind::Timestamp => true,
+        ColumnKind::TimestampTz => dialect != Dialect::Sqlite,
+        ColumnKind::Boolean
+        | ColumnKind::Numeric
+        | ColumnKind::Inet
+        | ColumnKind::Inet4
+        | ColumnKind::Other => false,
+    }
 }
 
 /// Whether a transform can write its result into a column of this type.
@@ -660,7 +710,8 @@ fn transform_fits(t: Transform, col: &Col, dialect: Dialect) -> Result<(), Strin
                 _ => Ok(()),
             }
         }
-        Transform::TruncateIp | Transform::EmailDomain => text_only(),
+        Transform::TruncateIp => ip_column(col, dialect),
+        Transform::EmailDomain => text_only(),
         Transform::YearOnly | Transform::MonthOnly => {
             if col.kind.is_temporal()
                 && !(dialect == Dialect::Sqlite && col.kind == ColumnKind::TimestampTz)

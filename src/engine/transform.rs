@@ -1,8 +1,22 @@
-//! The transforms computed outside SQL: keyed hashing and IP truncation.
+//! The transforms computed outside SQL: keyed hashing and IP truncation of text.
 
+use super::target::Col;
+use crate::config::Transform;
+use crate::db::schema::ColumnKind;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::IpAddr;
+
+/// Whether this transform of this column is computed here from the row's value, rather than
+/// in SQL: hashing, and IP truncation of text (the address types, packed bytes and integers are
+/// truncated by the database in their own type).
+pub fn computed_outside_sql(col: &Col, t: Transform) -> bool {
+    match t {
+        Transform::Hash => true,
+        Transform::TruncateIp => col.kind == ColumnKind::Text,
+        _ => false,
+    }
+}
 
 /// HMAC-SHA256 of the value under the configured key, as 64 lowercase hex characters. The
 /// same input gives the same output, so joins and uniqueness survive; without the key the
@@ -25,14 +39,21 @@ pub fn is_hashed(value: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// IPv4 to its /24 (`192.0.2.77` → `192.0.2.0`), IPv6 to its /48. A value that is not an IP
-/// address says nothing useful and is dropped: `None`.
+/// IPv4 to its /24 (`192.0.2.77` → `192.0.2.0`), IPv6 to its /48. An IPv4-mapped IPv6
+/// address is the IPv4 address it maps, truncated as such and kept in the form the application
+/// wrote (`::ffff:192.0.2.5` → `::ffff:192.0.2.0`): its /48 would be `::`, which says nothing,
+/// while the /24 keeps what truncation is meant to keep. A value that is not an IP address says
+/// nothing useful and is dropped: `None`.
 pub fn truncate_ip(value: &str) -> Option<String> {
+    let truncate_v4 = |v4: std::net::Ipv4Addr| {
+        let [a, b, c, _] = v4.octets();
+        std::net::Ipv4Addr::new(a, b, c, 0)
+    };
     match value.trim().parse::<IpAddr>().ok()? {
-        IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            Some(std::net::Ipv4Addr::new(a, b, c, 0).to_string())
-        }
+        IpAddr::V4(v4) => Some(truncate_v4(v4).to_string()),
+        IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => v6
+            .to_ipv4_mapped()
+            .map(|v4| truncate_v4(v4).to_ipv6_mapped().to_string()),
         IpAddr::V6(v6) => {
             let s = v6.segments();
             Some(std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0).to_string())
@@ -69,9 +90,28 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_mapped_addresses_truncate_as_ipv4_in_their_own_form() {
+        assert_eq!(
+            truncate_ip("::ffff:192.0.2.5").as_deref(),
+            Some("::ffff:192.0.2.0")
+        );
+        assert_eq!(
+            truncate_ip("::FFFF:192.0.2.0").as_deref(),
+            Some("::ffff:192.0.2.0")
+        );
+        assert_eq!(truncate_ip("::1").as_deref(), Some("::"));
+    }
+
+    #[test]
     fn truncated_ipv6_always_ends_with_double_colon() {
         // The SQL "already done" test relies on this form.
-        for ip in ["2001:0:0:1::1", "::1", "fe80::1", "2001:db8:0:0:1:2:3:4"] {
+        for ip in [
+            "2001:0:0:1::1",
+            "::1",
+            "fe80::1",
+            "2001:db8:0:0:1:2:3:4",
+            "::ffff:10.1.2.3",
+        ] {
             let t = truncate_ip(ip).expect("ip");
             assert!(t.ends_with("::") || t.ends_with(".0"), "{ip} -> {t}");
         }
