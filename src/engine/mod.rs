@@ -176,6 +176,9 @@ pub struct Engine {
     pub db: Db,
     pub schema: Schema,
     pub targets: Vec<Target>,
+    /// Grants only a real run needs and the server refuses. A read-only engine (`check`,
+    /// `plan`, a dry run) keeps them here instead of failing; a writing one refuses to start.
+    pub write_denied: Vec<CheckIssue>,
     /// The instance lock while a run or an erasure holds it; checked between batches.
     lock: tokio::sync::Mutex<Option<InstanceLock>>,
 }
@@ -199,14 +202,15 @@ impl Engine {
         )
         .map_err(EngineError::Check)?;
         let targets = order::order(targets, &schema);
-        let engine = Engine {
+        let mut engine = Engine {
             config,
             db,
             schema,
             targets,
+            write_denied: Vec::new(),
             lock: tokio::sync::Mutex::new(None),
         };
-        engine.probe().await?;
+        engine.write_denied = engine.probe().await?;
         Ok(engine)
     }
 
@@ -215,12 +219,16 @@ impl Engine {
         advice::missing_indexes(&self.targets, &self.schema)
     }
 
-    async fn probe(&self) -> Result<(), EngineError> {
+    /// Returns the write grants a read-only engine lacks (see `write_denied`).
+    async fn probe(&self) -> Result<Vec<CheckIssue>, EngineError> {
         // Missing grants first: they would also make the trial statements below fail, less clearly.
-        let denied =
+        let mut denied =
             privilege::missing(&self.db, &self.targets, &self.config.database.table_prefix).await?;
-        if !denied.is_empty() {
-            return Err(EngineError::Check(denied));
+        if self.db.access == Access::ReadWrite {
+            denied.to_count.append(&mut denied.to_write);
+        }
+        if !denied.to_count.is_empty() {
+            return Err(EngineError::Check(denied.to_count));
         }
         let cutoff = Utc::now();
         let mut issues = Vec::new();
@@ -258,7 +266,7 @@ impl Engine {
             issues.extend(self.sqlite_clock_formats().await?);
         }
         if issues.is_empty() {
-            Ok(())
+            Ok(denied.to_write)
         } else {
             Err(EngineError::Check(issues))
         }
