@@ -218,6 +218,15 @@ pub fn print_run(r: &RunReport) {
         ),
     }
     crate::out!("{}", run_table(r));
+    let failures = r.failures();
+    for f in &failures {
+        crate::out!("{f}");
+    }
+    if !failures.is_empty() {
+        crate::out!(
+            "The other policies ran; the run counts as failed, and the next run tries again."
+        );
+    }
     if let Some(reason) = &r.stop_reason {
         crate::out!("The run stopped early: {reason}. The next run continues where it left off.");
     }
@@ -266,7 +275,10 @@ pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
                     count(p.backlog)
                 },
                 format!("{:.1}s", p.duration_ms as f64 / 1000.0),
-                p.stop_reason.clone().unwrap_or_default(),
+                match (&p.error, &p.stop_reason) {
+                    (Some(_), _) => "FAILED (see below)".to_string(),
+                    (None, reason) => reason.clone().unwrap_or_default(),
+                },
             ]
         })
         .collect()

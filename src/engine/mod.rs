@@ -57,6 +57,19 @@ fn render(issues: &[CheckIssue]) -> String {
 }
 
 impl EngineError {
+    /// The server refused one of a policy's statements (a trigger, a constraint, a deferred
+    /// foreign key at commit): that policy failed, and the others can still do their work.
+    /// Anything else (a lost connection, a pool that timed out) stops the whole run.
+    fn fails_one_policy(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Db(DbError::Query {
+                source: sqlx::Error::Database(_),
+                ..
+            })
+        )
+    }
+
     /// The process exit code for this error (see the README).
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -134,6 +147,9 @@ pub struct PolicyOutcome {
     pub backlog: u64,
     pub duration_ms: u64,
     pub stop_reason: Option<String>,
+    /// Why the policy failed (the server refused one of its statements); the run went on
+    /// with the next policies and counts as failed.
+    pub error: Option<String>,
 }
 
 impl PolicyOutcome {
@@ -151,9 +167,13 @@ impl PolicyOutcome {
             backlog: 0,
             duration_ms: 0,
             stop_reason: None,
+            error: None,
         }
     }
 }
+
+/// The status of a run in which a policy failed.
+pub const FAILED: &str = "failed";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -168,6 +188,22 @@ pub struct RunReport {
     /// Holds in force past their review date: "hold 3: subject 42, set by ann on ..., review
     /// 2026-01-01: tax audit". Listed in every summary until someone releases or renews them.
     pub stale_holds: Vec<String>,
+}
+
+impl RunReport {
+    /// "policy \"a\" failed: ..." for each policy that failed.
+    pub fn failures(&self) -> Vec<String> {
+        self.policies
+            .iter()
+            .filter_map(|p| {
+                let prefix = format!("policy \"{}\": ", p.name);
+                p.error.as_ref().map(|e| {
+                    let why = e.strip_prefix(&prefix).unwrap_or(e);
+                    format!("policy \"{}\" failed: {why}", p.name)
+                })
+            })
+            .collect()
+    }
 }
 
 /// A config checked against a connected database.
@@ -533,6 +569,13 @@ impl Engine {
             .await;
         let (status, reason) = match &result {
             Ok(r) if r.status == "ok" => (RunStatus::Ok, None),
+            Ok(r) if r.status == FAILED => {
+                let reasons = r.failures().into_iter().chain(r.stop_reason.clone());
+                (
+                    RunStatus::Failed,
+                    Some(reasons.collect::<Vec<_>>().join("; ")),
+                )
+            }
             Ok(r) if r.stop_reason.as_deref() == Some(INTERRUPTED) => {
                 (RunStatus::Interrupted, r.stop_reason.clone())
             }
@@ -580,94 +623,46 @@ impl Engine {
                 ..PolicyOutcome::new(t)
             };
             if stop_reason.is_none() {
-                let th = self.thresholds(t, cutoff)?;
-                let q = Queries {
-                    db: &self.db,
-                    target: t,
-                    thresholds: &th,
-                    subject: None,
-                    walk_end: p.last_key.as_deref(),
-                };
                 let policy_start = Instant::now();
-                // Counted a moment ago: with nothing eligible (or blocked, which an earlier
-                // policy may have freed), the walk would only read the table again (with a
-                // related clock, all of it). What expires from now on is the next run's.
-                if p.eligible > 0 || p.blocked > 0 {
-                    outcome.stop_reason = self
-                        .purge(
-                            store,
-                            &q,
-                            p.eligible,
-                            run_id,
-                            &mut chain,
-                            &mut outcome,
-                            started,
-                            opts,
-                        )
-                        .await?;
+                let result = self
+                    .run_policy(
+                        store,
+                        t,
+                        p,
+                        cutoff,
+                        run_id,
+                        &mut chain,
+                        &mut outcome,
+                        started,
+                        opts,
+                    )
+                    .await;
+                match result {
+                    Ok(()) => {}
+                    Err(e) if e.fails_one_policy() => {
+                        tracing::error!(
+                            policy = t.name(),
+                            error = %e,
+                            "policy failed; the run goes on with the next policies"
+                        );
+                        outcome.error = Some(e.to_string());
+                    }
+                    Err(e) => return Err(e),
                 }
                 outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
-                // Nothing was eligible and nothing was written: a recount would only repeat
-                // the plan's count of a moment ago.
-                if run_id.is_some() && (p.eligible > 0 || outcome.affected > 0) {
-                    let mut tx = self.db.begin().await?;
-                    outcome.backlog = tx
-                        .fetch_i64(&q.count_eligible())
-                        .await
-                        .ctx(|| format!("policy \"{}\": counting the backlog", t.name()))?
-                        as u64;
-                    outcome.blocked = tx
-                        .fetch_i64(&q.count_blocked())
-                        .await
-                        .ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))?
-                        as u64;
-                    tx.rollback().await.ctx(|| "ending a transaction".into())?;
-                    if outcome.backlog > 0 && outcome.stop_reason.is_none() {
-                        tracing::warn!(
-                            policy = t.name(),
-                            backlog = outcome.backlog,
-                            "rows past their cutoff remain after the run"
-                        );
-                    }
-                }
-                if run_id.is_some() && t.is_delete() && large_purge(outcome.affected, p.total) {
-                    tracing::info!(
-                        policy = t.name(),
-                        table = t.table(),
-                        deleted = outcome.affected,
-                        "a large share of the table was deleted: {}",
-                        maintenance_advice(self.db.dialect, t.table())
-                    );
-                }
-                if outcome.affected > 0 || outcome.stop_reason.is_some() {
-                    tracing::info!(
-                        policy = t.name(),
-                        action = outcome.action,
-                        affected = outcome.affected,
-                        batches = outcome.batches,
-                        blocked = outcome.blocked,
-                        backlog = outcome.backlog,
-                        dry_run = opts.dry_run,
-                        "policy done"
-                    );
-                } else {
-                    tracing::debug!(
-                        policy = t.name(),
-                        blocked = outcome.blocked,
-                        "policy done: nothing to do"
-                    );
-                }
             } else {
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
             }
             outcomes.push(outcome);
         }
+        let failed = outcomes.iter().any(|o| o.error.is_some());
         Ok(RunReport {
             run_id,
             dry_run: opts.dry_run,
             cutoff: format_utc(cutoff),
             status: match stop_reason.as_deref() {
+                _ if failed => FAILED.into(),
                 None => "ok".into(),
                 Some(INTERRUPTED) => INTERRUPTED.into(),
                 Some(_) => "stopped".into(),
@@ -678,6 +673,98 @@ impl Engine {
             policies: outcomes,
             stale_holds: self.stale_holds(store, cutoff).await?,
         })
+    }
+
+    /// One policy's walk and its verification. An error the server gives for one of its
+    /// statements (see `EngineError::fails_one_policy`) fails this policy only.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_policy(
+        &self,
+        store: &Store<'_>,
+        t: &Target,
+        p: &PolicyPlan,
+        cutoff: DateTime<Utc>,
+        run_id: Option<i64>,
+        chain: &mut String,
+        outcome: &mut PolicyOutcome,
+        started: Instant,
+        opts: &RunOptions,
+    ) -> Result<(), EngineError> {
+        let th = self.thresholds(t, cutoff)?;
+        let q = Queries {
+            db: &self.db,
+            target: t,
+            thresholds: &th,
+            subject: None,
+            walk_end: p.last_key.as_deref(),
+        };
+        // Counted a moment ago: with nothing eligible (or blocked, which an earlier
+        // policy may have freed), the walk would only read the table again (with a
+        // related clock, all of it). What expires from now on is the next run's.
+        let walked = if p.eligible > 0 || p.blocked > 0 {
+            self.purge(store, &q, p.eligible, run_id, chain, outcome, started, opts)
+                .await
+        } else {
+            Ok(None)
+        };
+        match &walked {
+            Ok(stop) => outcome.stop_reason = stop.clone(),
+            // A walk the server refused is still recounted: its backlog says what it left.
+            Err(e) if e.fails_one_policy() => {}
+            Err(_) => return walked.map(drop),
+        }
+        // Nothing was eligible and nothing was written: a recount would only repeat
+        // the plan's count of a moment ago.
+        if run_id.is_some() && (p.eligible > 0 || outcome.affected > 0) {
+            let mut tx = self.db.begin().await?;
+            outcome.backlog = tx
+                .fetch_i64(&q.count_eligible())
+                .await
+                .ctx(|| format!("policy \"{}\": counting the backlog", t.name()))?
+                as u64;
+            outcome.blocked = tx
+                .fetch_i64(&q.count_blocked())
+                .await
+                .ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))?
+                as u64;
+            tx.rollback().await.ctx(|| "ending a transaction".into())?;
+            if outcome.backlog > 0 && outcome.stop_reason.is_none() && walked.is_ok() {
+                tracing::warn!(
+                    policy = t.name(),
+                    backlog = outcome.backlog,
+                    "rows past their cutoff remain after the run"
+                );
+            }
+        }
+        walked?;
+        if run_id.is_some() && t.is_delete() && large_purge(outcome.affected, p.total) {
+            tracing::info!(
+                policy = t.name(),
+                table = t.table(),
+                deleted = outcome.affected,
+                "a large share of the table was deleted: {}",
+                maintenance_advice(self.db.dialect, t.table())
+            );
+        }
+        if outcome.affected > 0 || outcome.stop_reason.is_some() {
+            tracing::info!(
+                policy = t.name(),
+                action = outcome.action,
+                affected = outcome.affected,
+                batches = outcome.batches,
+                blocked = outcome.blocked,
+                backlog = outcome.backlog,
+                dry_run = opts.dry_run,
+                "policy done"
+            );
+        } else {
+            tracing::debug!(
+                policy = t.name(),
+                blocked = outcome.blocked,
+                "policy done: nothing to do"
+            );
+        }
+        Ok(())
     }
 
     /// Holds in force past their review date, described without their reason (free text

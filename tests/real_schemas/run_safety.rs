@@ -504,3 +504,151 @@ async fn mariadb_read_only_server_is_not_written() {
         .unwrap();
     assert_eq!(runs, 0, "a refused run was recorded");
 }
+
+/// Laravel's tables as its migrations create them on each backend (bigint unsigned
+/// auto-increment ids, `timestamp NULL` columns), with spatie/laravel-activitylog's
+/// `activity_log` made append-only by a trigger, as compliance setups do.
+async fn laravel_tables(db: &TestDb) {
+    let (id, ts, trigger) = match db.backend {
+        Backend::MariaDb => (
+            "bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY",
+            "timestamp NULL DEFAULT NULL",
+            "CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'activity_log is append-only'".to_string(),
+        ),
+        Backend::Postgres => (
+            "bigserial PRIMARY KEY",
+            "timestamp(0) without time zone NULL",
+            "CREATE FUNCTION activity_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'activity_log is append-only'; END $$;
+CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log FOR EACH ROW EXECUTE FUNCTION activity_log_append_only()".to_string(),
+        ),
+        Backend::Sqlite => (
+            "integer PRIMARY KEY AUTOINCREMENT NOT NULL",
+            "datetime NULL",
+            "CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END".to_string(),
+        ),
+    };
+    let text = db.text_type();
+    db.exec(&format!(
+        "CREATE TABLE activity_log (id {id}, log_name varchar(255) NULL, description {text} NOT NULL, causer_id bigint NULL, created_at {ts}, updated_at {ts});
+CREATE TABLE failed_jobs (id {id}, uuid varchar(255) NOT NULL UNIQUE, connection {text} NOT NULL, queue {text} NOT NULL, payload {text} NOT NULL, exception {text} NOT NULL, failed_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP);
+CREATE TABLE password_reset_tokens (email varchar(255) NOT NULL PRIMARY KEY, token varchar(255) NOT NULL, created_at {ts});
+{trigger};
+INSERT INTO activity_log (id, log_name, description, causer_id, created_at, updated_at) VALUES
+  (1, 'default', 'login', 7, '2020-01-01 10:00:00', '2020-01-01 10:00:00'),
+  (2, 'default', 'login', 7, '2020-02-01 10:00:00', '2020-02-01 10:00:00'),
+  (3, 'default', 'login', 7, '2027-02-01 10:00:00', '2027-02-01 10:00:00');
+INSERT INTO failed_jobs (id, uuid, connection, queue, payload, exception, failed_at) VALUES
+  (1, 'a1', 'redis', 'default', '{{}}', 'Timeout', '2020-01-01 10:00:00'),
+  (2, 'a2', 'redis', 'default', '{{}}', 'Timeout', '2020-03-01 10:00:00'),
+  (3, 'a3', 'redis', 'default', '{{}}', 'Timeout', '2027-02-01 10:00:00');
+INSERT INTO password_reset_tokens (email, token, created_at) VALUES
+  ('ann@example.nl', 'h1', '2020-01-01 10:00:00'),
+  ('bob@example.nl', 'h2', '2027-02-01 10:00:00')"
+    ))
+    .await;
+}
+
+const LARAVEL_POLICIES: &str = r#"
+[[policies]]
+name = "activity-log"
+table = "activity_log"
+since = "created_at"
+retain = "1 year"
+action = "delete"
+basis = "GDPR art. 5(1)(e)"
+
+[[policies]]
+name = "failed-jobs"
+table = "failed_jobs"
+since = "failed_at"
+retain = "1 year"
+action = "delete"
+basis = "GDPR art. 5(1)(e)"
+
+[[policies]]
+name = "password-resets"
+table = "password_reset_tokens"
+key = "email"
+since = "created_at"
+retain = "1 year"
+action = "delete"
+basis = "GDPR art. 5(1)(e)"
+"#;
+
+/// The first of three policies fails at run time (a trigger that `check` cannot see refuses the
+/// delete): it is recorded as failed with the server's reason, the other two still do their
+/// work, the run is `failed` (exit 1), and the summary e-mail names the failed policy.
+async fn a_failing_policy_does_not_stop_the_others(b: Backend) {
+    let db = TestDb::new(b).await;
+    laravel_tables(&db).await;
+    let cfg = db.write_config(LARAVEL_POLICIES, "");
+    expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
+
+    let out = run_cli(&cfg, &["run", "--json"], &at(NOW));
+    let run: serde_json::Value = serde_json::from_str(&expect_exit(&out, 1))
+        .unwrap_or_else(|e| panic!("no report ({e}):\n{}", stderr(&out)));
+    assert_eq!(run["status"], "failed", "{run:#}");
+    let failed = crate::common::policy(&run, "activity-log");
+    assert_eq!(failed["affected"], 0, "{run:#}");
+    assert_eq!(failed["backlog"], 2, "what it left is counted: {run:#}");
+    assert!(
+        failed["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("activity_log is append-only")),
+        "{run:#}"
+    );
+    assert_eq!(crate::common::field(&run, "failed-jobs", "affected"), 2);
+    assert_eq!(crate::common::field(&run, "password-resets", "affected"), 1);
+    assert!(crate::common::policy(&run, "failed-jobs")["error"].is_null());
+    assert_eq!(db.ids("activity_log").await, vec![1, 2, 3]);
+    assert_eq!(db.ids("failed_jobs").await, vec![3]);
+    let tokens = db
+        .text_rows("SELECT email FROM password_reset_tokens ORDER BY email")
+        .await;
+    assert_eq!(tokens, vec![vec![Some("bob@example.nl".to_string())]]);
+    let recorded = db
+        .text_rows("SELECT status, stop_reason FROM retentiond_runs ORDER BY id")
+        .await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0][0].as_deref(), Some("failed"));
+    assert!(
+        recorded[0][1]
+            .as_deref()
+            .is_some_and(|r| r.contains("activity-log") && r.contains("append-only")),
+        "{recorded:?}"
+    );
+    expect_exit(&run_cli(&cfg, &["audit", "verify"], &[]), 0);
+    drop(db);
+
+    // The nightly run (the daemon, on the database's clock) on a second shop: the summary says
+    // which policy failed and why, and the others did their work.
+    let db = TestDb::new(b).await;
+    laravel_tables(&db).await;
+    let mail = db.dir.path().join("mail");
+    std::fs::create_dir_all(&mail).unwrap();
+    let report = format!(
+        "\n[report]\nto = [\"privacy@shop.example\"]\nfrom = \"retentiond@shop.example\"\nsmtp_url = \"file://{}\"\n",
+        mail.display()
+    );
+    let cfg = db.write_config(&format!("{LARAVEL_POLICIES}{report}"), "");
+    let out = run_cli(&cfg, &["daemon", "--once"], &[]);
+    expect_exit(&out, 1);
+    assert_eq!(db.ids("activity_log").await, vec![1, 2, 3]);
+    assert_eq!(db.ids("failed_jobs").await, vec![3]);
+    let summaries: Vec<String> = std::fs::read_dir(&mail)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(summaries.len(), 1, "{}", stderr(&out));
+    let text = summaries[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(
+        text.contains("Subject: retentiond: run FAILED on 1 of 3 policies (activity-log)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("policy \"activity-log\" failed:") && text.contains("append-only"),
+        "{text}"
+    );
+}
+
+crate::on_every_backend!(a_failing_policy_does_not_stop_the_others);
