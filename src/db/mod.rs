@@ -3,6 +3,7 @@
 //! Every value reaches the server as a bound parameter; identifiers are quoted here and only
 //! after the schema check has confirmed they exist.
 
+pub mod checks;
 pub mod lock;
 pub mod schema;
 

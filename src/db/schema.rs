@@ -49,6 +49,10 @@ pub struct Table {
     pub unique_keys: Vec<Vec<String>>,
     /// Columns that lead some index: a range on them can be read without scanning the table.
     pub index_leaders: std::collections::BTreeSet<String>,
+    /// CHECK constraints (see `checks::load`).
+    pub checks: Vec<super::checks::CheckConstraint>,
+    /// PostgreSQL `UNIQUE NULLS NOT DISTINCT` keys: NULL collides there like any value.
+    pub nulls_not_distinct: Vec<Vec<String>>,
 }
 
 impl Table {
@@ -389,6 +393,7 @@ impl Schema {
             }
         }
         tx.rollback().await.ctx(ctx)?;
+        super::checks::load(db, &mut schema).await?;
         Ok(schema)
     }
 

@@ -296,6 +296,9 @@ fn check_policy(
         if transforms.len() != columns.len() {
             return None;
         }
+        if !transforms_satisfy_constraints(c, &table, &transforms) {
+            return None;
+        }
     }
 
     // Rows referenced from elsewhere are blocked, whatever the foreign key's ON DELETE says:
@@ -349,6 +352,121 @@ fn check_policy(
     };
     target.lookups_indexed = super::advice::missing_for_lookups(&target, c.schema).is_empty();
     Some(target)
+}
+
+/// True when a transform gives many rows one value: two anonymized rows collide in a unique key.
+fn collapses(t: Transform) -> bool {
+    matches!(
+        t,
+        Transform::Redact
+            | Transform::EmailDomain
+            | Transform::YearOnly
+            | Transform::MonthOnly
+            | Transform::TruncateIp
+    )
+}
+
+/// Whether the values the transforms write can satisfy the table's unique keys and CHECK
+/// constraints. The server would refuse a value that does not, failing the run at the first
+/// such batch (and, before the run went on without it, every policy after it), so `check`
+/// refuses the policy instead and says what would work.
+fn transforms_satisfy_constraints(
+    c: &mut Checker,
+    table: &Table,
+    transforms: &[(Col, Transform)],
+) -> bool {
+    let before = c.issues.len();
+    let transform_of = |name: &str| {
+        transforms
+            .iter()
+            .find(|(col, _)| col.name == name)
+            .map(|(_, t)| *t)
+    };
+    let keys: Vec<&Vec<String>> = std::iter::once(&table.primary_key)
+        .chain(table.unique_keys.iter())
+        .filter(|k| !k.is_empty())
+        .collect();
+    for key in &keys {
+        let Some((col, t)) = transforms
+            .iter()
+            .find(|(col, t)| collapses(*t) && key.contains(&col.name))
+        else {
+            continue;
+        };
+        let nulls_collide = table
+            .nulls_not_distinct
+            .iter()
+            .any(|k| sorted(k) == sorted(key));
+        // A NULL in any column of a unique key keeps the row out of it (except NULLS NOT
+        // DISTINCT), and columns that keep distinct values keep the key distinct when they
+        // hold a unique key of their own.
+        if !nulls_collide && key.iter().any(|k| transform_of(k) == Some(Transform::Null)) {
+            continue;
+        }
+        let distinct: Vec<&String> = key
+            .iter()
+            .filter(|k| matches!(transform_of(k), None | Some(Transform::Hash)))
+            .collect();
+        if keys
+            .iter()
+            .any(|other| other.iter().all(|k| distinct.contains(&k)))
+        {
+            continue;
+        }
+        let which = match key.as_slice() {
+            [only] => format!("\"{only}\" is a unique key"),
+            _ => format!("({}) is a unique key", key.join(", ")),
+        };
+        let null = match (col.nullable, nulls_collide) {
+            (true, false) => ", or \"null\" (NULLs never collide in a unique key)",
+            (true, true) => " (\"null\" collides too: the key is UNIQUE NULLS NOT DISTINCT)",
+            (false, _) => &format!(", not \"null\" (\"{}\" is NOT NULL)", col.name),
+        };
+        c.issue(
+            &format!("columns.{}", col.name),
+            format!(
+                "\"{}\" gives many anonymized rows the same value, but {which}: the second such row \
+                 would be refused and the run would fail; use \"hash\" (distinct values stay distinct){null}, \
+                 or delete the rows instead",
+                t.name()
+            ),
+        );
+    }
+    for (col, t) in transforms {
+        for check in table
+            .checks
+            .iter()
+            .filter(|k| k.columns.contains(&col.name))
+        {
+            let null_passes = col.nullable && check.passes_null_in(&col.name);
+            if *t == Transform::Null && null_passes {
+                continue;
+            }
+            let instead = if null_passes {
+                "use \"null\" (NULL passes this constraint) or delete the rows instead"
+            } else {
+                "delete the rows instead, or leave the column out of this policy"
+            };
+            c.issue(
+                &format!("columns.{}", col.name),
+                format!(
+                    "\"{}\" is read by the CHECK constraint \"{}\" ({}); whether the value \"{}\" writes \
+                     satisfies it cannot be known in advance, and a refused value would fail the run; {instead}",
+                    col.name,
+                    check.name,
+                    check.clause,
+                    t.name()
+                ),
+            );
+        }
+    }
+    c.issues.len() == before
+}
+
+fn sorted(columns: &[String]) -> Vec<&String> {
+    let mut v: Vec<&String> = columns.iter().collect();
+    v.sort();
+    v
 }
 
 fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> Option<Vec<Col>> {
