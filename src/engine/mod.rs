@@ -25,6 +25,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 pub use target::{CheckIssue, Target};
 
+/// The most walks of one policy in a run (see `Engine::walk`).
+const MAX_WALKS: u32 = 100;
+
 /// The stop reason of a run ended by a signal.
 pub const INTERRUPTED: &str = "interrupted";
 
@@ -119,6 +122,9 @@ pub struct PolicyPlan {
     pub basis: String,
     /// Why the run would stop before writing, if it would.
     pub safety_stop: Option<String>,
+    /// Of `eligible`: rows referenced now only by rows of their own table that go first in
+    /// the same run (replies to replies), which the repeated walk then deletes.
+    pub freed_by_own_deletes: u64,
     /// The highest eligible or blocked key when counted (single integer keys): where the
     /// walk ends. Rows that expire beyond it during the run are the next run's.
     #[serde(skip)]
@@ -435,6 +441,16 @@ impl Engine {
             let (blocked, last_blocked) = count_and_last_key(&mut tx, &q, true)
                 .await
                 .ctx(|| ctx("blocked"))?;
+            let freed_by_own_deletes = match q.count_freed_by_own_deletes() {
+                Some(sql) if blocked > 0 => {
+                    tx.fetch_i64(&sql).await.ctx(|| ctx("self-referenced"))? as u64
+                }
+                _ => 0,
+            };
+            let (eligible, blocked) = (
+                eligible + freed_by_own_deletes,
+                blocked - freed_by_own_deletes,
+            );
             let last_key = match (last_eligible, last_blocked) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
@@ -461,6 +477,7 @@ impl Engine {
                 expires_before: th.clock.render(),
                 basis: t.policy.basis.clone(),
                 safety_stop,
+                freed_by_own_deletes,
                 last_key,
             });
         }
@@ -702,7 +719,7 @@ impl Engine {
         // policy may have freed), the walk would only read the table again (with a
         // related clock, all of it). What expires from now on is the next run's.
         let walked = if p.eligible > 0 || p.blocked > 0 {
-            self.purge(store, &q, p.eligible, run_id, chain, outcome, started, opts)
+            self.walk(store, &q, p, run_id, chain, outcome, started, opts)
                 .await
         } else {
             Ok(None)
@@ -796,6 +813,57 @@ impl Engine {
                 )
             })
             .collect())
+    }
+
+    /// Walks one policy's eligible rows, again while a walk freed rows that only rows of their
+    /// own table referenced (a reply to a reply goes before the reply it answers, which the
+    /// walk had passed by then), at most `MAX_WALKS` times: each further walk follows one that
+    /// deleted rows, so there are never more than the blocked rows plus one. A dry run deletes
+    /// nothing to free rows: it counts the plan's prediction instead. Returns why it stopped
+    /// early, if it did.
+    #[allow(clippy::too_many_arguments)]
+    async fn walk(
+        &self,
+        store: &Store<'_>,
+        q: &Queries<'_>,
+        p: &PolicyPlan,
+        run_id: Option<i64>,
+        chain: &mut String,
+        outcome: &mut PolicyOutcome,
+        started: Instant,
+        opts: &RunOptions,
+    ) -> Result<Option<String>, EngineError> {
+        let writes = run_id.is_some() && !opts.dry_run;
+        let repeat = writes && !q.self_references().is_empty();
+        let mut walks = 0;
+        loop {
+            let before = outcome.affected;
+            let stop = self
+                .purge(store, q, p.eligible, run_id, chain, outcome, started, opts)
+                .await?;
+            walks += 1;
+            if !writes {
+                outcome.affected += p.freed_by_own_deletes;
+            }
+            if stop.is_some() || !repeat || outcome.affected == before || walks >= MAX_WALKS {
+                return Ok(stop);
+            }
+            let mut tx = self.db.begin().await?;
+            let blocked = tx
+                .fetch_i64(&q.count_blocked())
+                .await
+                .ctx(|| format!("policy \"{}\": counting blocked rows", q.target.name()))?;
+            tx.rollback().await.ctx(|| "ending a transaction".into())?;
+            if blocked == 0 {
+                return Ok(None);
+            }
+            tracing::debug!(
+                policy = q.target.name(),
+                walks,
+                blocked,
+                "walking again: rows referenced only by rows of their own table were freed"
+            );
+        }
     }
 
     /// Walks one policy's eligible rows in keyset batches. Returns why it stopped early, if it did.
