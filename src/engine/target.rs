@@ -386,23 +386,27 @@ fn transforms_satisfy_constraints(
         .chain(table.unique_keys.iter())
         .filter(|k| !k.is_empty())
         .collect();
+    let mut refused: Vec<&str> = Vec::new();
     for key in &keys {
-        let Some((col, t)) = transforms
-            .iter()
-            .find(|(col, t)| collapses(*t) && key.contains(&col.name))
-        else {
-            continue;
-        };
         let nulls_collide = table
             .nulls_not_distinct
             .iter()
             .any(|k| sorted(k) == sorted(key));
-        // A NULL in any column of a unique key keeps the row out of it (except NULLS NOT
-        // DISTINCT), and columns that keep distinct values keep the key distinct when they
-        // hold a unique key of their own.
+        // A NULL in any column of a unique key keeps the row out of it, except where the key
+        // is UNIQUE NULLS NOT DISTINCT: there NULL is one more value many rows share.
         if !nulls_collide && key.iter().any(|k| transform_of(k) == Some(Transform::Null)) {
             continue;
         }
+        let Some((col, t)) = transforms.iter().find(|(col, t)| {
+            (collapses(*t) || (*t == Transform::Null && nulls_collide)) && key.contains(&col.name)
+        }) else {
+            continue;
+        };
+        if refused.contains(&col.name.as_str()) {
+            continue;
+        }
+        // Columns that keep distinct values keep the key distinct when they hold a unique
+        // key of their own.
         let distinct: Vec<&String> = key
             .iter()
             .filter(|k| matches!(transform_of(k), None | Some(Transform::Hash)))
@@ -422,6 +426,7 @@ fn transforms_satisfy_constraints(
             (true, true) => " (\"null\" collides too: the key is UNIQUE NULLS NOT DISTINCT)",
             (false, _) => &format!(", not \"null\" (\"{}\" is NOT NULL)", col.name),
         };
+        refused.push(&col.name);
         c.issue(
             &format!("columns.{}", col.name),
             format!(
@@ -581,5 +586,117 @@ fn transform_fits(t: Transform, col: &Col, dialect: Dialect) -> Result<(), Strin
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::schema::Column;
+
+    fn column(name: &str, kind: ColumnKind, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            kind,
+            data_type: "text".into(),
+            column_type: "text".into(),
+            max_len: None,
+            nullable,
+        }
+    }
+
+    /// `members (id, tenant_id, email, handle, nick, seen)`: unique (tenant_id, email),
+    /// unique (email, handle), unique nick (nullable).
+    fn members() -> Schema {
+        let mut schema = Schema::default();
+        schema.tables.insert(
+            "members".into(),
+            Table {
+                name: "members".into(),
+                columns: vec![
+                    column("id", ColumnKind::Integer, false),
+                    column("tenant_id", ColumnKind::Integer, false),
+                    column("email", ColumnKind::Text, false),
+                    column("handle", ColumnKind::Text, false),
+                    column("nick", ColumnKind::Text, true),
+                    column("seen", ColumnKind::Timestamp, false),
+                ],
+                primary_key: vec!["id".into()],
+                unique_keys: vec![
+                    vec!["tenant_id".into(), "email".into()],
+                    vec!["email".into(), "handle".into()],
+                    vec!["nick".into()],
+                ],
+                ..Table::default()
+            },
+        );
+        schema
+    }
+
+    fn issues(schema: &Schema, columns: &str) -> Vec<String> {
+        let text = format!(
+            "[database]\nurl = \"sqlite://x.db\"\n[[policies]]\nname = \"p\"\ntable = \"members\"\n\
+             since = \"seen\"\nretain = \"1 year\"\naction = \"anonymize\"\ncolumns = {{ {columns} }}\nbasis = \"b\"\n"
+        );
+        let config = crate::config::Config::from_toml(
+            std::path::Path::new("t.toml"),
+            &text,
+            [("RETENTIOND_HASH__KEY".to_string(), "k".repeat(20))],
+        )
+        .expect("config");
+        match check(&config.policies, schema, Dialect::Sqlite, "retentiond_") {
+            Ok(_) => Vec::new(),
+            Err(issues) => issues.iter().map(|i| i.path.clone()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_unique_key_refuses_a_value_many_rows_share() {
+        let schema = members();
+        // (tenant_id, email): tenant_id alone is not unique, so two members of one tenant
+        // would collide.
+        assert_eq!(
+            issues(&schema, "email = \"redact\""),
+            ["policies[0].columns.email"]
+        );
+        // The same for every value many rows share.
+        assert_eq!(
+            issues(&schema, "email = \"email_domain\""),
+            ["policies[0].columns.email"]
+        );
+        // Hashed columns keep distinct values: (email, handle) stays unique.
+        assert!(issues(&schema, "email = \"hash\", handle = \"hash\"").is_empty());
+        // NULLs never collide: a nullable unique column takes null, not redact.
+        assert!(issues(&schema, "nick = \"null\"").is_empty());
+        assert_eq!(
+            issues(&schema, "nick = \"redact\""),
+            ["policies[0].columns.nick"]
+        );
+    }
+
+    #[test]
+    fn a_key_that_holds_a_unique_key_of_kept_columns_stays_unique() {
+        let mut schema = members();
+        if let Some(t) = schema.tables.get_mut("members") {
+            // (tenant_id, handle, email) with (tenant_id, handle) unique on its own.
+            t.unique_keys = vec![
+                vec!["tenant_id".into(), "handle".into()],
+                vec!["tenant_id".into(), "handle".into(), "email".into()],
+            ];
+        }
+        assert!(issues(&schema, "email = \"redact\"").is_empty());
+    }
+
+    #[test]
+    fn nulls_not_distinct_refuses_null_too() {
+        let mut schema = members();
+        if let Some(t) = schema.tables.get_mut("members") {
+            t.nulls_not_distinct = vec![vec!["nick".into()]];
+        }
+        // NULL is one more value there: every anonymized row would share it.
+        assert_eq!(
+            issues(&schema, "nick = \"null\""),
+            ["policies[0].columns.nick"]
+        );
     }
 }
