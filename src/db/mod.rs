@@ -72,12 +72,18 @@ impl DbError {
         else {
             return false;
         };
+        // MySQL gives a lock wait timeout the generic SQLSTATE HY000, which it shares with
+        // many errors that no retry cures: its error number tells them apart.
+        if let Some(my) = e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+            // Lock wait timeout, deadlock, NOWAIT lock.
+            return matches!(my.number(), 1205 | 1213 | 3572);
+        }
         matches!(
             e.code().as_deref(),
-            // PostgreSQL lock_not_available, deadlock_detected; MySQL lock wait timeout, deadlock;
-            // SQLite busy / locked.
-            Some("55P03" | "40P01" | "HY000" | "40001" | "5" | "6" | "517")
-        ) || e.message().contains("Lock wait timeout")
+            // PostgreSQL lock_not_available, deadlock_detected, serialization failure; SQLite
+            // busy / locked.
+            Some("55P03" | "40P01" | "40001" | "5" | "6" | "517")
+        )
     }
 }
 

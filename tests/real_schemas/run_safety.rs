@@ -509,11 +509,16 @@ async fn mariadb_read_only_server_is_not_written() {
 /// auto-increment ids, `timestamp NULL` columns), with spatie/laravel-activitylog's
 /// `activity_log` made append-only by a trigger, as compliance setups do.
 async fn laravel_tables(db: &TestDb) {
+    laravel_tables_signalling(db, "45000").await;
+}
+
+/// `laravel_tables` whose MariaDB trigger signals `sqlstate`.
+async fn laravel_tables_signalling(db: &TestDb, sqlstate: &str) {
     let (id, ts, trigger) = match db.backend {
         Backend::MariaDb => (
             "bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY",
             "timestamp NULL DEFAULT NULL",
-            "CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'activity_log is append-only'".to_string(),
+            format!("CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log FOR EACH ROW SIGNAL SQLSTATE '{sqlstate}' SET MESSAGE_TEXT = 'activity_log is append-only'"),
         ),
         Backend::Postgres => (
             "bigserial PRIMARY KEY",
@@ -652,6 +657,40 @@ async fn a_failing_policy_does_not_stop_the_others(b: Backend) {
 }
 
 crate::on_every_backend!(a_failing_policy_does_not_stop_the_others);
+
+/// MariaDB gives many unrelated errors the generic SQLSTATE HY000 ("Incorrect string value",
+/// "Table is specified twice", a trigger's own): such an error fails its policy at once, it is
+/// not taken for a lock timeout, retried and then made to stop the whole run.
+#[tokio::test]
+async fn a_generic_mariadb_error_is_no_lock_conflict() {
+    let db = TestDb::new(Backend::MariaDb).await;
+    laravel_tables_signalling(&db, "HY000").await;
+    let cfg = db.write_config(LARAVEL_POLICIES, "");
+    let started = std::time::Instant::now();
+    let out = run_cli(&cfg, &["run", "--json"], &at(NOW));
+    let run: serde_json::Value = serde_json::from_str(&expect_exit(&out, 1))
+        .unwrap_or_else(|e| panic!("no report ({e}):\n{}", stderr(&out)));
+    assert_eq!(run["status"], "failed", "{run:#}");
+    assert!(run["stop_reason"].is_null(), "{run:#}");
+    assert_eq!(
+        crate::common::field(&run, "failed-jobs", "affected"),
+        2,
+        "{run:#}"
+    );
+    assert_eq!(
+        crate::common::field(&run, "password-resets", "affected"),
+        1,
+        "{run:#}"
+    );
+    assert!(
+        !stderr(&out).contains("retrying the batch"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(db.ids("activity_log").await, vec![1, 2, 3]);
+    assert_eq!(db.ids("failed_jobs").await, vec![3]);
+}
 
 fn anonymize(table: &str, since: &str, columns: &str) -> String {
     format!(
