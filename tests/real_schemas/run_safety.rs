@@ -955,3 +955,104 @@ basis = "GDPR art. 5(1)(e)"
 }
 
 crate::on_every_backend!(a_reply_thread_goes_in_one_run);
+
+/// Children first when the child's policy fails: Laravel `users` and spatie's append-only
+/// `activity_log` whose `causer_id` references them. The log's delete fails; the users it
+/// still references stay, counted as blocked, and the one no log row references goes.
+async fn a_failed_child_policy_keeps_its_parents_blocked(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (id, ts, trigger) = match b {
+        Backend::MariaDb => (
+            "bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY",
+            "timestamp NULL DEFAULT NULL",
+            "CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'activity_log is append-only'",
+        ),
+        Backend::Postgres => (
+            "bigserial PRIMARY KEY",
+            "timestamp(0) without time zone NULL",
+            "CREATE FUNCTION activity_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'activity_log is append-only'; END $$;
+CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log FOR EACH ROW EXECUTE FUNCTION activity_log_append_only()",
+        ),
+        Backend::Sqlite => (
+            "integer PRIMARY KEY AUTOINCREMENT NOT NULL",
+            "datetime NULL",
+            "CREATE TRIGGER activity_log_append_only BEFORE DELETE ON activity_log BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END",
+        ),
+    };
+    let fk_type = if b == Backend::MariaDb {
+        "bigint unsigned"
+    } else {
+        "bigint"
+    };
+    db.exec(&format!(
+        "CREATE TABLE users (id {id}, name varchar(255) NOT NULL, email varchar(255) NOT NULL UNIQUE, created_at {ts}, updated_at {ts});
+CREATE TABLE activity_log (id {id}, description text NOT NULL, causer_id {fk_type} NULL, created_at {ts}, updated_at {ts},
+  CONSTRAINT activity_log_causer_id_foreign FOREIGN KEY (causer_id) REFERENCES users (id));
+{trigger};
+INSERT INTO users (id, name, email, created_at, updated_at) VALUES
+  (1, 'Ann', 'ann@example.nl', '2019-01-01 10:00:00', '2020-01-01 10:00:00'),
+  (2, 'Bob', 'bob@example.nl', '2019-01-01 10:00:00', '2020-01-01 10:00:00'),
+  (3, 'Cy', 'cy@example.nl', '2019-01-01 10:00:00', '2020-01-01 10:00:00'),
+  (4, 'Dee', 'dee@example.nl', '2019-01-01 10:00:00', '2027-01-01 10:00:00');
+INSERT INTO activity_log (id, description, causer_id, created_at) VALUES
+  (1, 'login', 1, '2020-01-01 10:00:00'), (2, 'login', 2, '2020-01-02 10:00:00'),
+  (3, 'login', 4, '2027-02-01 10:00:00')"
+    ))
+    .await;
+    // The users' policy comes first in the file; children first runs the log before it.
+    let cfg = db.write_config(
+        r#"
+[[policies]]
+name = "closed-accounts"
+table = "users"
+since = "updated_at"
+retain = "1 year"
+action = "delete"
+basis = "GDPR art. 5(1)(e)"
+
+[[policies]]
+name = "activity-log"
+table = "activity_log"
+since = "created_at"
+retain = "1 year"
+action = "delete"
+basis = "GDPR art. 5(1)(e)"
+"#,
+        "",
+    );
+    let out = run_cli(&cfg, &["run", "--json"], &at(NOW));
+    let run: serde_json::Value = serde_json::from_str(&expect_exit(&out, 1))
+        .unwrap_or_else(|e| panic!("no report ({e}):\n{}", stderr(&out)));
+    let order: Vec<&str> = run["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["activity-log", "closed-accounts"], "{run:#}");
+    assert!(crate::common::policy(&run, "activity-log")["error"].is_string());
+    assert_eq!(
+        crate::common::field(&run, "activity-log", "backlog"),
+        2,
+        "{run:#}"
+    );
+    assert_eq!(
+        crate::common::field(&run, "closed-accounts", "affected"),
+        1,
+        "{run:#}"
+    );
+    assert_eq!(
+        crate::common::field(&run, "closed-accounts", "blocked"),
+        2,
+        "{run:#}"
+    );
+    assert_eq!(
+        crate::common::field(&run, "closed-accounts", "backlog"),
+        0,
+        "{run:#}"
+    );
+    assert_eq!(db.ids("users").await, vec![1, 2, 4]);
+    assert_eq!(db.ids("activity_log").await, vec![1, 2, 3]);
+}
+
+crate::on_every_backend!(a_failed_child_policy_keeps_its_parents_blocked);
