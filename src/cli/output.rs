@@ -189,6 +189,16 @@ pub fn print_plan(plan: &Plan) {
         if let Some(stop) = &p.safety_stop {
             crate::out!("! a run would stop here: {stop}");
         }
+        if p.freed_by_own_deletes > 0 {
+            crate::out!(
+                "{} of the {} eligible rows of {} are referenced only by rows of {} that go first \
+                 in the same run (replies to replies): the run walks the table again for them.",
+                count(p.freed_by_own_deletes),
+                count(p.eligible),
+                p.name,
+                p.table
+            );
+        }
     }
     if plan.policies.iter().any(|p| p.blocked > 0) {
         crate::out!(

@@ -926,6 +926,18 @@ basis = "GDPR art. 5(1)(e)"
         3,
         "{plan:#}"
     );
+    assert_eq!(
+        crate::common::field(&plan, "old-posts", "freed_by_own_deletes"),
+        4,
+        "{plan:#}"
+    );
+    let text = expect_exit(&run_cli(&cfg, &["plan"], &at(NOW)), 0);
+    assert!(
+        text.contains(
+            "4 of the 6 eligible rows of old-posts are referenced only by rows of forum_post"
+        ),
+        "{text}"
+    );
     let dry = crate::common::json_ok(&run_cli(&cfg, &["run", "--dry-run", "--json"], &at(NOW)));
     assert_eq!(
         crate::common::field(&dry, "old-posts", "affected"),
