@@ -834,7 +834,8 @@ impl Engine {
         opts: &RunOptions,
     ) -> Result<Option<String>, EngineError> {
         let writes = run_id.is_some() && !opts.dry_run;
-        let repeat = writes && !q.self_references().is_empty();
+        // The plan counted the rows a repeated walk frees: none, and one walk is all.
+        let repeat = writes && p.freed_by_own_deletes > 0;
         let mut walks = 0;
         loop {
             let before = outcome.affected;

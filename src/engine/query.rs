@@ -426,7 +426,7 @@ impl Queries<'_> {
 
     /// The table's foreign keys to its own single-column key (a reply to a message), as
     /// (referencing column, key column).
-    pub fn self_references(&self) -> Vec<(&str, &str)> {
+    fn self_references(&self) -> Vec<(&str, &str)> {
         let [key] = self.target.key.as_slice() else {
             return Vec::new();
         };
