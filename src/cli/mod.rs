@@ -368,6 +368,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Check { coverage, strict } => {
             let engine = Engine::prepare(load()?, Access::ReadOnly).await?;
+            // check answers for a real run: a grant only it needs is as missing as any other.
+            if !engine.write_denied.is_empty() {
+                return Err(crate::engine::EngineError::Check(engine.write_denied).into());
+            }
             output::print_check(&engine);
             let findings = if coverage {
                 let findings = engine.coverage().await?;
@@ -388,6 +392,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Plan { json, policies } => {
             let engine = Engine::prepare(load()?, Access::ReadOnly).await?;
+            warn_write_denied(&engine);
             let opts = RunOptions {
                 policies,
                 now: test_now()?,
@@ -414,6 +419,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 Access::ReadWrite
             };
             let engine = Engine::prepare(load()?, access).await?;
+            warn_write_denied(&engine);
             let (stop, _) = crate::daemon::install_signals()?;
             let opts = RunOptions {
                 dry_run,
@@ -465,6 +471,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 Access::ReadWrite
             };
             let engine = Engine::prepare(load()?, access).await?;
+            warn_write_denied(&engine);
             let (stop, _) = crate::daemon::install_signals()?;
             let opts = RunOptions {
                 stop: Some(stop),
@@ -518,6 +525,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Daemon { once } => crate::daemon::run(load()?, once).await,
         Command::Demo { dir, customers } => crate::demo::run(&dir, customers).await,
+    }
+}
+
+/// A read-only command goes ahead without the grants only a real run needs, and says which
+/// those are.
+fn warn_write_denied(engine: &Engine) {
+    for issue in &engine.write_denied {
+        tracing::warn!("{issue}; a real run needs this grant");
     }
 }
 

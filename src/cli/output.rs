@@ -202,6 +202,16 @@ pub fn print_plan(plan: &Plan) {
         if let Some(stop) = &p.safety_stop {
             crate::out!("! a run would stop here: {stop}");
         }
+        if p.freed_by_own_deletes > 0 {
+            crate::out!(
+                "{} of the {} eligible rows of {} are referenced only by rows of {} that go first \
+                 in the same run (replies to replies): the run walks the table again for them.",
+                count(p.freed_by_own_deletes),
+                count(p.eligible),
+                p.name,
+                p.table
+            );
+        }
     }
     if plan.policies.iter().any(|p| p.blocked > 0) {
         crate::out!(
@@ -231,6 +241,15 @@ pub fn print_run(r: &RunReport) {
         ),
     }
     crate::out!("{}", run_table(r));
+    let failures = r.failures();
+    for f in &failures {
+        crate::out!("{f}");
+    }
+    if !failures.is_empty() {
+        crate::out!(
+            "The other policies ran; the run counts as failed, and the next run tries again."
+        );
+    }
     if let Some(reason) = &r.stop_reason {
         crate::out!("The run stopped early: {reason}. The next run continues where it left off.");
     }
@@ -279,7 +298,10 @@ pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
                     count(p.backlog)
                 },
                 format!("{:.1}s", p.duration_ms as f64 / 1000.0),
-                p.stop_reason.clone().unwrap_or_default(),
+                match (&p.error, &p.stop_reason) {
+                    (Some(_), _) => "FAILED (see below)".to_string(),
+                    (None, reason) => reason.clone().unwrap_or_default(),
+                },
             ]
         })
         .collect()

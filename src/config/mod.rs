@@ -168,22 +168,34 @@ impl DatabaseConfig {
     }
 }
 
-/// `scheme://user:pass@host/db` → `scheme://user:***@host/db`.
+/// `scheme://user:pass@host/db` → `scheme://user:***@host/db`, whatever the password holds:
+/// an unencoded `/`, `@`, `?` or `#` in it must not move the cut, so nothing before the last
+/// `@` is shown but a user name of plain characters, and the query (which may carry a
+/// password) is dropped. A text that is not `scheme://...` shows only its scheme.
 pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+'))
     };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let Some((scheme, rest)) = url.split_once("://").filter(|(scheme, _)| plain(scheme)) else {
+        return match url.split_once(':') {
+            Some((scheme, _)) if plain(scheme) => format!("{scheme}:***"),
+            _ => "***".to_string(),
+        };
     };
-    let tail = tail.split_once('?').map_or(tail, |(path, _)| path);
-    match authority.rsplit_once('@') {
+    let without_query = |s: &str| s.split(['?', '#']).next().unwrap_or_default().to_string();
+    match rest.rsplit_once('@') {
         Some((userinfo, host)) => {
-            let user = userinfo.split(':').next().unwrap_or("");
-            format!("{scheme}://{user}:***@{host}{tail}")
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let host = without_query(host);
+            if plain(user) {
+                format!("{scheme}://{user}:***@{host}")
+            } else {
+                format!("{scheme}://***@{host}")
+            }
         }
-        None => format!("{scheme}://{authority}{tail}"),
+        None => format!("{scheme}://{}", without_query(rest)),
     }
 }
 
@@ -456,6 +468,21 @@ mod tests {
             "postgres://app:***@db:5432/shop"
         );
         assert_eq!(redact_url("sqlite://demo/shop.db"), "sqlite://demo/shop.db");
+        assert_eq!(
+            redact_url("postgres://bob:pa/ss@db:5432/shop"),
+            "postgres://bob:***@db:5432/shop"
+        );
+        assert_eq!(
+            redact_url("mysql://bob:p@ss:w?rd#1%@db/shop"),
+            "mysql://bob:***@db/shop"
+        );
+        assert_eq!(
+            redact_url("postgres://db/shop?password=x@y"),
+            "postgres://***@y"
+        );
+        assert_eq!(redact_url("postgres:bob:secret@db"), "postgres:***");
+        assert_eq!(redact_url("bob:secret"), "bob:***");
+        assert_eq!(redact_url("b/ob:secret"), "***");
     }
 
     #[test]

@@ -199,25 +199,36 @@ pub(super) fn parse(
                 .to_string(),
         );
     }
-    let env: config::Map<String, String> = env
-        .into_iter()
-        // Only SECTION__KEY names are overrides; RETENTIOND_CONFIG and the like are not.
-        .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")) && k.contains("__"))
-        .collect();
-    config::Config::builder()
-        .add_source(file_only)
-        .add_source(
-            config::Environment::with_prefix(ENV_PREFIX)
-                .prefix_separator("_")
-                .separator("__")
-                .try_parsing(true)
-                .list_separator(",")
-                .with_list_parse_key("report.to")
-                .source(Some(env)),
-        )
+    let mut builder = config::Config::builder().add_source(file_only);
+    for (name, value) in env_overrides(env) {
+        let key = name.to_lowercase().replace("__", ".");
+        // Every value stays the string it was given: read as a number or a boolean, a key or
+        // password such as `0012345678901234567890` would silently become another one. The
+        // typed keys (batch_size, max_fraction ...) are converted when deserialized.
+        builder = if key == "report.to" {
+            let list: Vec<String> = value.split(',').map(str::to_string).collect();
+            builder.set_override(key, list)
+        } else {
+            builder.set_override(key, value)
+        }
+        .map_err(|e| e.to_string())?;
+    }
+    builder
         .build()
         .and_then(|c| c.try_deserialize::<RawConfig>())
         .map_err(|e| e.to_string())
+}
+
+/// The `RETENTIOND_SECTION__KEY` variables, without the prefix. RETENTIOND_CONFIG and the
+/// like are not overrides.
+fn env_overrides(
+    env: impl IntoIterator<Item = (String, String)>,
+) -> impl Iterator<Item = (String, String)> {
+    let prefix = format!("{ENV_PREFIX}_");
+    env.into_iter().filter_map(move |(k, v)| {
+        let name = k.strip_prefix(&prefix)?;
+        name.contains("__").then(|| (name.to_string(), v))
+    })
 }
 
 /// Collects issues instead of stopping at the first one.
@@ -1357,6 +1368,37 @@ mod tests {
         assert_eq!(load(&text, &[]).expect("valid").warnings.len(), 1);
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert!(load(&text, &[]).expect("valid").warnings.is_empty());
+    }
+
+    #[test]
+    fn environment_values_are_the_strings_given() {
+        let text = GOOD.to_string()
+            + r#"
+        [report]
+        to = ["privacy@shop.example"]
+        from = "retentiond@shop.example"
+        smtp_url = "smtps://mail.shop.example:465"
+        user = "retentiond"
+        "#;
+        for password in ["0123456", "False", "1e5", "00.50", "p/@:?#%"] {
+            let c = load(
+                &text,
+                &[
+                    ("RETENTIOND_REPORT__PASSWORD", password),
+                    ("RETENTIOND_RUN__MAX_FRACTION", "0.25"),
+                    ("RETENTIOND_REVIEW__REQUIRED", "true"),
+                ],
+            )
+            .expect("valid");
+            let report = c.report.expect("report");
+            assert_eq!(
+                report.password.map(|p| p.expose().to_string()).as_deref(),
+                Some(password)
+            );
+            // Typed keys still take their types from the strings.
+            assert_eq!(c.policies[0].max_fraction, 0.25);
+            assert!(c.review.required);
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! after the schema check has confirmed they exist.
 
 pub mod catalog;
+pub mod checks;
 pub mod lock;
 pub mod schema;
 
@@ -56,6 +57,8 @@ pub enum DbError {
         context: String,
         source: sqlx::Error,
     },
+    #[error("{url} is read-only: {why}. retentiond does not override it, so nothing was written")]
+    ReadOnly { url: String, why: String },
     #[error("{0}")]
     Unexpected(String),
 }
@@ -70,12 +73,18 @@ impl DbError {
         else {
             return false;
         };
+        // MySQL gives a lock wait timeout the generic SQLSTATE HY000, which it shares with
+        // many errors that no retry cures: its error number tells them apart.
+        if let Some(my) = e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+            // Lock wait timeout, deadlock, NOWAIT lock.
+            return matches!(my.number(), 1205 | 1213 | 3572);
+        }
         matches!(
             e.code().as_deref(),
-            // PostgreSQL lock_not_available, deadlock_detected; MySQL lock wait timeout, deadlock;
-            // SQLite busy / locked.
-            Some("55P03" | "40P01" | "HY000" | "40001" | "5" | "6" | "517")
-        ) || e.message().contains("Lock wait timeout")
+            // PostgreSQL lock_not_available, deadlock_detected, serialization failure; SQLite
+            // busy / locked.
+            Some("55P03" | "40P01" | "40001" | "5" | "6" | "517")
+        )
     }
 }
 
@@ -344,14 +353,21 @@ impl Db {
                                 "SELECT set_config('lock_timeout', $1, false), \
                                  set_config('statement_timeout', $2, false), \
                                  set_config('plan_cache_mode', 'force_custom_plan', false), \
-                                 set_config('default_transaction_read_only', $3, false), \
                                  set_config('application_name', 'retentiond', false)",
                             )
                             .bind(lock_ms)
                             .bind(stmt_ms)
-                            .bind(if read_only { "on" } else { "off" })
                             .execute(&mut *conn)
                             .await?;
+                            // A writer leaves default_transaction_read_only as the server
+                            // sets it: where it is on, `refuse_read_only` stops the writer.
+                            if read_only {
+                                sqlx::query(
+                                    "SELECT set_config('default_transaction_read_only', 'on', false)",
+                                )
+                                .execute(&mut *conn)
+                                .await?;
+                            }
                             Ok(())
                         })
                     })
@@ -459,7 +475,124 @@ impl Db {
                 }
             };
         }
+        if access == Access::ReadWrite {
+            db.refuse_read_only().await?;
+        }
         Ok(db)
+    }
+
+    /// A server or database that is read-only by setting (a replica, a maintenance freeze)
+    /// is not written: the setting is someone's decision, so it is reported, never switched
+    /// off for this session. SQLite's read-only file fails at its first write by itself.
+    async fn refuse_read_only(&self) -> Result<(), DbError> {
+        let why = match self.dialect {
+            Dialect::Postgres => self.postgres_read_only().await?,
+            Dialect::MySql => self.mysql_read_only().await?,
+            Dialect::Sqlite => None,
+        };
+        match why {
+            Some(why) => Err(DbError::ReadOnly {
+                url: self.display_url.clone(),
+                why,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The settings of one row of text columns, read in a transaction of their own.
+    async fn settings(&self, sql: &str, columns: usize) -> Result<Vec<String>, DbError> {
+        let mut tx = self.begin().await?;
+        let rows = tx
+            .fetch(&Sql::raw(self.dialect, sql), &vec![Decode::Text; columns])
+            .await
+            .ctx(|| "reading whether the database is read-only".into())?;
+        tx.rollback().await.ctx(|| "ending a transaction".into())?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|v| match v {
+                Value::Text(s) => s,
+                _ => String::new(),
+            })
+            .collect())
+    }
+
+    async fn postgres_read_only(&self) -> Result<Option<String>, DbError> {
+        let s = self
+            .settings(
+                "SELECT pg_is_in_recovery()::text, current_setting('default_transaction_read_only'), \
+                 current_setting('transaction_read_only'), \
+                 (SELECT source FROM pg_settings WHERE name = 'default_transaction_read_only')::text",
+                4,
+            )
+            .await?;
+        let get = |i: usize| s.get(i).map(String::as_str).unwrap_or_default();
+        Ok(if get(0) == "true" {
+            Some(
+                "the server is a standby (pg_is_in_recovery() is true): a replica, which \
+                 refuses writes; point database.url at the primary"
+                    .into(),
+            )
+        } else if get(1) == "on" {
+            let set_where = match get(3) {
+                "database" => "for this database (ALTER DATABASE ... SET)".to_string(),
+                "user" => "for this role (ALTER ROLE ... SET)".to_string(),
+                "database user" => {
+                    "for this role in this database (ALTER ROLE ... IN DATABASE ... SET)"
+                        .to_string()
+                }
+                "configuration file" => {
+                    "in the server's configuration (postgresql.conf)".to_string()
+                }
+                other => format!("by {other}"),
+            };
+            Some(format!(
+                "default_transaction_read_only is on, set {set_where}: usually a maintenance \
+                 window, a migration freeze or a replica's safeguard; whoever set it resets it \
+                 (ALTER DATABASE ... RESET default_transaction_read_only)"
+            ))
+        } else if get(2) == "on" {
+            Some("transaction_read_only is on for new transactions".into())
+        } else {
+            None
+        })
+    }
+
+    async fn mysql_read_only(&self) -> Result<Option<String>, DbError> {
+        // MySQL 8 renamed tx_read_only; MariaDB keeps it.
+        let session = if self.mariadb {
+            "tx_read_only"
+        } else {
+            "transaction_read_only"
+        };
+        let s = self
+            .settings(
+                &format!(
+                    "SELECT CAST(@@GLOBAL.read_only AS CHAR), CAST(@@SESSION.{session} AS CHAR)"
+                ),
+                2,
+            )
+            .await?;
+        let on = |i: usize| {
+            s.get(i)
+                .is_some_and(|v| !matches!(v.as_str(), "0" | "OFF" | ""))
+        };
+        Ok(if on(0) {
+            Some(
+                "read_only is ON on the server: usually a replica, or a primary frozen for \
+                 maintenance or a failover; point database.url at the primary"
+                    .into(),
+            )
+        } else if on(1) {
+            Some(format!(
+                "{session} is ON for this session (set globally or in the server's configuration): \
+                 a maintenance or replica setting"
+            ))
+        } else {
+            None
+        })
     }
 }
 

@@ -130,6 +130,10 @@ pub struct Table {
     /// MySQL: the storage engine, where it cannot roll a transaction back (MyISAM, Aria,
     /// MEMORY).
     pub non_transactional_engine: Option<String>,
+    /// CHECK constraints (see `checks::load`).
+    pub checks: Vec<super::checks::CheckConstraint>,
+    /// PostgreSQL `UNIQUE NULLS NOT DISTINCT` keys: NULL collides there like any value.
+    pub nulls_not_distinct: Vec<Vec<String>>,
 }
 
 impl Table {
@@ -228,7 +232,9 @@ impl Schema {
             super::Dialect::MySql => mysql_kind,
             super::Dialect::Sqlite => sqlite_kind,
         };
-        Ok(Schema::assemble(catalog, kind))
+        let mut schema = Schema::assemble(catalog, kind);
+        super::checks::load(db, &mut schema).await?;
+        Ok(schema)
     }
 
     fn assemble(catalog: Catalog, kind: fn(&str, &str) -> ColumnKind) -> Schema {

@@ -26,6 +26,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 pub use target::{CheckIssue, Target};
 
+/// The most walks of one policy in a run (see `Engine::walk`).
+const MAX_WALKS: u32 = 100;
+
 /// The stop reason of a run ended by a signal.
 pub const INTERRUPTED: &str = "interrupted";
 
@@ -58,6 +61,19 @@ fn render(issues: &[CheckIssue]) -> String {
 }
 
 impl EngineError {
+    /// The server refused one of a policy's statements (a trigger, a constraint, a deferred
+    /// foreign key at commit): that policy failed, and the others can still do their work.
+    /// Anything else (a lost connection, a pool that timed out) stops the whole run.
+    fn fails_one_policy(&self) -> bool {
+        matches!(
+            self,
+            EngineError::Db(DbError::Query {
+                source: sqlx::Error::Database(_),
+                ..
+            })
+        )
+    }
+
     /// The process exit code for this error (see the README).
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -107,6 +123,9 @@ pub struct PolicyPlan {
     pub basis: String,
     /// Why the run would stop before writing, if it would.
     pub safety_stop: Option<String>,
+    /// Of `eligible`: rows referenced now only by rows of their own table that go first in
+    /// the same run (replies to replies), which the repeated walk then deletes.
+    pub freed_by_own_deletes: u64,
     /// The highest eligible or blocked key when counted (single integer keys): where the
     /// walk ends. Rows that expire beyond it during the run are the next run's.
     #[serde(skip)]
@@ -135,6 +154,9 @@ pub struct PolicyOutcome {
     pub backlog: u64,
     pub duration_ms: u64,
     pub stop_reason: Option<String>,
+    /// Why the policy failed (the server refused one of its statements); the run went on
+    /// with the next policies and counts as failed.
+    pub error: Option<String>,
 }
 
 impl PolicyOutcome {
@@ -152,9 +174,13 @@ impl PolicyOutcome {
             backlog: 0,
             duration_ms: 0,
             stop_reason: None,
+            error: None,
         }
     }
 }
+
+/// The status of a run in which a policy failed.
+pub const FAILED: &str = "failed";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -171,12 +197,31 @@ pub struct RunReport {
     pub stale_holds: Vec<String>,
 }
 
+impl RunReport {
+    /// "policy \"a\" failed: ..." for each policy that failed.
+    pub fn failures(&self) -> Vec<String> {
+        self.policies
+            .iter()
+            .filter_map(|p| {
+                let prefix = format!("policy \"{}\": ", p.name);
+                p.error.as_ref().map(|e| {
+                    let why = e.strip_prefix(&prefix).unwrap_or(e);
+                    format!("policy \"{}\" failed: {why}", p.name)
+                })
+            })
+            .collect()
+    }
+}
+
 /// A config checked against a connected database.
 pub struct Engine {
     pub config: Config,
     pub db: Db,
     pub schema: Schema,
     pub targets: Vec<Target>,
+    /// Grants only a real run needs and the server refuses. A read-only engine (`check`,
+    /// `plan`, a dry run) keeps them here instead of failing; a writing one refuses to start.
+    pub write_denied: Vec<CheckIssue>,
     /// The instance lock while a run or an erasure holds it; checked between batches.
     lock: tokio::sync::Mutex<Option<InstanceLock>>,
     /// What `check` says about clock values: undated values, comparisons no index serves.
@@ -207,10 +252,11 @@ impl Engine {
             db,
             schema,
             targets,
+            write_denied: Vec::new(),
             lock: tokio::sync::Mutex::new(None),
             clock_warnings: Vec::new(),
         };
-        engine.probe().await?;
+        engine.write_denied = engine.probe().await?;
         Ok(engine)
     }
 
@@ -224,12 +270,16 @@ impl Engine {
         advice::unseen_references(&self.targets, &self.schema)
     }
 
-    async fn probe(&mut self) -> Result<(), EngineError> {
+    /// Returns the write grants a read-only engine lacks (see `write_denied`).
+    async fn probe(&mut self) -> Result<Vec<CheckIssue>, EngineError> {
         // Missing grants first: they would also make the trial statements below fail, less clearly.
-        let denied =
+        let mut denied =
             privilege::missing(&self.db, &self.targets, &self.config.database.table_prefix).await?;
-        if !denied.is_empty() {
-            return Err(EngineError::Check(denied));
+        if self.db.access == Access::ReadWrite {
+            denied.to_count.append(&mut denied.to_write);
+        }
+        if !denied.to_count.is_empty() {
+            return Err(EngineError::Check(denied.to_count));
         }
         let cutoff = Utc::now();
         let mut issues = Vec::new();
@@ -265,7 +315,7 @@ impl Engine {
         let _ = tx.rollback().await;
         issues.extend(self.sqlite_clock_formats().await?);
         if issues.is_empty() {
-            Ok(())
+            Ok(denied.to_write)
         } else {
             Err(EngineError::Check(issues))
         }
@@ -386,6 +436,16 @@ impl Engine {
             let (blocked, last_blocked) = count_and_last_key(&mut tx, &q, true)
                 .await
                 .ctx(|| ctx("blocked"))?;
+            let freed_by_own_deletes = match q.count_freed_by_own_deletes() {
+                Some(sql) if blocked > 0 => {
+                    tx.fetch_i64(&sql).await.ctx(|| ctx("self-referenced"))? as u64
+                }
+                _ => 0,
+            };
+            let (eligible, blocked) = (
+                eligible + freed_by_own_deletes,
+                blocked - freed_by_own_deletes,
+            );
             let last_key = match (last_eligible, last_blocked) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
@@ -412,6 +472,7 @@ impl Engine {
                 expires_before: th.clock.shown.clone(),
                 basis: t.policy.basis.clone(),
                 safety_stop,
+                freed_by_own_deletes,
                 last_key,
             });
         }
@@ -520,6 +581,13 @@ impl Engine {
             .await;
         let (status, reason) = match &result {
             Ok(r) if r.status == "ok" => (RunStatus::Ok, None),
+            Ok(r) if r.status == FAILED => {
+                let reasons = r.failures().into_iter().chain(r.stop_reason.clone());
+                (
+                    RunStatus::Failed,
+                    Some(reasons.collect::<Vec<_>>().join("; ")),
+                )
+            }
             Ok(r) if r.stop_reason.as_deref() == Some(INTERRUPTED) => {
                 (RunStatus::Interrupted, r.stop_reason.clone())
             }
@@ -567,94 +635,46 @@ impl Engine {
                 ..PolicyOutcome::new(t)
             };
             if stop_reason.is_none() {
-                let th = self.thresholds(t, cutoff)?;
-                let q = Queries {
-                    db: &self.db,
-                    target: t,
-                    thresholds: &th,
-                    subject: None,
-                    walk_end: p.last_key.as_deref(),
-                };
                 let policy_start = Instant::now();
-                // Counted a moment ago: with nothing eligible (or blocked, which an earlier
-                // policy may have freed), the walk would only read the table again (with a
-                // related clock, all of it). What expires from now on is the next run's.
-                if p.eligible > 0 || p.blocked > 0 {
-                    outcome.stop_reason = self
-                        .purge(
-                            store,
-                            &q,
-                            p.eligible,
-                            run_id,
-                            &mut chain,
-                            &mut outcome,
-                            started,
-                            opts,
-                        )
-                        .await?;
+                let result = self
+                    .run_policy(
+                        store,
+                        t,
+                        p,
+                        cutoff,
+                        run_id,
+                        &mut chain,
+                        &mut outcome,
+                        started,
+                        opts,
+                    )
+                    .await;
+                match result {
+                    Ok(()) => {}
+                    Err(e) if e.fails_one_policy() => {
+                        tracing::error!(
+                            policy = t.name(),
+                            error = %e,
+                            "policy failed; the run goes on with the next policies"
+                        );
+                        outcome.error = Some(e.to_string());
+                    }
+                    Err(e) => return Err(e),
                 }
                 outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
-                // Nothing was eligible and nothing was written: a recount would only repeat
-                // the plan's count of a moment ago.
-                if run_id.is_some() && (p.eligible > 0 || outcome.affected > 0) {
-                    let mut tx = self.db.begin().await?;
-                    outcome.backlog = tx
-                        .fetch_i64(&q.count_eligible())
-                        .await
-                        .ctx(|| format!("policy \"{}\": counting the backlog", t.name()))?
-                        as u64;
-                    outcome.blocked = tx
-                        .fetch_i64(&q.count_blocked())
-                        .await
-                        .ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))?
-                        as u64;
-                    tx.rollback().await.ctx(|| "ending a transaction".into())?;
-                    if outcome.backlog > 0 && outcome.stop_reason.is_none() {
-                        tracing::warn!(
-                            policy = t.name(),
-                            backlog = outcome.backlog,
-                            "rows past their cutoff remain after the run"
-                        );
-                    }
-                }
-                if run_id.is_some() && t.is_delete() && large_purge(outcome.affected, p.total) {
-                    tracing::info!(
-                        policy = t.name(),
-                        table = t.table(),
-                        deleted = outcome.affected,
-                        "a large share of the table was deleted: {}",
-                        maintenance_advice(self.db.dialect, t.table())
-                    );
-                }
-                if outcome.affected > 0 || outcome.stop_reason.is_some() {
-                    tracing::info!(
-                        policy = t.name(),
-                        action = outcome.action,
-                        affected = outcome.affected,
-                        batches = outcome.batches,
-                        blocked = outcome.blocked,
-                        backlog = outcome.backlog,
-                        dry_run = opts.dry_run,
-                        "policy done"
-                    );
-                } else {
-                    tracing::debug!(
-                        policy = t.name(),
-                        blocked = outcome.blocked,
-                        "policy done: nothing to do"
-                    );
-                }
             } else {
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
             }
             outcomes.push(outcome);
         }
+        let failed = outcomes.iter().any(|o| o.error.is_some());
         Ok(RunReport {
             run_id,
             dry_run: opts.dry_run,
             cutoff: format_utc(cutoff),
             status: match stop_reason.as_deref() {
+                _ if failed => FAILED.into(),
                 None => "ok".into(),
                 Some(INTERRUPTED) => INTERRUPTED.into(),
                 Some(_) => "stopped".into(),
@@ -665,6 +685,98 @@ impl Engine {
             policies: outcomes,
             stale_holds: self.stale_holds(store, cutoff).await?,
         })
+    }
+
+    /// One policy's walk and its verification. An error the server gives for one of its
+    /// statements (see `EngineError::fails_one_policy`) fails this policy only.
+    #[allow(clippy::too_many_arguments)]
+    async fn run_policy(
+        &self,
+        store: &Store<'_>,
+        t: &Target,
+        p: &PolicyPlan,
+        cutoff: DateTime<Utc>,
+        run_id: Option<i64>,
+        chain: &mut String,
+        outcome: &mut PolicyOutcome,
+        started: Instant,
+        opts: &RunOptions,
+    ) -> Result<(), EngineError> {
+        let th = self.thresholds(t, cutoff)?;
+        let q = Queries {
+            db: &self.db,
+            target: t,
+            thresholds: &th,
+            subject: None,
+            walk_end: p.last_key.as_deref(),
+        };
+        // Counted a moment ago: with nothing eligible (or blocked, which an earlier
+        // policy may have freed), the walk would only read the table again (with a
+        // related clock, all of it). What expires from now on is the next run's.
+        let walked = if p.eligible > 0 || p.blocked > 0 {
+            self.walk(store, &q, p, run_id, chain, outcome, started, opts)
+                .await
+        } else {
+            Ok(None)
+        };
+        match &walked {
+            Ok(stop) => outcome.stop_reason = stop.clone(),
+            // A walk the server refused is still recounted: its backlog says what it left.
+            Err(e) if e.fails_one_policy() => {}
+            Err(_) => return walked.map(drop),
+        }
+        // Nothing was eligible and nothing was written: a recount would only repeat
+        // the plan's count of a moment ago.
+        if run_id.is_some() && (p.eligible > 0 || outcome.affected > 0) {
+            let mut tx = self.db.begin().await?;
+            outcome.backlog = tx
+                .fetch_i64(&q.count_eligible())
+                .await
+                .ctx(|| format!("policy \"{}\": counting the backlog", t.name()))?
+                as u64;
+            outcome.blocked = tx
+                .fetch_i64(&q.count_blocked())
+                .await
+                .ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))?
+                as u64;
+            tx.rollback().await.ctx(|| "ending a transaction".into())?;
+            if outcome.backlog > 0 && outcome.stop_reason.is_none() && walked.is_ok() {
+                tracing::warn!(
+                    policy = t.name(),
+                    backlog = outcome.backlog,
+                    "rows past their cutoff remain after the run"
+                );
+            }
+        }
+        walked?;
+        if run_id.is_some() && t.is_delete() && large_purge(outcome.affected, p.total) {
+            tracing::info!(
+                policy = t.name(),
+                table = t.table(),
+                deleted = outcome.affected,
+                "a large share of the table was deleted: {}",
+                maintenance_advice(self.db.dialect, t.table())
+            );
+        }
+        if outcome.affected > 0 || outcome.stop_reason.is_some() {
+            tracing::info!(
+                policy = t.name(),
+                action = outcome.action,
+                affected = outcome.affected,
+                batches = outcome.batches,
+                blocked = outcome.blocked,
+                backlog = outcome.backlog,
+                dry_run = opts.dry_run,
+                "policy done"
+            );
+        } else {
+            tracing::debug!(
+                policy = t.name(),
+                blocked = outcome.blocked,
+                "policy done: nothing to do"
+            );
+        }
+        Ok(())
     }
 
     /// Holds in force past their review date, described without their reason (free text
@@ -696,6 +808,58 @@ impl Engine {
                 )
             })
             .collect())
+    }
+
+    /// Walks one policy's eligible rows, again while a walk freed rows that only rows of their
+    /// own table referenced (a reply to a reply goes before the reply it answers, which the
+    /// walk had passed by then), at most `MAX_WALKS` times: each further walk follows one that
+    /// deleted rows, so there are never more than the blocked rows plus one. A dry run deletes
+    /// nothing to free rows: it counts the plan's prediction instead. Returns why it stopped
+    /// early, if it did.
+    #[allow(clippy::too_many_arguments)]
+    async fn walk(
+        &self,
+        store: &Store<'_>,
+        q: &Queries<'_>,
+        p: &PolicyPlan,
+        run_id: Option<i64>,
+        chain: &mut String,
+        outcome: &mut PolicyOutcome,
+        started: Instant,
+        opts: &RunOptions,
+    ) -> Result<Option<String>, EngineError> {
+        let writes = run_id.is_some() && !opts.dry_run;
+        // The plan counted the rows a repeated walk frees: none, and one walk is all.
+        let repeat = writes && p.freed_by_own_deletes > 0;
+        let mut walks = 0;
+        loop {
+            let before = outcome.affected;
+            let stop = self
+                .purge(store, q, p.eligible, run_id, chain, outcome, started, opts)
+                .await?;
+            walks += 1;
+            if !writes {
+                outcome.affected += p.freed_by_own_deletes;
+            }
+            if stop.is_some() || !repeat || outcome.affected == before || walks >= MAX_WALKS {
+                return Ok(stop);
+            }
+            let mut tx = self.db.begin().await?;
+            let blocked = tx
+                .fetch_i64(&q.count_blocked())
+                .await
+                .ctx(|| format!("policy \"{}\": counting blocked rows", q.target.name()))?;
+            tx.rollback().await.ctx(|| "ending a transaction".into())?;
+            if blocked == 0 {
+                return Ok(None);
+            }
+            tracing::debug!(
+                policy = q.target.name(),
+                walks,
+                blocked,
+                "walking again: rows referenced only by rows of their own table were freed"
+            );
+        }
     }
 
     /// Walks one policy's eligible rows in keyset batches. Returns why it stopped early, if it did.

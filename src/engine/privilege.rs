@@ -16,6 +16,18 @@ struct Need {
     statement: String,
     /// One of retentiond's own tables (named), which the first real run creates if it may.
     own: Option<String>,
+    /// Only a real run does this (writes, and keeps its records in its own tables); `plan` and
+    /// a dry run only count.
+    run_only: bool,
+}
+
+/// The grants the server refuses, split by who needs them.
+#[derive(Debug, Default)]
+pub struct Denied {
+    /// Needed to count: by every command.
+    pub to_count: Vec<CheckIssue>,
+    /// Needed by a real run only: a warning for `plan` and a dry run.
+    pub to_write: Vec<CheckIssue>,
 }
 
 /// "No such table" on PostgreSQL and MySQL. MySQL says "denied" instead when the account has
@@ -26,15 +38,11 @@ fn no_such_table(e: &dyn sqlx::error::DatabaseError) -> bool {
 
 /// Every privilege the run needs that the server refuses, each named once with the first policy
 /// that needs it. SQLite has no privileges: nothing to ask.
-pub async fn missing(
-    db: &Db,
-    targets: &[Target],
-    prefix: &str,
-) -> Result<Vec<CheckIssue>, DbError> {
+pub async fn missing(db: &Db, targets: &[Target], prefix: &str) -> Result<Denied, DbError> {
+    let mut denied = Denied::default();
     if db.dialect == Dialect::Sqlite {
-        return Ok(Vec::new());
+        return Ok(denied);
     }
-    let mut issues = Vec::new();
     let mut asked = BTreeSet::new();
     // Own tables found missing: their other statements are not asked (each would log an
     // error on the server), nor any own table once the first, `runs`, is missing.
@@ -54,11 +62,22 @@ pub async fn missing(
                 sqlx::Error::Database(d) if need.own.is_some() && no_such_table(d.as_ref()) => {
                     absent.extend(need.own);
                 }
-                sqlx::Error::Database(d) => issues.push(CheckIssue {
-                    policy: need.policy,
-                    path: need.path,
-                    message: format!("the database user may not {}: {}", need.what, d.message()),
-                }),
+                sqlx::Error::Database(d) => {
+                    let issue = CheckIssue {
+                        policy: need.policy,
+                        path: need.path,
+                        message: format!(
+                            "the database user may not {}: {}",
+                            need.what,
+                            d.message()
+                        ),
+                    };
+                    if need.run_only {
+                        denied.to_write.push(issue);
+                    } else {
+                        denied.to_count.push(issue);
+                    }
+                }
                 // Not an answer about privileges (a lost connection): say so as such.
                 other => {
                     return Err(DbError::Query {
@@ -69,7 +88,7 @@ pub async fn missing(
             }
         }
     }
-    Ok(issues)
+    Ok(denied)
 }
 
 fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
@@ -97,6 +116,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 what: format!("read \"{table}\""),
                 statement: format!("SELECT 1 FROM {} WHERE 1 = 0", db.qualified(&table)),
                 own: None,
+                run_only: false,
             });
         }
         let table = db.table(t.table());
@@ -107,6 +127,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 what: format!("delete from \"{}\"", t.table()),
                 statement: format!("DELETE FROM {table} WHERE 1 = 0"),
                 own: None,
+                run_only: true,
             });
         } else if !t.transforms.is_empty() {
             let columns: Vec<&str> = t.transforms.iter().map(|(c, _)| c.name.as_str()).collect();
@@ -121,6 +142,7 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 what: format!("update \"{}\" ({})", t.table(), columns.join(", ")),
                 statement: format!("UPDATE {table} SET {set} WHERE 1 = 0"),
                 own: None,
+                run_only: true,
             });
         }
     }
@@ -148,6 +170,8 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
                 what: format!("{what} retentiond's own table \"{name}\""),
                 statement,
                 own: Some(name.clone()),
+                // Counting reads only the holds table, and only once the catalog shows it.
+                run_only: true,
             });
         }
     }

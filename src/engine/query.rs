@@ -4,7 +4,7 @@
 use super::target::{ClockCol, ClockRead, Col, Target, TargetClock, TargetSubject};
 use super::transform;
 use crate::config::Transform;
-use crate::db::schema::ColumnKind;
+use crate::db::schema::{ColumnKind, ForeignKey};
 use crate::db::{Db, Decode, Dialect, Sql, Value};
 
 /// The values each clock is compared with in this run.
@@ -231,11 +231,23 @@ impl Queries<'_> {
 
     /// Some other row still references this one.
     fn blocked(&self, q: &mut Sql) {
+        self.blocked_through(q, |_| true);
+    }
+
+    /// A row of another table references this one.
+    fn blocked_from_elsewhere(&self, q: &mut Sql) {
+        let table = self.target.table();
+        self.blocked_through(q, |fk| !fk.child.is_local(table));
+    }
+
+    /// Some row references this one through a foreign key that `through` accepts.
+    fn blocked_through(&self, q: &mut Sql, through: impl Fn(&ForeignKey) -> bool) {
         let parts: Vec<String> = self
             .target
             .blockers
             .iter()
             .enumerate()
+            .filter(|(_, fk)| through(fk))
             .map(|(i, fk)| {
                 let alias = format!("c{i}");
                 let conds: Vec<String> = fk
@@ -246,7 +258,7 @@ impl Queries<'_> {
                     .collect();
                 format!(
                     "EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})",
-                    self.db.qualified(&fk.child),
+                    self.referencing_rows(fk),
                     conds.join(" AND ")
                 )
             })
@@ -542,6 +554,91 @@ impl Queries<'_> {
             q.push(" AND ");
             s.held(q);
         })
+    }
+
+    /// The rows of a foreign key's child table, to look up. MySQL refuses a DELETE whose
+    /// subquery reads the table it deletes from (error 1093) unless that read is a derived
+    /// table, which it materializes first: a self-reference is read that way there.
+    fn referencing_rows(&self, fk: &ForeignKey) -> String {
+        let table = self.db.qualified(&fk.child);
+        if self.d() != Dialect::MySql || !fk.child.is_local(self.target.table()) {
+            return table;
+        }
+        let columns: Vec<String> = fk.child_columns.iter().map(|c| self.db.quote(c)).collect();
+        let not_null: Vec<String> = columns.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        format!(
+            "(SELECT {} FROM {table} WHERE {})",
+            columns.join(", "),
+            not_null.join(" AND ")
+        )
+    }
+
+    /// The table's foreign keys to its own single-column key (a reply to a message), as
+    /// (referencing column, key column).
+    fn self_references(&self) -> Vec<(&str, &str)> {
+        let [key] = self.target.key.as_slice() else {
+            return Vec::new();
+        };
+        self.target
+            .blockers
+            .iter()
+            .filter(|fk| fk.child.is_local(self.target.table()))
+            .filter_map(
+                |fk| match (fk.child_columns.as_slice(), fk.parent_columns.as_slice()) {
+                    ([child], [parent]) if *parent == key.name => {
+                        Some((child.as_str(), parent.as_str()))
+                    }
+                    _ => None,
+                },
+            )
+            .collect()
+    }
+
+    /// Expired, blocked rows that only rows of their own table reference, every one of which
+    /// goes in this run too (a thread of expired replies): the run's repeated walk deletes
+    /// them (see `Engine::walk`). A row stays when a row that stays references it: `stays`
+    /// starts from what the rows that are not deleted reference and climbs to the thread's top.
+    pub fn count_freed_by_own_deletes(&self) -> Option<Sql> {
+        let refs = self.self_references();
+        if refs.is_empty() || !self.target.is_delete() || self.subject.is_some() {
+            return None;
+        }
+        let key = self.db.quote(refs[0].1);
+        let table = self.db.table(self.target.table());
+        let mut q = self.db.sql();
+        q.push("WITH RECURSIVE stays (k) AS (");
+        for (i, (child, _)) in refs.iter().enumerate() {
+            let child = self.db.quote(child);
+            if i > 0 {
+                q.push(" UNION ");
+            }
+            q.push(&format!(
+                "SELECT c.{child} FROM {table} AS c WHERE c.{child} IS NOT NULL AND c.{key} NOT IN \
+                 (SELECT {T}.{key} FROM {table} AS {T} WHERE "
+            ));
+            self.expired(&mut q);
+            q.push(" AND NOT ");
+            self.held(&mut q);
+            q.push(" AND NOT ");
+            self.blocked_from_elsewhere(&mut q);
+            q.push(")");
+        }
+        for (child, _) in &refs {
+            let child = self.db.quote(child);
+            q.push(&format!(
+                " UNION SELECT c.{child} FROM {table} AS c JOIN stays AS s ON c.{key} = s.k \
+                 WHERE c.{child} IS NOT NULL"
+            ));
+        }
+        q.push(&format!(
+            ") SELECT COUNT(*) FROM {} WHERE ",
+            self.target_table()
+        ));
+        self.expired_and_blocked(&mut q);
+        q.push(" AND NOT ");
+        self.blocked_from_elsewhere(&mut q);
+        q.push(&format!(" AND {T}.{key} NOT IN (SELECT k FROM stays)"));
+        Some(q)
     }
 
     pub fn count_blocked(&self) -> Sql {

@@ -492,6 +492,9 @@ fn check_policy(
         if transforms.len() != columns.len() {
             return None;
         }
+        if !transforms_satisfy_constraints(c, &table, &transforms) {
+            return None;
+        }
     }
 
     // Rows referenced from elsewhere are blocked, whatever the foreign key's ON DELETE says:
@@ -549,6 +552,126 @@ fn check_policy(
     };
     target.lookups_indexed = super::advice::missing_for_lookups(&target, c.schema).is_empty();
     Some(target)
+}
+
+/// True when a transform gives many rows one value: two anonymized rows collide in a unique key.
+fn collapses(t: Transform) -> bool {
+    matches!(
+        t,
+        Transform::Redact
+            | Transform::EmailDomain
+            | Transform::YearOnly
+            | Transform::MonthOnly
+            | Transform::TruncateIp
+    )
+}
+
+/// Whether the values the transforms write can satisfy the table's unique keys and CHECK
+/// constraints. The server would refuse a value that does not, failing the run at the first
+/// such batch (and, before the run went on without it, every policy after it), so `check`
+/// refuses the policy instead and says what would work.
+fn transforms_satisfy_constraints(
+    c: &mut Checker,
+    table: &Table,
+    transforms: &[(Col, Transform)],
+) -> bool {
+    let before = c.issues.len();
+    let transform_of = |name: &str| {
+        transforms
+            .iter()
+            .find(|(col, _)| col.name == name)
+            .map(|(_, t)| *t)
+    };
+    let keys: Vec<&Vec<String>> = std::iter::once(&table.primary_key)
+        .chain(table.unique_keys.iter())
+        .filter(|k| !k.is_empty())
+        .collect();
+    let mut refused: Vec<&str> = Vec::new();
+    for key in &keys {
+        let nulls_collide = table
+            .nulls_not_distinct
+            .iter()
+            .any(|k| sorted(k) == sorted(key));
+        // A NULL in any column of a unique key keeps the row out of it, except where the key
+        // is UNIQUE NULLS NOT DISTINCT: there NULL is one more value many rows share.
+        if !nulls_collide && key.iter().any(|k| transform_of(k) == Some(Transform::Null)) {
+            continue;
+        }
+        let Some((col, t)) = transforms.iter().find(|(col, t)| {
+            (collapses(*t) || (*t == Transform::Null && nulls_collide)) && key.contains(&col.name)
+        }) else {
+            continue;
+        };
+        if refused.contains(&col.name.as_str()) {
+            continue;
+        }
+        // Columns that keep distinct values keep the key distinct when they hold a unique
+        // key of their own.
+        let distinct: Vec<&String> = key
+            .iter()
+            .filter(|k| matches!(transform_of(k), None | Some(Transform::Hash)))
+            .collect();
+        if keys
+            .iter()
+            .any(|other| other.iter().all(|k| distinct.contains(&k)))
+        {
+            continue;
+        }
+        let which = match key.as_slice() {
+            [only] => format!("\"{only}\" is a unique key"),
+            _ => format!("({}) is a unique key", key.join(", ")),
+        };
+        let null = match (col.nullable, nulls_collide) {
+            (true, false) => ", or \"null\" (NULLs never collide in a unique key)",
+            (true, true) => " (\"null\" collides too: the key is UNIQUE NULLS NOT DISTINCT)",
+            (false, _) => &format!(", not \"null\" (\"{}\" is NOT NULL)", col.name),
+        };
+        refused.push(&col.name);
+        c.issue(
+            &format!("columns.{}", col.name),
+            format!(
+                "\"{}\" gives many anonymized rows the same value, but {which}: the second such row \
+                 would be refused and the run would fail; use \"hash\" (distinct values stay distinct){null}, \
+                 or delete the rows instead",
+                t.name()
+            ),
+        );
+    }
+    for (col, t) in transforms {
+        for check in table
+            .checks
+            .iter()
+            .filter(|k| k.columns.contains(&col.name))
+        {
+            let null_passes = col.nullable && check.passes_null_in(&col.name);
+            if *t == Transform::Null && null_passes {
+                continue;
+            }
+            let instead = if null_passes {
+                "use \"null\" (NULL passes this constraint) or delete the rows instead"
+            } else {
+                "delete the rows instead, or leave the column out of this policy"
+            };
+            c.issue(
+                &format!("columns.{}", col.name),
+                format!(
+                    "\"{}\" is read by the CHECK constraint \"{}\" ({}); whether the value \"{}\" writes \
+                     satisfies it cannot be known in advance, and a refused value would fail the run; {instead}",
+                    col.name,
+                    check.name,
+                    check.clause,
+                    t.name()
+                ),
+            );
+        }
+    }
+    c.issues.len() == before
+}
+
+fn sorted(columns: &[String]) -> Vec<&String> {
+    let mut v: Vec<&String> = columns.iter().collect();
+    v.sort();
+    v
 }
 
 fn check_key(c: &mut Checker, table: &Table, configured: Option<&[String]>) -> Option<Vec<Col>> {
@@ -724,5 +847,117 @@ fn transform_fits(t: Transform, col: &Col, dialect: Dialect) -> Result<(), Strin
                 ))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::schema::Column;
+
+    fn column(name: &str, kind: ColumnKind, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            kind,
+            data_type: "text".into(),
+            column_type: "text".into(),
+            max_len: None,
+            nullable,
+        }
+    }
+
+    /// `members (id, tenant_id, email, handle, nick, seen)`: unique (tenant_id, email),
+    /// unique (email, handle), unique nick (nullable).
+    fn members() -> Schema {
+        let mut schema = Schema::default();
+        schema.tables.insert(
+            "members".into(),
+            Table {
+                name: "members".into(),
+                columns: vec![
+                    column("id", ColumnKind::Integer, false),
+                    column("tenant_id", ColumnKind::Integer, false),
+                    column("email", ColumnKind::Text, false),
+                    column("handle", ColumnKind::Text, false),
+                    column("nick", ColumnKind::Text, true),
+                    column("seen", ColumnKind::Timestamp, false),
+                ],
+                primary_key: vec!["id".into()],
+                unique_keys: vec![
+                    vec!["tenant_id".into(), "email".into()],
+                    vec!["email".into(), "handle".into()],
+                    vec!["nick".into()],
+                ],
+                ..Table::default()
+            },
+        );
+        schema
+    }
+
+    fn issues(schema: &Schema, columns: &str) -> Vec<String> {
+        let text = format!(
+            "[database]\nurl = \"sqlite://x.db\"\n[[policies]]\nname = \"p\"\ntable = \"members\"\n\
+             since = \"seen\"\nretain = \"1 year\"\naction = \"anonymize\"\ncolumns = {{ {columns} }}\nbasis = \"b\"\n"
+        );
+        let config = crate::config::Config::from_toml(
+            std::path::Path::new("t.toml"),
+            &text,
+            [("RETENTIOND_HASH__KEY".to_string(), "k".repeat(20))],
+        )
+        .expect("config");
+        match check(&config.policies, schema, Dialect::Sqlite, "retentiond_") {
+            Ok(_) => Vec::new(),
+            Err(issues) => issues.iter().map(|i| i.path.clone()).collect(),
+        }
+    }
+
+    #[test]
+    fn a_unique_key_refuses_a_value_many_rows_share() {
+        let schema = members();
+        // (tenant_id, email): tenant_id alone is not unique, so two members of one tenant
+        // would collide.
+        assert_eq!(
+            issues(&schema, "email = \"redact\""),
+            ["policies[0].columns.email"]
+        );
+        // The same for every value many rows share.
+        assert_eq!(
+            issues(&schema, "email = \"email_domain\""),
+            ["policies[0].columns.email"]
+        );
+        // Hashed columns keep distinct values: (email, handle) stays unique.
+        assert!(issues(&schema, "email = \"hash\", handle = \"hash\"").is_empty());
+        // NULLs never collide: a nullable unique column takes null, not redact.
+        assert!(issues(&schema, "nick = \"null\"").is_empty());
+        assert_eq!(
+            issues(&schema, "nick = \"redact\""),
+            ["policies[0].columns.nick"]
+        );
+    }
+
+    #[test]
+    fn a_key_that_holds_a_unique_key_of_kept_columns_stays_unique() {
+        let mut schema = members();
+        if let Some(t) = schema.tables.get_mut("members") {
+            // (tenant_id, handle, email) with (tenant_id, handle) unique on its own.
+            t.unique_keys = vec![
+                vec!["tenant_id".into(), "handle".into()],
+                vec!["tenant_id".into(), "handle".into(), "email".into()],
+            ];
+        }
+        assert!(issues(&schema, "email = \"redact\"").is_empty());
+    }
+
+    #[test]
+    fn nulls_not_distinct_refuses_null_too() {
+        let mut schema = members();
+        if let Some(t) = schema.tables.get_mut("members") {
+            t.nulls_not_distinct = vec![vec!["nick".into()]];
+        }
+        // NULL is one more value there: every anonymized row would share it.
+        assert_eq!(
+            issues(&schema, "nick = \"null\""),
+            ["policies[0].columns.nick"]
+        );
     }
 }

@@ -99,7 +99,21 @@ pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
                 .iter()
                 .filter(|p| p.stop_reason.is_some())
                 .count();
+            let failures = r.failures();
+            let failed_names: Vec<&str> = r
+                .policies
+                .iter()
+                .filter(|p| p.error.is_some())
+                .map(|p| p.name.as_str())
+                .collect();
             let subject = match r.status.as_str() {
+                _ if !failed_names.is_empty() => format!(
+                    "retentiond: run FAILED on {} of {} policies ({}), {} rows purged",
+                    failed_names.len(),
+                    r.policies.len(),
+                    failed_names.join(", "),
+                    count(rows)
+                ),
                 "ok" => format!(
                     "retentiond: {} policies, {} rows purged, 0 errors",
                     r.policies.len(),
@@ -125,6 +139,15 @@ pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
                 count(backlog),
                 run_table(r)
             );
+            if !failures.is_empty() {
+                text.push_str(&format!(
+                    "\nFAILED (the other policies ran; the next run tries these again):\n{}",
+                    failures
+                        .iter()
+                        .map(|f| format!("  - {f}\n"))
+                        .collect::<String>()
+                ));
+            }
             if let Some(reason) = &r.stop_reason {
                 text.push_str(&format!(
                     "\nThe run stopped early: {reason}. The next run continues where it left off.\n"
@@ -177,9 +200,20 @@ pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
                 table.push_str("</tr>");
             }
             table.push_str("</table>");
+            let failures_html = if failures.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "<p><b>FAILED</b> (the other policies ran; the next run tries these again):</p><ul>{}</ul>",
+                    failures
+                        .iter()
+                        .map(|f| format!("<li>{}</li>", escape(f)))
+                        .collect::<String>()
+                )
+            };
             let html = format!(
                 "<html><body><h2>retentiond: run {} {}</h2><p>Database: {}<br>Cutoff: {} UTC<br>Rows changed: {}<br>\
-                 Backlog: {}<br>Next scheduled run: {}</p>{table}{}{stale_html}<p>Audit table: {}</p><p><small>{footer}</small></p></body></html>",
+                 Backlog: {}<br>Next scheduled run: {}</p>{table}{failures_html}{}{stale_html}<p>Audit table: {}</p><p><small>{footer}</small></p></body></html>",
                 escape(&run),
                 escape(&r.status),
                 escape(&r.database),
