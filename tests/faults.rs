@@ -135,6 +135,33 @@ fn start(cfg: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Child {
         .expect("start retentiond")
 }
 
+/// Waits until the run has said "run started", then keeps reading its stderr so that the run
+/// never blocks on a full pipe.
+fn started(mut child: Child, when: &str) -> Child {
+    let err = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut said = Vec::new();
+    while !said
+        .last()
+        .is_some_and(|l: &String| l.contains("run started"))
+    {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(line) => said.push(line),
+            Err(_) => panic!("{when}: the run never started:\n{}", said.join("\n")),
+        }
+    }
+    // Drained by the reader thread from here on (its sends fail once `rx` is gone).
+    std::thread::spawn(move || rx.into_iter().for_each(drop));
+    child
+}
+
 fn kill(mut child: Child) {
     let _ = child.kill(); // SIGKILL
     let _ = child.wait();
@@ -184,8 +211,10 @@ async fn killed_runs_leave_no_half_batch(b: Backend) {
     for (k, (what, stall, args)) in plan.into_iter().enumerate() {
         let when = format!("kill {} ({what}, seed {seed})", k + 1);
         let Some(point) = stall else {
-            let child = start(&cfg, args, &now);
-            std::thread::sleep(Duration::from_millis(moments.next_ms(100, 1200)));
+            // Counted from the run's start, not the process's: checking the config against the
+            // schema (on SQLite, reading every clock value) takes a varying while before it.
+            let child = started(start(&cfg, args, &now), &when);
+            std::thread::sleep(Duration::from_millis(moments.next_ms(1, 1100)));
             kill(child);
             let (deleted, redacted) = consistent(&db, &when).await;
             if (deleted > 0 && deleted < EXPIRED) || (redacted > 0 && redacted < LEFT) {

@@ -139,7 +139,23 @@ impl Period {
     /// years off the wall time (calendar arithmetic, as people count them).
     pub fn subtract_from_instant(&self, cutoff: DateTime<Utc>, tz: Tz) -> Option<NaiveDateTime> {
         let elapsed_before = cutoff.checked_sub_signed(self.elapsed()?)?;
-        self.subtract_calendar(elapsed_before.with_timezone(&tz).naive_local())
+        self.subtract_calendar(wall_bound(elapsed_before, tz))
+    }
+}
+
+/// The wall time in `tz` before which every wall-time value denotes an instant before `t`.
+/// Usually `t`'s own wall time; but in the hour the autumn change repeats, a value read on the
+/// clock may mean the later of its two instants: when `t` lies in the first pass of that hour,
+/// `02:10` on the clock can be an hour after `t` although it reads before `02:40`. Going back by
+/// the change itself keeps every such value (and, within that hour, some already expired ones
+/// for one more run).
+pub fn wall_bound(t: DateTime<Utc>, tz: Tz) -> NaiveDateTime {
+    let wall = t.with_timezone(&tz).naive_local();
+    match tz.from_local_datetime(&wall) {
+        chrono::LocalResult::Ambiguous(earlier, later) if t < later.with_timezone(&Utc) => {
+            wall - (later.with_timezone(&Utc) - earlier.with_timezone(&Utc))
+        }
+        _ => wall,
     }
 }
 
@@ -162,10 +178,39 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
 
+    /// The latest instant a wall time in `tz` may denote (for a wall time the spring change skips,
+    /// the instant it would have been an hour later): what a naive clock value must be taken as so
+    /// that it never expires early.
+    fn latest_instant(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
+        tz.from_local_datetime(&local)
+            .latest()
+            .or_else(|| {
+                tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
+                    .latest()
+            })
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| local.and_utc())
+    }
+
     fn at(y: i32, m: u32, d: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .expect("valid test date")
+    }
+
+    /// Amsterdam, 25 October 2026: the clock goes from 03:00 summer time back to 02:00. A
+    /// two-hour session stored as the naive wall time 02:10 (winter time, 01:10 UTC) expires at
+    /// 03:10 UTC; at a cutoff of 02:40 UTC it must be kept.
+    #[test]
+    fn two_hours_in_the_repeated_autumn_hour_keep_a_wall_time_value() {
+        let tz: Tz = "Europe/Amsterdam".parse().expect("tz");
+        let p: Period = "2 hours".parse().expect("period");
+        let cutoff = "2026-10-25T02:40:00Z".parse().expect("instant");
+        let s = p.subtract_from_instant(cutoff, tz).expect("in range");
+        let stored = NaiveDate::from_ymd_opt(2026, 10, 25)
+            .and_then(|d| d.and_hms_opt(2, 10, 0))
+            .expect("time");
+        assert!(stored >= s, "threshold {s} would take {stored}");
     }
 
     #[test]
@@ -221,6 +266,26 @@ mod tests {
             let s = p.subtract_from_instant(cutoff, tz).expect("in range");
             let just_before = earliest_instant(s, tz) - chrono::Duration::seconds(1);
             let expiry = just_before + chrono::Duration::seconds(p.seconds as i64);
+            proptest::prop_assert!(expiry < cutoff, "{p} {cutoff} {s}");
+        }
+
+        /// The same for clock values kept as wall time (naive timestamps): a value just below
+        /// the threshold, read as the latest instant it may denote, has run out by the cutoff,
+        /// also when the threshold falls in the hour the autumn change repeats.
+        #[test]
+        fn elapsed_parts_are_never_early_for_wall_time_values(
+            cutoff_s in 1_700_000_000i64..1_900_000_000,
+            hours in 0u64..6,
+            minutes in 0u64..120,
+            zone in 0usize..2,
+        ) {
+            proptest::prop_assume!(hours + minutes > 0);
+            let tz: Tz = ["Europe/Amsterdam", "America/New_York"][zone].parse().expect("tz");
+            let p: Period = format!("{hours} hours {minutes} minutes").parse().expect("period");
+            let cutoff = DateTime::from_timestamp(cutoff_s, 0).expect("instant");
+            let s = p.subtract_from_instant(cutoff, tz).expect("in range");
+            let just_below = s - chrono::Duration::seconds(1);
+            let expiry = latest_instant(just_below, tz) + chrono::Duration::seconds(p.seconds as i64);
             proptest::prop_assert!(expiry < cutoff, "{p} {cutoff} {s}");
         }
 

@@ -8,7 +8,7 @@ use crate::db::{Db, Decode, Dialect, Sql, Tx, Value};
 
 /// Epoch numbers of 10^11 and more are after the year 5000 as seconds; below it they are
 /// before 1973-03-03 as milliseconds. No application's records are either.
-const EPOCH_SPLIT: i64 = 100_000_000_000;
+pub const EPOCH_SPLIT: i64 = 100_000_000_000;
 
 /// Counts of a clock column's non-NULL values by form.
 #[derive(Debug, Default, Clone)]

@@ -20,17 +20,30 @@ fn canonical_key_text(kind: ColumnKind, dialect: Dialect, value: &str) -> Option
             let v = value.to_ascii_lowercase();
             (!v.is_empty() && v.len().is_multiple_of(2) && hex(&v)).then_some(v)
         }
-        ColumnKind::Integer => (value.parse::<i64>().is_ok() || value.parse::<u64>().is_ok())
-            .then(|| value.to_string()),
+        // As the database prints it: `007` and `+7` would never match the row's `7`.
+        ColumnKind::Integer => value
+            .parse::<i64>()
+            .map(|n| n.to_string())
+            .or_else(|_| value.parse::<u64>().map(|n| n.to_string()))
+            .ok(),
         _ if dialect == Dialect::Sqlite => Some(value.to_string()),
         ColumnKind::Date => NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
             .ok()
             .map(|d| d.format("%Y-%m-%d").to_string()),
+        // A timestamp without zone holds wall time, compared as stored: an offset typed with
+        // it would be turned into UTC and then name another row (or none).
+        ColumnKind::Timestamp if has_offset(value.trim()) => None,
         ColumnKind::Timestamp | ColumnKind::TimestampTz => {
             instant(value.trim()).map(|t| t.format("%Y-%m-%d %H:%M:%S%.6f").to_string())
         }
         _ => Some(value.to_string()),
     }
+}
+
+fn has_offset(value: &str) -> bool {
+    DateTime::parse_from_rfc3339(value)
+        .or_else(|_| DateTime::parse_from_rfc3339(&value.replacen(' ', "T", 1)))
+        .is_ok()
 }
 
 /// `2020-06-01 12:00:00[.ffffff]`, with `T` or a space, optionally with an offset (`Z`,
@@ -59,7 +72,10 @@ fn describe(kind: ColumnKind) -> &'static str {
         ColumnKind::Binary => "bytes, given as hexadecimal digits",
         ColumnKind::Integer => "integers",
         ColumnKind::Date => "dates (YYYY-MM-DD)",
-        ColumnKind::Timestamp | ColumnKind::TimestampTz => {
+        ColumnKind::Timestamp => {
+            "timestamps as the column stores them (YYYY-MM-DD HH:MM:SS[.ffffff], without an offset)"
+        }
+        ColumnKind::TimestampTz => {
             "timestamps (YYYY-MM-DD HH:MM:SS[.ffffff], optionally with an offset; UTC without one)"
         }
         _ => "values of its own type",
@@ -163,6 +179,13 @@ mod tests {
             Some("2020-06-01")
         );
         assert_eq!(pg(ColumnKind::Integer, "12a"), None);
+        assert_eq!(pg(ColumnKind::Integer, "007").as_deref(), Some("7"));
+        assert_eq!(pg(ColumnKind::Integer, "+7").as_deref(), Some("7"));
+        assert_eq!(
+            pg(ColumnKind::Timestamp, "2020-06-01T14:00:00+02:00"),
+            None,
+            "wall time with an offset names no stored value"
+        );
         assert_eq!(
             canonical_key_text(ColumnKind::Timestamp, Dialect::Sqlite, "2020-06-01 12:00")
                 .as_deref(),

@@ -1,9 +1,10 @@
 //! The compiled statements of a policy. Plan, dry run and the real run all build their SQL
 //! here, from the same predicate functions, so that what is counted is what is written.
 
+use super::clock::EPOCH_SPLIT;
 use super::target::{ClockCol, ClockRead, Col, Target, TargetClock, TargetSubject};
 use super::transform;
-use crate::config::Transform;
+use crate::config::{EpochUnit, Transform};
 use crate::db::schema::{ColumnKind, ForeignKey};
 use crate::db::{Db, Decode, Dialect, Sql, Value};
 
@@ -46,14 +47,27 @@ fn sqlite_instant(expr: &str) -> String {
     format!("strftime('%Y-%m-%d %H:%M:%f', {expr})")
 }
 
+/// Epoch numbers in the range of their unit (see `clock::EPOCH_SPLIT`): check refuses a column
+/// whose values contradict its unit, and this keeps a value written in the wrong unit after
+/// that check (seconds into a milliseconds column read as 1970) undated instead of expired.
+fn epoch_range(expr: &str, unit: EpochUnit) -> String {
+    match unit {
+        EpochUnit::Seconds => format!("{expr} > 0 AND {expr} < {EPOCH_SPLIT}"),
+        EpochUnit::Milliseconds => format!("{expr} >= {EPOCH_SPLIT}"),
+    }
+}
+
 /// The range of Julian day numbers SQLite's date functions read: years 0000 to 9999.
 pub const JULIAN_DAYS: (f64, f64) = (1_721_059.5, 5_373_484.5);
 
 /// SQLite: `expr` is ISO-8601 text that SQLite's date functions read, with a date part that
-/// names a real day (SQLite itself reads `'2026-02-31'` as 3 March). Never NULL.
+/// names a real day (SQLite itself reads `'2026-02-31'` as 3 March) and that ends in a digit or
+/// `Z`: SQLite also reads `'... 10:00:00+01:00 '`, whose trailing space would hide the offset
+/// from the test that decides between wall time and instant. Never NULL.
 pub fn sqlite_text_date(expr: &str) -> String {
     format!(
         "(typeof({expr}) = 'text' AND {expr} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' \
+         AND substr({expr}, -1) GLOB '[0-9Zz]' \
          AND julianday({expr}) IS NOT NULL AND date(substr({expr}, 1, 10)) IS substr({expr}, 1, 10))"
     )
 }
@@ -123,10 +137,13 @@ impl Queries<'_> {
             (ClockRead::Native, Dialect::MySql) => {
                 format!("YEAR({expr}) <> 0 AND MONTH({expr}) <> 0 AND DAYOFMONTH({expr}) <> 0")
             }
-            (ClockRead::Epoch(_), Dialect::Sqlite) => {
-                format!("typeof({expr}) IN ('integer', 'real') AND {expr} > 0")
+            (ClockRead::Epoch(unit), Dialect::Sqlite) => {
+                format!(
+                    "typeof({expr}) IN ('integer', 'real') AND {}",
+                    epoch_range(expr, unit)
+                )
             }
-            (ClockRead::Epoch(_), _) => format!("{expr} > 0"),
+            (ClockRead::Epoch(unit), _) => epoch_range(expr, unit),
             (ClockRead::SortableText(form), Dialect::Sqlite) => {
                 format!("{expr} GLOB '{}' AND {}", form.glob(), text_date())
             }
@@ -298,8 +315,13 @@ impl Queries<'_> {
             Transform::EmailDomain => {
                 q.push(&format!("{c} LIKE '%@%'"));
             }
+            // Truncated, an IPv4 address ends in `.0` and an IPv6 one in `::` after at most
+            // three groups (`2001:db8:85a3::`): a longer prefix (`2a02:a45:1234:5600::`, a /56)
+            // still holds more than its /48.
             Transform::TruncateIp if col.kind == ColumnKind::Text => {
-                q.push(&format!("({c} NOT LIKE '%.0' AND {c} NOT LIKE '%::')"));
+                q.push(&format!(
+                    "({c} NOT LIKE '%.0' AND ({c} NOT LIKE '%::' OR length({c}) - length(replace({c}, ':', '')) > 4))"
+                ));
             }
             Transform::TruncateIp => {
                 let new = truncated_ip(self.d(), &c, col);

@@ -369,6 +369,41 @@ INSERT INTO events VALUES (4, '2026-11-01T08:00:00Z')",
     assert_eq!(ids_of(&db, "events", "id").await, vec![2, 4]);
 }
 
+/// SQLite reads `'2026-11-01 09:30:00+01:00 '` (a trailing space) as the instant 08:30 UTC, but
+/// an offset that is not the value's last characters cannot be told from wall time: such a
+/// value is undated, never compared as the wall time 09:30 (in Amsterdam that would purge it
+/// an hour early: the threshold is 09:00 wall time, 08:00 UTC).
+#[tokio::test]
+async fn sqlite_text_with_trailing_space_is_undated() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    db.exec(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL);
+INSERT INTO events VALUES (1, '2026-01-01 00:00:00+01:00');
+INSERT INTO events VALUES (2, '2026-11-01 09:30:00+01:00 ');
+INSERT INTO events VALUES (3, '2026-11-01 09:30:00+01:00')",
+    )
+    .await;
+    let cfg = db.write_config(
+        &delete_policy("events", "events", "\"created_at\"", "4 months"),
+        "",
+    );
+    let env = [
+        ("RETENTIOND_TEST_NOW", EIGHT_AM),
+        ("RETENTIOND_DATABASE__TIMEZONE", "Europe/Amsterdam"),
+    ];
+    let plan = json_ok(&run_cli(&cfg, &["plan", "--json"], &env));
+    assert_eq!(
+        (
+            field(&plan, "events", "eligible"),
+            field(&plan, "events", "undated")
+        ),
+        (1, 1),
+        "{plan:#}"
+    );
+    expect_exit(&run_cli(&cfg, &["run"], &env), 0);
+    assert_eq!(ids_of(&db, "events", "id").await, vec![2, 3]);
+}
+
 /// Laravel's `sessions` table keeps `last_activity` as an INT epoch in seconds, on every
 /// database Laravel supports; its lifetime is `120 minutes`. The unit is the policy's to say:
 /// without it, and with the wrong one, `check` refuses.

@@ -902,6 +902,8 @@ CREATE TABLE wp_comments (comment_ID BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT
         (2, "192.0.2.77", "2020-01-01 10:00:00"),
         (3, "2001:db8:85a3:12::7334", "2020-01-01 10:00:00"),
         (4, "::ffff:203.0.113.9", "2027-02-20 10:00:00"),
+        // A /56 ends in `::` too, and still holds more than its /48.
+        (5, "2a02:a45:1234:5600::", "2020-01-01 10:00:00"),
     ] {
         sql.push_str(&format!(
             "INSERT INTO wp_comments ({id}, {ip}, {date}, comment_content) VALUES ({n}, '{addr}', '{at}', 'Nice');\n"
@@ -910,12 +912,13 @@ CREATE TABLE wp_comments (comment_ID BIGINT(20) UNSIGNED NOT NULL AUTO_INCREMENT
     db.exec(&sql).await;
     let (first, second) =
         truncate_twice(&db, "wp_comments", "comment_date", &["comment_author_IP"]);
-    assert_eq!((first, second), (3, 0));
+    assert_eq!((first, second), (4, 0));
     assert_eq!(
         column(&db, &format!("SELECT {ip} FROM wp_comments")).await,
         [
             "192.0.2.0",
             "2001:db8:85a3::",
+            "2a02:a45:1234::",
             "::ffff:192.0.2.0",
             "::ffff:203.0.113.9"
         ]
