@@ -273,7 +273,7 @@ impl Dialect {
             .then_some("SET STATEMENT optimizer_switch = 'semijoin=off,materialization=off' FOR ")
     }
 
-    /// What to run after a large purge of `table` (quoted), in the database's own terms.
+    /// What to run after a large purge of `table`, in the database's own terms (a message).
     pub fn maintenance_advice(self, table: &str) -> String {
         match self {
             Dialect::Postgres => format!(
