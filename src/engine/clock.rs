@@ -1,9 +1,9 @@
 //! What a clock column holds, read once per check: the forms of its values decide how they are
 //! compared with the threshold, and what cannot be compared safely is refused with the reason.
 
-use super::query::{JULIAN_DAYS, sqlite_text_date};
 use super::target::{ClockCol, ClockRead, TextForm};
 use crate::config::EpochUnit;
+use crate::db::dialect::{JULIAN_DAYS, sqlite_text_date};
 use crate::db::{Db, Decode, Dialect, Sql, Tx, Value};
 
 /// Epoch numbers of 10^11 and more are after the year 5000 as seconds; below it they are
