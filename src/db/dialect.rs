@@ -212,7 +212,7 @@ impl Dialect {
 
     /// `len` bytes of the byte string `b` from byte `from` (1-based). MySQL/MariaDB and
     /// PostgreSQL `bytea`.
-    pub fn bytes_substring(self, b: &str, from: u8, len: u8) -> String {
+    fn bytes_substring(self, b: &str, from: u8, len: u8) -> String {
         match self {
             Dialect::MySql => format!("SUBSTRING({b}, {from}, {len})"),
             Dialect::Postgres | Dialect::Sqlite => format!("substring({b} from {from} for {len})"),
@@ -221,7 +221,7 @@ impl Dialect {
 
     /// A byte string literal. `hex` is a constant of the caller's, never a value read or
     /// configured.
-    pub fn bytes_literal(self, hex: &str) -> String {
+    fn bytes_literal(self, hex: &str) -> String {
         match self {
             Dialect::MySql => format!("UNHEX('{hex}')"),
             Dialect::Postgres | Dialect::Sqlite => format!("decode('{hex}', 'hex')"),
@@ -229,11 +229,74 @@ impl Dialect {
     }
 
     /// The byte strings `parts` one after the other.
-    pub fn bytes_concat(self, parts: &[String]) -> String {
+    fn bytes_concat(self, parts: &[String]) -> String {
         match self {
             Dialect::MySql => format!("CONCAT({})", parts.join(", ")),
             Dialect::Postgres | Dialect::Sqlite => format!("({})", parts.join(" || ")),
         }
+    }
+
+    /// The address in column `c` (of type `kind`) truncated in the column's own type (IPv4 to its /24, IPv6 to its
+    /// /48, an IPv4-mapped IPv6 address as the IPv4 address it is), for the types whose value
+    /// the database can cut itself; text is truncated outside SQL (`transform::truncate_ip`).
+    pub fn truncated_ip(self, c: &str, kind: ColumnKind, nullable: bool) -> String {
+        match (kind, self) {
+            // Host bits zeroed, the mask length kept (a cidr value must have no host bits).
+            (ColumnKind::Inet, Dialect::Postgres) => {
+                let width = format!(
+                    "CASE WHEN family({c}) = 4 THEN 24 WHEN {c} << inet '::ffff:0.0.0.0/96' THEN 120 ELSE 48 END"
+                );
+                format!(
+                    "set_masklen(network(set_masklen({c}, LEAST(masklen({c}), {width}))), masklen({c}))"
+                )
+            }
+            (ColumnKind::Inet | ColumnKind::Inet4, _) => format!(
+                "INET6_NTOA({})",
+                self.truncated_packed(&format!("INET6_ATON({c})"), false, "NULL")
+            ),
+            (ColumnKind::Binary, _) => {
+                let not_an_ip = if nullable {
+                    "NULL".to_string()
+                } else {
+                    self.bytes_literal("00000000")
+                };
+                // Only MySQL pads: a 4-byte address in BINARY(16) ends in twelve zero bytes.
+                self.truncated_packed(c, self == Dialect::MySql, &not_an_ip)
+            }
+            // An integer holding IPv4 in network byte order: its lowest byte cleared.
+            (ColumnKind::Integer, _) => format!("({c} - ({c} & 255))"),
+            // `transform_fits` admits no other type; the value as it is, so nothing is selected
+            // or changed.
+            _ => c.to_string(),
+        }
+    }
+
+    /// A packed address `b` (4 bytes IPv4, 16 bytes IPv6) truncated; any other length is not an
+    /// address and becomes `not_an_ip`. With `padded_v4`, a 16-byte value whose bytes 5 and 6
+    /// are zero also loses its fourth byte: it may be an IPv4 address zero-padded into a
+    /// `BINARY(16)` column, whose /48 would keep all of it.
+    fn truncated_packed(self, b: &str, padded_v4: bool, not_an_ip: &str) -> String {
+        let sub = |from, len| self.bytes_substring(b, from, len);
+        let lit = |hex| self.bytes_literal(hex);
+        let mapped_prefix = lit("00000000000000000000ffff");
+        let v4 = self.bytes_concat(&[sub(1, 3), lit("00")]);
+        let mapped = self.bytes_concat(&[sub(1, 15), lit("00")]);
+        let fourth = if padded_v4 {
+            format!(
+                "CASE WHEN {} = {} THEN {} ELSE {} END",
+                sub(5, 2),
+                lit("0000"),
+                lit("00"),
+                sub(4, 1)
+            )
+        } else {
+            sub(4, 1)
+        };
+        let v6 = self.bytes_concat(&[sub(1, 3), fourth, sub(5, 2), lit("00000000000000000000")]);
+        format!(
+            "CASE length({b}) WHEN 4 THEN {v4} WHEN 16 THEN CASE WHEN {} = {mapped_prefix} THEN {mapped} ELSE {v6} END ELSE {not_an_ip} END",
+            sub(1, 12)
+        )
     }
 
     /// A value of the database's own date or timestamp type holds a real instant: not a
@@ -487,6 +550,29 @@ mod tests {
             each(|d| d.bytes_concat(&[d.bytes_substring("b", 1, 3), d.bytes_literal("00")]));
         assert_eq!(pg, "(substring(b from 1 for 3) || decode('00', 'hex'))");
         assert_eq!(my, "CONCAT(SUBSTRING(b, 1, 3), UNHEX('00'))");
+    }
+
+    #[test]
+    fn ip_truncation_in_the_column_type() {
+        assert_eq!(
+            Dialect::Postgres.truncated_ip("c", ColumnKind::Inet, true),
+            "set_masklen(network(set_masklen(c, LEAST(masklen(c), CASE WHEN family(c) = 4 THEN 24 \
+             WHEN c << inet '::ffff:0.0.0.0/96' THEN 120 ELSE 48 END))), masklen(c))"
+        );
+        assert_eq!(
+            Dialect::MySql.truncated_ip("c", ColumnKind::Integer, false),
+            "(c - (c & 255))"
+        );
+        let mariadb_inet6 = Dialect::MySql.truncated_ip("c", ColumnKind::Inet, true);
+        assert!(mariadb_inet6.starts_with(
+            "INET6_NTOA(CASE length(INET6_ATON(c)) WHEN 4 THEN CONCAT(SUBSTRING(INET6_ATON(c), 1, 3), UNHEX('00'))"
+        ));
+        assert!(mariadb_inet6.ends_with(" ELSE NULL END)"));
+        // Only MySQL's BINARY(16) may hold a zero-padded IPv4 address.
+        let binary = |d: Dialect| d.truncated_ip("c", ColumnKind::Binary, false);
+        assert!(binary(Dialect::MySql).contains("CASE WHEN SUBSTRING(c, 5, 2) = UNHEX('0000')"));
+        assert!(!binary(Dialect::Postgres).contains("CASE WHEN substring(c from 5 for 2)"));
+        assert!(binary(Dialect::Postgres).ends_with(" ELSE decode('00000000', 'hex') END"));
     }
 
     #[test]

@@ -267,7 +267,7 @@ impl Queries<'_> {
                 q.push(&format!("({c} NOT LIKE '%.0' AND {c} NOT LIKE '%::')"));
             }
             Transform::TruncateIp => {
-                let new = truncated_ip(self.d(), &c, col);
+                let new = self.d().truncated_ip(&c, col.kind, col.nullable);
                 q.push(&self.d().is_distinct_from(&c, &new));
             }
             Transform::Hash => {
@@ -744,7 +744,7 @@ impl Queries<'_> {
                     q.push(&self.d().email_domain(&c));
                 }
                 Transform::TruncateIp => {
-                    q.push(&truncated_ip(self.d(), &c, col));
+                    q.push(&self.d().truncated_ip(&c, col.kind, col.nullable));
                 }
                 Transform::Hash => {}
             }
@@ -889,69 +889,6 @@ fn redact_value(col: &Col) -> Value {
             Value::Text(text[..n].to_string())
         }
     }
-}
-
-/// The address in column `c` truncated in the column's own type (IPv4 to its /24, IPv6 to its
-/// /48, an IPv4-mapped IPv6 address as the IPv4 address it is), for the types whose value
-/// the database can cut itself; text is truncated outside SQL (`transform::truncate_ip`).
-fn truncated_ip(d: Dialect, c: &str, col: &Col) -> String {
-    match (col.kind, d) {
-        // Host bits zeroed, the mask length kept (a cidr value must have no host bits).
-        (ColumnKind::Inet, Dialect::Postgres) => {
-            let width = format!(
-                "CASE WHEN family({c}) = 4 THEN 24 WHEN {c} << inet '::ffff:0.0.0.0/96' THEN 120 ELSE 48 END"
-            );
-            format!(
-                "set_masklen(network(set_masklen({c}, LEAST(masklen({c}), {width}))), masklen({c}))"
-            )
-        }
-        (ColumnKind::Inet | ColumnKind::Inet4, _) => format!(
-            "INET6_NTOA({})",
-            truncated_packed(d, &format!("INET6_ATON({c})"), false, "NULL")
-        ),
-        (ColumnKind::Binary, _) => {
-            let not_an_ip = if col.nullable {
-                "NULL".to_string()
-            } else {
-                d.bytes_literal("00000000")
-            };
-            // Only MySQL pads: a 4-byte address in BINARY(16) ends in twelve zero bytes.
-            truncated_packed(d, c, d == Dialect::MySql, &not_an_ip)
-        }
-        // An integer holding IPv4 in network byte order: its lowest byte cleared.
-        (ColumnKind::Integer, _) => format!("({c} - ({c} & 255))"),
-        // `transform_fits` admits no other type; the value as it is, so nothing is selected
-        // or changed.
-        _ => c.to_string(),
-    }
-}
-
-/// A packed address `b` (4 bytes IPv4, 16 bytes IPv6) truncated; any other length is not an
-/// address and becomes `not_an_ip`. With `padded_v4`, a 16-byte value whose bytes 5 and 6
-/// are zero also loses its fourth byte: it may be an IPv4 address zero-padded into a
-/// `BINARY(16)` column, whose /48 would keep all of it.
-fn truncated_packed(d: Dialect, b: &str, padded_v4: bool, not_an_ip: &str) -> String {
-    let sub = |from, len| d.bytes_substring(b, from, len);
-    let lit = |hex| d.bytes_literal(hex);
-    let mapped_prefix = lit("00000000000000000000ffff");
-    let v4 = d.bytes_concat(&[sub(1, 3), lit("00")]);
-    let mapped = d.bytes_concat(&[sub(1, 15), lit("00")]);
-    let fourth = if padded_v4 {
-        format!(
-            "CASE WHEN {} = {} THEN {} ELSE {} END",
-            sub(5, 2),
-            lit("0000"),
-            lit("00"),
-            sub(4, 1)
-        )
-    } else {
-        sub(4, 1)
-    };
-    let v6 = d.bytes_concat(&[sub(1, 3), fourth, sub(5, 2), lit("00000000000000000000")]);
-    format!(
-        "CASE length({b}) WHEN 4 THEN {v4} WHEN 16 THEN CASE WHEN {} = {mapped_prefix} THEN {mapped} ELSE {v6} END ELSE {not_an_ip} END",
-        sub(1, 12)
-    )
 }
 
 /// The period `year_only` or `month_only` keeps.
