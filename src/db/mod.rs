@@ -1,7 +1,8 @@
-//! The one SQL-dialect layer: a connection pool per database kind behind one enum, identifier
-//! quoting, placeholders, transactions and the few statements that differ per dialect.
-//! Every value reaches the server as a bound parameter; identifiers are quoted here and only
-//! after the schema check has confirmed they exist.
+//! The one SQL-dialect layer: a connection pool per database kind behind one enum,
+//! transactions and bound statements. What differs per dialect in SQL text (quoting,
+//! placeholders, fragments) is in `dialect`, the catalogs each database is read from in
+//! `catalog`. Every value reaches the server as a bound parameter; identifiers are quoted
+//! only after the schema check has confirmed they exist.
 
 pub mod catalog;
 pub mod dialect;
