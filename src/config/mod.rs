@@ -301,6 +301,10 @@ pub enum Clock {
     },
 }
 
+/// Epoch numbers of 10^11 and more are after the year 5000 as seconds; below it they are
+/// before 1973-03-03 as milliseconds. No application's records are either.
+pub const EPOCH_SPLIT: i64 = 100_000_000_000;
+
 /// What an epoch number counts since 1970-01-01 00:00 UTC. Nothing in the data says which
 /// (1 700 000 000 is 2023 in seconds and 1970 in milliseconds), so the policy does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,52 +1,22 @@
-//! The one SQL-dialect layer: a connection pool per database kind behind one enum, identifier
-//! quoting, placeholders, transactions and the few statements that differ per dialect.
-//! Every value reaches the server as a bound parameter; identifiers are quoted here and only
-//! after the schema check has confirmed they exist.
+//! The one SQL-dialect layer: a connection pool per database kind behind one enum,
+//! transactions and bound statements. What differs per dialect in SQL text (quoting,
+//! placeholders, fragments) is in `dialect`, the catalogs each database is read from in
+//! `catalog`. Every value reaches the server as a bound parameter; identifiers are quoted
+//! only after the schema check has confirmed they exist.
 
 pub mod catalog;
 pub mod checks;
+pub mod dialect;
 pub mod lock;
 pub mod schema;
+
+pub use dialect::Dialect;
 
 use crate::config::{DatabaseConfig, RunConfig, redact_url};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 use std::str::FromStr;
 use std::time::Duration;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Postgres,
-    MySql,
-    Sqlite,
-}
-
-impl Dialect {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "PostgreSQL",
-            Dialect::MySql => "MySQL/MariaDB",
-            Dialect::Sqlite => "SQLite",
-        }
-    }
-
-    /// `expr` as a 64-bit integer, which every driver decodes as i64.
-    pub fn as_i64(self, expr: &str) -> String {
-        match self {
-            Dialect::Postgres => format!("CAST({expr} AS BIGINT)"),
-            Dialect::MySql => format!("CAST({expr} AS SIGNED)"),
-            Dialect::Sqlite => format!("CAST({expr} AS INTEGER)"),
-        }
-    }
-
-    /// Quotes one identifier for this dialect, doubling any quote character inside it.
-    pub fn quote(self, ident: &str) -> String {
-        match self {
-            Dialect::MySql => format!("`{}`", ident.replace('`', "``")),
-            Dialect::Postgres | Dialect::Sqlite => format!("\"{}\"", ident.replace('"', "\"\"")),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -181,13 +151,8 @@ impl Sql {
             return self;
         }
         self.args.push(value);
-        match self.dialect {
-            Dialect::Postgres => {
-                let n = self.args.len();
-                self.text.push_str(&format!("${n}"));
-            }
-            Dialect::MySql | Dialect::Sqlite => self.text.push('?'),
-        }
+        self.text
+            .push_str(&self.dialect.placeholder(self.args.len()));
         self
     }
 }
@@ -726,18 +691,10 @@ impl Db {
     /// The server's clock in UTC: the one source of "now" for a run.
     pub async fn now(&self) -> Result<DateTime<Utc>, DbError> {
         let ctx = || "reading the database clock".to_string();
-        let text = match self.dialect {
-            Dialect::Postgres => {
-                "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-            }
-            Dialect::MySql => {
-                "SELECT CAST(DATE_FORMAT(UTC_TIMESTAMP(6), '%Y-%m-%d %H:%i:%s.%f') AS CHAR)"
-            }
-            Dialect::Sqlite => "SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')",
-        };
+        let text = format!("SELECT {}", self.dialect.utc_text(self.dialect.now()));
         let mut tx = self.begin().await?;
         let rows = tx
-            .fetch(&Sql::raw(self.dialect, text), &[Decode::Text])
+            .fetch(&Sql::raw(self.dialect, &text), &[Decode::Text])
             .await
             .ctx(ctx)?;
         tx.rollback().await.ctx(ctx)?;
@@ -763,38 +720,6 @@ impl Db {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quoting_doubles_embedded_quotes() {
-        assert_eq!(
-            Dialect::Postgres.quote(r#"x"; DROP TABLE t; --"#),
-            r#""x""; DROP TABLE t; --""#
-        );
-        assert_eq!(Dialect::MySql.quote("a`b"), "`a``b`");
-    }
-
-    /// Undoes `quote`: what the database reads as the identifier.
-    fn unquote(d: Dialect, quoted: &str) -> Option<String> {
-        let q = if d == Dialect::MySql { '`' } else { '"' };
-        let inner = quoted.strip_prefix(q)?.strip_suffix(q)?;
-        let doubled = format!("{q}{q}");
-        // Every quote character inside must be doubled, or the identifier would end early.
-        if inner.replace(&doubled, "").contains(q) {
-            return None;
-        }
-        Some(inner.replace(&doubled, &q.to_string()))
-    }
-
-    proptest::proptest! {
-        /// Whatever a config names, the quoted identifier reads back as exactly that name
-        /// and cannot close early: no quote character is left undoubled inside it.
-        #[test]
-        fn quoting_round_trips_any_identifier(name in "\\PC{0,30}") {
-            for d in [Dialect::Postgres, Dialect::MySql, Dialect::Sqlite] {
-                proptest::prop_assert_eq!(unquote(d, &d.quote(&name)), Some(name.clone()));
-            }
-        }
-    }
 
     #[test]
     fn null_is_written_not_bound() {

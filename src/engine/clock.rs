@@ -1,14 +1,10 @@
 //! What a clock column holds, read once per check: the forms of its values decide how they are
 //! compared with the threshold, and what cannot be compared safely is refused with the reason.
 
-use super::query::{JULIAN_DAYS, sqlite_text_date};
 use super::target::{ClockCol, ClockRead, TextForm};
-use crate::config::EpochUnit;
+use crate::config::{EPOCH_SPLIT, EpochUnit};
+use crate::db::dialect::{JULIAN_DAYS, sqlite_text_date};
 use crate::db::{Db, Decode, Dialect, Sql, Tx, Value};
-
-/// Epoch numbers of 10^11 and more are after the year 5000 as seconds; below it they are
-/// before 1973-03-03 as milliseconds. No application's records are either.
-pub const EPOCH_SPLIT: i64 = 100_000_000_000;
 
 /// Counts of a clock column's non-NULL values by form.
 #[derive(Debug, Default, Clone)]

@@ -755,7 +755,7 @@ impl Engine {
                 table = t.table(),
                 deleted = outcome.affected,
                 "a large share of the table was deleted: {}",
-                maintenance_advice(self.db.dialect, t.table())
+                self.db.dialect.maintenance_advice(t.table())
             );
         }
         if outcome.affected > 0 || outcome.stop_reason.is_some() {
@@ -1198,26 +1198,6 @@ fn progress(done: u64, expected: u64, elapsed: Duration) -> String {
 /// that the planner may choose badly until the table is vacuumed or analyzed.
 fn large_purge(deleted: u64, total: Option<u64>) -> bool {
     deleted >= 100_000 || total.is_some_and(|t| t > 0 && deleted * 5 >= t)
-}
-
-/// What to run after a large purge, in the database's own terms.
-fn maintenance_advice(dialect: crate::db::Dialect, table: &str) -> String {
-    use crate::db::Dialect;
-    match dialect {
-        Dialect::Postgres => format!(
-            "VACUUM (ANALYZE) {table} makes the space reusable and refreshes the planner's statistics now \
-             (autovacuum does the same, later)"
-        ),
-        Dialect::MySql => format!(
-            "ANALYZE TABLE {table} refreshes the statistics; OPTIMIZE TABLE {table} also returns the space \
-             to the filesystem, but rebuilds the table"
-        ),
-        Dialect::Sqlite => {
-            format!(
-                "ANALYZE {table} refreshes the statistics; VACUUM returns the space to the filesystem"
-            )
-        }
-    }
 }
 
 /// Why a policy must not run without `--force`, if it must not.

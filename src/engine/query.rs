@@ -1,10 +1,10 @@
 //! The compiled statements of a policy. Plan, dry run and the real run all build their SQL
 //! here, from the same predicate functions, so that what is counted is what is written.
 
-use super::clock::EPOCH_SPLIT;
 use super::target::{ClockCol, ClockRead, Col, Target, TargetClock, TargetSubject};
 use super::transform;
-use crate::config::{EpochUnit, Transform};
+use crate::config::Transform;
+use crate::db::dialect::{DatePart, JULIAN_DAYS, sqlite_instant, sqlite_text_date};
 use crate::db::schema::{ColumnKind, ForeignKey};
 use crate::db::{Db, Decode, Dialect, Sql, Value};
 
@@ -39,37 +39,6 @@ pub struct Bound {
     pub utc: Value,
     /// How `plan` shows it.
     pub shown: String,
-}
-
-/// SQLite's reading of a value as UTC text that sorts like the instant (the form of
-/// `cutoff::bound`'s `Instant` texts).
-fn sqlite_instant(expr: &str) -> String {
-    format!("strftime('%Y-%m-%d %H:%M:%f', {expr})")
-}
-
-/// Epoch numbers in the range of their unit (see `clock::EPOCH_SPLIT`): check refuses a column
-/// whose values contradict its unit, and this keeps a value written in the wrong unit after
-/// that check (seconds into a milliseconds column read as 1970) undated instead of expired.
-fn epoch_range(expr: &str, unit: EpochUnit) -> String {
-    match unit {
-        EpochUnit::Seconds => format!("{expr} > 0 AND {expr} < {EPOCH_SPLIT}"),
-        EpochUnit::Milliseconds => format!("{expr} >= {EPOCH_SPLIT}"),
-    }
-}
-
-/// The range of Julian day numbers SQLite's date functions read: years 0000 to 9999.
-pub const JULIAN_DAYS: (f64, f64) = (1_721_059.5, 5_373_484.5);
-
-/// SQLite: `expr` is ISO-8601 text that SQLite's date functions read, with a date part that
-/// names a real day (SQLite itself reads `'2026-02-31'` as 3 March) and that ends in a digit or
-/// `Z`: SQLite also reads `'... 10:00:00+01:00 '`, whose trailing space would hide the offset
-/// from the test that decides between wall time and instant. Never NULL.
-pub fn sqlite_text_date(expr: &str) -> String {
-    format!(
-        "(typeof({expr}) = 'text' AND {expr} GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' \
-         AND substr({expr}, -1) GLOB '[0-9Zz]' \
-         AND julianday({expr}) IS NOT NULL AND date(substr({expr}, 1, 10)) IS substr({expr}, 1, 10))"
-    )
 }
 
 pub struct Queries<'a> {
@@ -133,17 +102,8 @@ impl Queries<'_> {
     fn dated(&self, expr: &str, c: &ClockCol) -> Option<String> {
         let text_date = || sqlite_text_date(expr);
         Some(match (c.read, self.d()) {
-            (ClockRead::Native, Dialect::Postgres) => format!("isfinite({expr})"),
-            (ClockRead::Native, Dialect::MySql) => {
-                format!("YEAR({expr}) <> 0 AND MONTH({expr}) <> 0 AND DAYOFMONTH({expr}) <> 0")
-            }
-            (ClockRead::Epoch(unit), Dialect::Sqlite) => {
-                format!(
-                    "typeof({expr}) IN ('integer', 'real') AND {}",
-                    epoch_range(expr, unit)
-                )
-            }
-            (ClockRead::Epoch(unit), _) => epoch_range(expr, unit),
+            (ClockRead::Native, d) => return d.real_date(expr),
+            (ClockRead::Epoch(unit), d) => d.real_epoch(expr, unit),
             (ClockRead::SortableText(form), Dialect::Sqlite) => {
                 format!("{expr} GLOB '{}' AND {}", form.glob(), text_date())
             }
@@ -309,7 +269,7 @@ impl Queries<'_> {
                 q.push(&format!("{c} <> ")).bind(redact_value(col));
             }
             Transform::YearOnly | Transform::MonthOnly => {
-                let e = date_trunc(self.d(), &c, col.kind, t == Transform::YearOnly);
+                let e = self.d().date_trunc(&c, col.kind, date_part(t));
                 q.push(&format!("{c} <> {e}"));
             }
             Transform::EmailDomain => {
@@ -324,31 +284,18 @@ impl Queries<'_> {
                 ));
             }
             Transform::TruncateIp => {
-                let new = truncated_ip(self.d(), &c, col);
-                q.push(&match self.d() {
-                    Dialect::Postgres => format!("{c} IS DISTINCT FROM {new}"),
-                    Dialect::MySql => format!("NOT ({c} <=> {new})"),
-                    Dialect::Sqlite => format!("{c} IS NOT {new}"),
-                });
+                let new = self.d().truncated_ip(&c, col.kind, col.nullable);
+                q.push(&self.d().is_distinct_from(&c, &new));
             }
             Transform::Hash => {
-                q.push(&match self.d() {
-                    Dialect::Postgres => format!("{c} !~ '^[0-9a-f]{{64}}$'"),
-                    Dialect::MySql => format!("NOT (BINARY {c} REGEXP '^[0-9a-f]{{64}}$')"),
-                    Dialect::Sqlite => {
-                        format!("NOT (length({c}) = 64 AND {c} NOT GLOB '*[^0-9a-f]*')")
-                    }
-                });
+                q.push(&self.d().not_sha256_hex(&c));
             }
         }
     }
 
     /// `expr` as text, the form in which holds store keys and subjects.
     fn as_text(&self, expr: &str) -> String {
-        match self.d() {
-            Dialect::MySql => format!("CAST({expr} AS CHAR)"),
-            Dialect::Postgres | Dialect::Sqlite => format!("CAST({expr} AS TEXT)"),
-        }
+        self.d().as_text(expr)
     }
 
     /// A column's value as a hold or an erasure request names it: bytes as lowercase hex,
@@ -357,22 +304,11 @@ impl Queries<'_> {
     /// text. `hold::canonical_key_text` brings what a user types into the same form.
     fn column_text(&self, alias: &str, col: &Col) -> String {
         let c = self.col(alias, &col.name);
-        match (col.kind, self.d()) {
-            (ColumnKind::Binary, Dialect::Postgres) => format!("encode({c}, 'hex')"),
-            (ColumnKind::Binary, Dialect::MySql) => format!("LOWER(HEX({c}))"),
-            (ColumnKind::Binary, Dialect::Sqlite) => format!("lower(hex({c}))"),
-            (ColumnKind::Date, Dialect::Postgres) => format!("to_char({c}, 'YYYY-MM-DD')"),
-            (ColumnKind::Timestamp, Dialect::Postgres) => {
-                format!("to_char({c}, 'YYYY-MM-DD HH24:MI:SS.US')")
-            }
-            (ColumnKind::TimestampTz, Dialect::Postgres) => {
-                format!("to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
-            }
-            (ColumnKind::Date, Dialect::MySql) => format!("DATE_FORMAT({c}, '%Y-%m-%d')"),
-            // MySQL reads TIMESTAMP columns in the session zone, which is UTC.
-            (ColumnKind::Timestamp | ColumnKind::TimestampTz, Dialect::MySql) => {
-                format!("DATE_FORMAT({c}, '%Y-%m-%d %H:%i:%s.%f')")
-            }
+        match col.kind {
+            ColumnKind::Binary => self.d().hex_text(&c),
+            ColumnKind::Date => self.d().date_text(&c),
+            ColumnKind::Timestamp => self.d().timestamp_text(&c),
+            ColumnKind::TimestampTz => self.d().instant_text(&c),
             _ => self.as_text(&c),
         }
     }
@@ -691,9 +627,8 @@ impl Queries<'_> {
             (ColumnKind::TimestampTz, Dialect::Postgres | Dialect::MySql) => {
                 (c, Decode::TimestampTz)
             }
-            (_, Dialect::Postgres) => (format!("CAST({c} AS TEXT)"), Decode::Text),
-            (_, Dialect::MySql) => (format!("CAST({c} AS CHAR)"), Decode::Text),
             (_, Dialect::Sqlite) => (c, Decode::Text),
+            (_, d) => (d.as_text(&c), Decode::Text),
         }
     }
 
@@ -772,8 +707,10 @@ impl Queries<'_> {
     /// 18 ms with lookups. Only where every lookup has an index; without one, materializing
     /// once per batch is the cheaper way.
     fn lookups_per_row(&self, q: &mut Sql) {
-        if self.db.mariadb && self.target.lookups_indexed {
-            q.push("SET STATEMENT optimizer_switch = 'semijoin=off,materialization=off' FOR ");
+        if let Some(prefix) = self.d().lookups_per_row_prefix(self.db.mariadb)
+            && self.target.lookups_indexed
+        {
+            q.push(prefix);
         }
     }
 
@@ -864,10 +801,8 @@ impl Queries<'_> {
     pub fn delete_range(&self, after: Option<&[Value]>, last: &[Value]) -> Sql {
         let mut q = self.db.sql();
         self.lookups_per_row(&mut q);
-        match self.d() {
-            Dialect::MySql => q.push(&format!("DELETE {T} FROM {} WHERE ", self.target_table())),
-            _ => q.push(&format!("DELETE FROM {} WHERE ", self.target_table())),
-        };
+        q.push(&self.d().delete_from(&self.target_table(), T))
+            .push(" WHERE ");
         self.range_and_eligible(&mut q, after, last);
         q
     }
@@ -905,22 +840,13 @@ impl Queries<'_> {
                     q.bind(redact_value(col));
                 }
                 Transform::YearOnly | Transform::MonthOnly => {
-                    q.push(&date_trunc(
-                        self.d(),
-                        &c,
-                        col.kind,
-                        *t == Transform::YearOnly,
-                    ));
+                    q.push(&self.d().date_trunc(&c, col.kind, date_part(*t)));
                 }
                 Transform::EmailDomain => {
-                    q.push(&match self.d() {
-                        Dialect::Postgres => format!("substr({c}, strpos({c}, '@') + 1)"),
-                        Dialect::MySql => format!("SUBSTRING({c}, LOCATE('@', {c}) + 1)"),
-                        Dialect::Sqlite => format!("substr({c}, instr({c}, '@') + 1)"),
-                    });
+                    q.push(&self.d().email_domain(&c));
                 }
                 Transform::TruncateIp => {
-                    q.push(&truncated_ip(self.d(), &c, col));
+                    q.push(&self.d().truncated_ip(&c, col.kind, col.nullable));
                 }
                 Transform::Hash => {}
             }
@@ -1067,123 +993,11 @@ fn redact_value(col: &Col) -> Value {
     }
 }
 
-/// The address in column `c` truncated in the column's own type (IPv4 to its /24, IPv6 to its
-/// /48, an IPv4-mapped IPv6 address as the IPv4 address it is), for the types whose value
-/// the database can cut itself; text is truncated outside SQL (`transform::truncate_ip`).
-fn truncated_ip(d: Dialect, c: &str, col: &Col) -> String {
-    match (col.kind, d) {
-        // Host bits zeroed, the mask length kept (a cidr value must have no host bits).
-        (ColumnKind::Inet, Dialect::Postgres) => {
-            let width = format!(
-                "CASE WHEN family({c}) = 4 THEN 24 WHEN {c} << inet '::ffff:0.0.0.0/96' THEN 120 ELSE 48 END"
-            );
-            format!(
-                "set_masklen(network(set_masklen({c}, LEAST(masklen({c}), {width}))), masklen({c}))"
-            )
-        }
-        (ColumnKind::Inet | ColumnKind::Inet4, _) => format!(
-            "INET6_NTOA({})",
-            truncated_packed(d, &format!("INET6_ATON({c})"), false, "NULL")
-        ),
-        (ColumnKind::Binary, _) => {
-            let not_an_ip = if col.nullable {
-                "NULL".to_string()
-            } else {
-                Bytes(d).lit("00000000")
-            };
-            // Only MySQL pads: a 4-byte address in BINARY(16) ends in twelve zero bytes.
-            truncated_packed(d, c, d == Dialect::MySql, &not_an_ip)
-        }
-        // An integer holding IPv4 in network byte order: its lowest byte cleared.
-        (ColumnKind::Integer, _) => format!("({c} - ({c} & 255))"),
-        // `transform_fits` admits no other type; the value as it is, so nothing is selected
-        // or changed.
-        _ => c.to_string(),
-    }
-}
-
-/// Byte-string functions of a dialect (MySQL/MariaDB or PostgreSQL `bytea`).
-struct Bytes(Dialect);
-
-impl Bytes {
-    /// `len` bytes of `b` from byte `from` (1-based).
-    fn sub(&self, b: &str, from: u8, len: u8) -> String {
-        match self.0 {
-            Dialect::MySql => format!("SUBSTRING({b}, {from}, {len})"),
-            _ => format!("substring({b} from {from} for {len})"),
-        }
-    }
-
-    fn lit(&self, hex: &str) -> String {
-        match self.0 {
-            Dialect::MySql => format!("UNHEX('{hex}')"),
-            _ => format!("decode('{hex}', 'hex')"),
-        }
-    }
-
-    fn concat(&self, parts: &[String]) -> String {
-        match self.0 {
-            Dialect::MySql => format!("CONCAT({})", parts.join(", ")),
-            _ => format!("({})", parts.join(" || ")),
-        }
-    }
-}
-
-/// A packed address `b` (4 bytes IPv4, 16 bytes IPv6) truncated; any other length is not an
-/// address and becomes `not_an_ip`. With `padded_v4`, a 16-byte value whose bytes 5 and 6
-/// are zero also loses its fourth byte: it may be an IPv4 address zero-padded into a
-/// `BINARY(16)` column, whose /48 would keep all of it.
-fn truncated_packed(d: Dialect, b: &str, padded_v4: bool, not_an_ip: &str) -> String {
-    let f = Bytes(d);
-    let mapped_prefix = f.lit("00000000000000000000ffff");
-    let v4 = f.concat(&[f.sub(b, 1, 3), f.lit("00")]);
-    let mapped = f.concat(&[f.sub(b, 1, 15), f.lit("00")]);
-    let fourth = if padded_v4 {
-        format!(
-            "CASE WHEN {} = {} THEN {} ELSE {} END",
-            f.sub(b, 5, 2),
-            f.lit("0000"),
-            f.lit("00"),
-            f.sub(b, 4, 1)
-        )
+/// The period `year_only` or `month_only` keeps.
+fn date_part(t: Transform) -> DatePart {
+    if t == Transform::YearOnly {
+        DatePart::Year
     } else {
-        f.sub(b, 4, 1)
-    };
-    let v6 = f.concat(&[
-        f.sub(b, 1, 3),
-        fourth,
-        f.sub(b, 5, 2),
-        f.lit("00000000000000000000"),
-    ]);
-    format!(
-        "CASE length({b}) WHEN 4 THEN {v4} WHEN 16 THEN CASE WHEN {} = {mapped_prefix} THEN {mapped} ELSE {v6} END ELSE {not_an_ip} END",
-        f.sub(b, 1, 12)
-    )
-}
-
-/// The first day of the value's year (or month), in the column's own type.
-fn date_trunc(d: Dialect, c: &str, kind: ColumnKind, year: bool) -> String {
-    match d {
-        Dialect::Postgres => {
-            let unit = if year { "year" } else { "month" };
-            match kind {
-                ColumnKind::Date => format!("CAST(date_trunc('{unit}', {c}) AS date)"),
-                _ => format!("date_trunc('{unit}', {c})"),
-            }
-        }
-        Dialect::MySql => {
-            let fmt = if year { "%Y-01-01" } else { "%Y-%m-01" };
-            match kind {
-                ColumnKind::Date => format!("CAST(DATE_FORMAT({c}, '{fmt}') AS DATE)"),
-                _ => format!("CAST(DATE_FORMAT({c}, '{fmt} 00:00:00') AS DATETIME)"),
-            }
-        }
-        Dialect::Sqlite => {
-            let fmt = if year { "%Y-01-01" } else { "%Y-%m-01" };
-            match kind {
-                ColumnKind::Date => format!("strftime('{fmt}', {c})"),
-                _ => format!("strftime('{fmt} 00:00:00', {c})"),
-            }
-        }
+        DatePart::Month
     }
 }

@@ -72,13 +72,7 @@ impl<'a> Store<'a> {
 
     /// A timestamp column of our tables as `YYYY-MM-DD HH:MM:SS.ffffff` text in UTC.
     fn utc_text(&self, expr: &str) -> String {
-        match self.db.dialect {
-            Dialect::Postgres => {
-                format!("to_char({expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
-            }
-            Dialect::MySql => format!("CAST(DATE_FORMAT({expr}, '%Y-%m-%d %H:%i:%s.%f') AS CHAR)"),
-            Dialect::Sqlite => expr.to_string(),
-        }
+        self.db.dialect.utc_text(expr)
     }
 
     /// A UTC instant as a value for a timestamp column of our tables.
@@ -91,11 +85,7 @@ impl<'a> Store<'a> {
     }
 
     fn now_expr(&self) -> &'static str {
-        match self.db.dialect {
-            Dialect::Postgres => "now()",
-            Dialect::MySql => "UTC_TIMESTAMP(6)",
-            Dialect::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
-        }
+        self.db.dialect.now()
     }
 
     /// Whether the tables exist yet (plans and dry runs do not create them).
@@ -515,20 +505,7 @@ impl Store<'_> {
             "UPDATE {} SET attempts = attempts + 1, next_attempt_at = ",
             self.table("outbox")
         ));
-        match self.db.dialect {
-            Dialect::Postgres => q
-                .push("now() + make_interval(secs => ")
-                .bind(Value::Int(retry_in_s))
-                .push(")"),
-            Dialect::MySql => q
-                .push("UTC_TIMESTAMP(6) + INTERVAL ")
-                .bind(Value::Int(retry_in_s))
-                .push(" SECOND"),
-            Dialect::Sqlite => q
-                .push("strftime('%Y-%m-%d %H:%M:%f', 'now', ")
-                .bind(Value::Text(format!("+{retry_in_s} seconds")))
-                .push(")"),
-        };
+        self.db.dialect.push_seconds_from_now(&mut q, retry_in_s);
         q.push(", last_error = ")
             .bind(Value::Text(error.chars().take(500).collect()))
             .push(" WHERE id = ")
