@@ -58,6 +58,31 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// True when the server ended the session or is going away (a restart, an administrator's
+    /// kill, a shutdown): no statement of this run can go on, whatever policy it belongs to.
+    pub fn is_session_ended(&self) -> bool {
+        let DbError::Query { source, .. } = self else {
+            return matches!(self, DbError::Connect { .. });
+        };
+        let sqlx::Error::Database(e) = source else {
+            return matches!(
+                source,
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed
+            );
+        };
+        if let Some(my) = e.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+            // Server shutdown in progress, connection killed, server gone away, lost connection.
+            return matches!(my.number(), 1053 | 1927 | 2006 | 2013);
+        }
+        // PostgreSQL connection exceptions (class 08), admin and crash shutdown, cannot
+        // connect now.
+        e.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+        })
+    }
+}
+
 pub trait Context<T> {
     fn ctx(self, context: impl FnOnce() -> String) -> Result<T, DbError>;
 }

@@ -354,6 +354,13 @@ impl Schema {
                 }),
             }
         }
+        // A key may reference one partition: deleting through the partitioned table reaches
+        // the partition's rows, so the key blocks (or cascades from) the partitioned table.
+        for fk in &mut self.foreign_keys {
+            if let Some(RelationKind::Partition { root }) = self.other_relations.get(&fk.parent) {
+                fk.parent = root.clone();
+            }
+        }
         // SQLite leaves the referenced columns out when they are the parent's primary key.
         for fk in &mut self.foreign_keys {
             if fk.parent_columns.iter().any(String::is_empty)

@@ -65,13 +65,15 @@ impl EngineError {
     /// foreign key at commit): that policy failed, and the others can still do their work.
     /// Anything else (a lost connection, a pool that timed out) stops the whole run.
     fn fails_one_policy(&self) -> bool {
-        matches!(
-            self,
-            EngineError::Db(DbError::Query {
-                source: sqlx::Error::Database(_),
-                ..
-            })
-        )
+        match self {
+            EngineError::Db(
+                e @ DbError::Query {
+                    source: sqlx::Error::Database(_),
+                    ..
+                },
+            ) => !e.is_session_ended(),
+            _ => false,
+        }
     }
 
     /// The process exit code for this error (see the README).
