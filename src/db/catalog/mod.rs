@@ -38,6 +38,22 @@ pub struct KeyRow {
     pub column: String,
 }
 
+/// A unique index that is no key a row can be addressed by: one on expressions, or a partial
+/// one (with a `WHERE` condition).
+#[derive(Debug, Clone)]
+pub struct UniqueIndexRow {
+    pub table: String,
+    pub index: String,
+    /// The index as the catalog prints it (`CREATE UNIQUE INDEX ...`), for messages.
+    pub definition: String,
+    /// The columns it holds as they are, comma-separated.
+    pub columns: String,
+    /// Its expressions, as text.
+    pub expressions: Option<String>,
+    /// Its condition, as text.
+    pub predicate: Option<String>,
+}
+
 /// The first column of an index, of a table in the configured schema or of one elsewhere that
 /// references it.
 #[derive(Debug, Clone)]
@@ -65,6 +81,7 @@ pub struct Catalog {
     pub relations: Vec<RelationRow>,
     pub columns: Vec<ColumnRow>,
     pub keys: Vec<KeyRow>,
+    pub unique_indexes: Vec<UniqueIndexRow>,
     pub leaders: Vec<LeaderRow>,
     pub foreign_keys: Vec<ForeignKeyRow>,
     /// Every foreign key the storage engine enforces on the schema's tables, visible to this
@@ -204,6 +221,22 @@ impl CatalogRow for KeyRow {
             index: c.text()?,
             primary: c.flag()?,
             column: c.text()?,
+        })
+    }
+}
+
+/// Selected as: table, index, definition, plain columns (comma-separated), expressions,
+/// condition.
+impl CatalogRow for UniqueIndexRow {
+    const CELLS: &'static [Decode] = &[Decode::Text; 6];
+    fn decode(c: &mut Cells) -> Result<Self, DbError> {
+        Ok(UniqueIndexRow {
+            table: c.text()?,
+            index: c.text()?,
+            definition: c.text()?,
+            columns: c.opt_text()?.unwrap_or_default(),
+            expressions: c.opt_text()?,
+            predicate: c.opt_text()?,
         })
     }
 }

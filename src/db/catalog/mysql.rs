@@ -15,6 +15,8 @@ pub async fn read(tx: &mut Tx, mariadb: bool) -> Result<Catalog, DbError> {
         relations: fetch::<RelationRow>(tx, &raw(RELATIONS), "relations").await?,
         columns: fetch::<ColumnRow>(tx, &raw(COLUMNS), "columns").await?,
         keys: fetch::<KeyRow>(tx, &raw(KEYS), "keys").await?,
+        // MariaDB has neither indexes on expressions nor partial indexes.
+        unique_indexes: Vec::new(),
         leaders: fetch::<LeaderRow>(tx, &raw(LEADERS), "indexes").await?,
         foreign_keys: fetch::<ForeignKeyRow>(tx, &raw(FOREIGN_KEYS), "foreign keys").await?,
         // Without the PROCESS privilege the server refuses this list; a failed statement
