@@ -51,6 +51,9 @@ pub struct Column {
     pub column_type: String,
     pub max_len: Option<i64>,
     pub nullable: bool,
+    /// The expression of a generated column (MariaDB `AS (...) VIRTUAL`, PostgreSQL
+    /// `GENERATED ALWAYS AS (...) STORED`).
+    pub generation: Option<String>,
 }
 
 /// A table by its place: `schema` is `None` for the configured PostgreSQL schema or the
@@ -283,6 +286,7 @@ impl Schema {
                 column_type: r.column_type,
                 max_len: r.max_len,
                 nullable: r.nullable,
+                generation: r.generation,
             });
         }
     }
@@ -331,7 +335,12 @@ impl Schema {
                 .1
                 .push(r.column);
         }
-        for ((table, _), (primary, columns)) in keys {
+        for ((table, index), (primary, columns)) in keys {
+            if let Some(generated) = self.generated_key(&table, &index, &columns) {
+                if let Some(t) = self.tables.get_mut(&table) {
+                    t.unique_indexes.push(generated);
+                }
+            }
             if let Some(t) = self.tables.get_mut(&table) {
                 if primary {
                     t.primary_key = columns;
@@ -340,6 +349,45 @@ impl Schema {
                 }
             }
         }
+    }
+
+    /// A key on generated columns is also a unique index on their expressions: MariaDB's
+    /// stand-in for an index on `lower(email)`. It stays a key too.
+    fn generated_key(&self, table: &str, index: &str, columns: &[String]) -> Option<UniqueIndex> {
+        let t = self.tables.get(table)?;
+        let generated: Vec<(&String, &String)> = columns
+            .iter()
+            .filter_map(|c| Some((c, t.column(c)?.generation.as_ref()?)))
+            .collect();
+        if generated.is_empty() {
+            return None;
+        }
+        let expressions = generated
+            .iter()
+            .map(|(_, e)| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let definition = format!(
+            "UNIQUE ({}), {}",
+            columns.join(", "),
+            generated
+                .iter()
+                .map(|(c, e)| format!("\"{c}\" generated as ({e})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Some(UniqueIndex {
+            name: index.to_string(),
+            definition,
+            columns: columns
+                .iter()
+                .filter(|c| !generated.iter().any(|(g, _)| g == c))
+                .cloned()
+                .collect(),
+            expression_columns: super::checks::mentioned(self, table, &expressions),
+            expressions: Some(expressions),
+            ..UniqueIndex::default()
+        })
     }
 
     fn add_unique_indexes(&mut self, rows: Vec<UniqueIndexRow>) {
@@ -487,6 +535,7 @@ mod tests {
             column_type: "int8".into(),
             max_len: None,
             nullable: false,
+            generation: None,
         }
     }
 

@@ -484,6 +484,16 @@ fn check_policy(
                 );
                 continue;
             }
+            if let Some(generation) = table.column(name).and_then(|c| c.generation.as_ref()) {
+                c.issue(
+                    &path,
+                    format!(
+                        "\"{name}\" is a generated column ({generation}): the database computes it and refuses \
+                         to have it written, so the run would fail; anonymize the columns it is computed from instead"
+                    ),
+                );
+                continue;
+            }
             if let Err(e) = transform_fits(*t, &col, c.dialect) {
                 c.issue(&path, e);
                 continue;
@@ -747,9 +757,11 @@ fn breaks_unique_index(
 /// PostgreSQL's `lower((email)::text)`): `hash` writes lowercase hex, which folding keeps
 /// distinct. Any other function may map two hashes to one value (`substr(email, 1, 3)`).
 fn case_fold_only(index: &UniqueIndex) -> bool {
-    const CASE_FOLD: [&str; 7] = [
+    const CASE_FOLD: [&str; 9] = [
         "lower",
         "upper",
+        "lcase",
+        "ucase",
         "text",
         "varchar",
         "character",
@@ -986,6 +998,7 @@ mod tests {
             column_type: "text".into(),
             max_len: None,
             nullable,
+            generation: None,
         }
     }
 

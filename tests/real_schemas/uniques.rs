@@ -231,6 +231,76 @@ async fn soft_delete_partial_unique_index(b: Backend) {
     );
 }
 
+/// Laravel's case-insensitive e-mail on MariaDB, which has no index on expressions:
+/// `$table->string('email_lower')->virtualAs('lower(email)')->unique()`, a unique key on a
+/// virtual column; on PostgreSQL the same through a stored generated column. Ann and bob are
+/// expired, cy recent. A transform of the e-mail many rows share is refused as on an index on
+/// `lower(email)`, and the generated column itself cannot be written.
+async fn generated_lower_email_unique_key(b: Backend) {
+    let db = TestDb::new(b).await;
+    let table = match b {
+        Backend::MariaDb => {
+            "CREATE TABLE users (id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name varchar(255) NOT NULL, email varchar(255) NOT NULL,
+  email_lower varchar(255) AS (lower(email)) VIRTUAL, created_at timestamp NULL,
+  updated_at timestamp NULL) ENGINE=InnoDB;
+ALTER TABLE users ADD UNIQUE users_email_lower_unique (email_lower)"
+        }
+        _ => {
+            "CREATE TABLE users (id bigserial PRIMARY KEY, name varchar(255) NOT NULL,
+  email varchar(255) NOT NULL,
+  email_lower varchar(255) GENERATED ALWAYS AS (lower(email)) STORED,
+  created_at timestamp(0) NULL, updated_at timestamp(0) NULL);
+ALTER TABLE users ADD CONSTRAINT users_email_lower_unique UNIQUE (email_lower)"
+        }
+    };
+    db.exec(&format!(
+        "{table};
+INSERT INTO users (id, name, email, created_at, updated_at) VALUES
+  (1, 'Ann', 'Ann@Example.nl', '2019-01-01 10:00:00', '2020-01-01 10:00:00'),
+  (2, 'Bob', 'bob@example.nl', '2019-01-01 10:00:00', '2020-06-01 10:00:00'),
+  (3, 'Cy', 'cy@example.nl', '2019-01-01 10:00:00', '2027-02-01 10:00:00')"
+    ))
+    .await;
+    for t in ["redact", "email_domain"] {
+        refused(
+            &db,
+            &anonymize("users", "updated_at", &format!("email = \"{t}\"")),
+            &[
+                &format!(
+                    "policies[0].columns.email (policy \"strip\"): \"{t}\" gives many anonymized rows the same value, but the unique index \"users_email_lower_unique\" ("
+                ),
+                "\"email_lower\" generated as",
+                "reads \"email\": the second such row would be refused and the run would fail",
+                "use \"hash\"",
+            ],
+        )
+        .await;
+    }
+    // The database computes the generated column and refuses to have it written.
+    refused(
+        &db,
+        &anonymize("users", "updated_at", "email_lower = \"hash\""),
+        &[
+            "policies[0].columns.email_lower (policy \"strip\"): \"email_lower\" is a generated column (",
+            "anonymize the columns it is computed from instead",
+        ],
+    )
+    .await;
+    runs(&db, &anonymize("users", "updated_at", "email = \"hash\""));
+    let (ann, bob) = (hmac_hex("Ann@Example.nl"), hmac_hex("bob@example.nl"));
+    assert_eq!(
+        rows(&db, "SELECT email, email_lower FROM users ORDER BY id").await,
+        vec![
+            vec![ann.clone(), ann],
+            vec![bob.clone(), bob],
+            vec!["cy@example.nl".to_string(), "cy@example.nl".to_string()],
+        ]
+    );
+}
+
+crate::on_server_backends!(generated_lower_email_unique_key);
+
 /// PostgreSQL and SQLite: MariaDB has neither expression nor partial indexes.
 macro_rules! on_postgres_and_sqlite {
     ($($scenario:ident),+ $(,)?) => {$(

@@ -27,6 +27,8 @@ pub struct ColumnRow {
     pub column_type: String,
     pub max_len: Option<i64>,
     pub nullable: bool,
+    /// The expression of a generated column.
+    pub generation: Option<String>,
 }
 
 /// One column of a unique index (or the primary key), in index order.
@@ -190,7 +192,8 @@ impl CatalogRow for RelationRow {
     }
 }
 
-/// Selected as: table, column, data type, maximum length, nullable (0/1), full type.
+/// Selected as: table, column, data type, maximum length, nullable (0/1), full type,
+/// generation expression (NULL: not generated).
 impl CatalogRow for ColumnRow {
     const CELLS: &'static [Decode] = &[
         Decode::Text,
@@ -198,6 +201,7 @@ impl CatalogRow for ColumnRow {
         Decode::Text,
         Decode::Int,
         Decode::Int,
+        Decode::Text,
         Decode::Text,
     ];
     fn decode(c: &mut Cells) -> Result<Self, DbError> {
@@ -208,6 +212,7 @@ impl CatalogRow for ColumnRow {
             max_len: c.opt_int()?,
             nullable: c.flag()?,
             column_type: c.opt_text()?.unwrap_or_default(),
+            generation: c.opt_text()?,
         })
     }
 }

@@ -44,7 +44,7 @@ fn columns(ns: Value) -> Sql {
     q.push(
         "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
          c.character_maximum_length::bigint, CASE WHEN c.is_nullable = 'YES' THEN 1 ELSE 0 END::bigint, \
-         c.udt_name::text \
+         c.udt_name::text, CASE WHEN c.is_generated = 'ALWAYS' THEN c.generation_expression END::text \
          FROM information_schema.columns c JOIN information_schema.tables t \
          ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' \
          WHERE c.table_schema = ",

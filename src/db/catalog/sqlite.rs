@@ -39,6 +39,7 @@ impl CatalogRow for PragmaColumn {
         Decode::Int,
         Decode::Int,
         Decode::Text,
+        Decode::Text,
         Decode::Int,
     ];
     fn decode(c: &mut Cells) -> Result<Self, DbError> {
@@ -126,7 +127,7 @@ fn on_table(before: &str, table: &str, after: &str) -> Sql {
 async fn read_table(tx: &mut Tx, table: &str, catalog: &mut Catalog) -> Result<(), DbError> {
     let mut q = on_table("SELECT ", table, "");
     q.push(
-        ", name, type, NULL, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 1 ELSE 0 END, type, pk \
+        ", name, type, NULL, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 1 ELSE 0 END, type, NULL, pk \
          FROM pragma_table_info(",
     )
     .bind(Value::Text(table.to_string()))
