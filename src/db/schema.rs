@@ -336,10 +336,10 @@ impl Schema {
                 .push(r.column);
         }
         for ((table, index), (primary, columns)) in keys {
-            if let Some(generated) = self.generated_key(&table, &index, &columns) {
-                if let Some(t) = self.tables.get_mut(&table) {
-                    t.unique_indexes.push(generated);
-                }
+            if let Some(generated) = self.generated_key(&table, &index, &columns)
+                && let Some(t) = self.tables.get_mut(&table)
+            {
+                t.unique_indexes.push(generated);
             }
             if let Some(t) = self.tables.get_mut(&table) {
                 if primary {
