@@ -13,3 +13,5 @@ mod clocks;
 mod keys;
 #[path = "real_schemas/run_safety.rs"]
 mod run_safety;
+#[path = "real_schemas/uniques.rs"]
+mod uniques;

@@ -20,27 +20,38 @@ impl CheckConstraint {
     /// turns NULL into a value (`IS`, `COALESCE`, `CASE`, ...) gives NULL for NULL, as
     /// `json_valid(col)` (MariaDB's JSON columns) and `char_length(col) >= 3` do.
     pub fn passes_null_in(&self, column: &str) -> bool {
-        const NULL_AWARE: [&str; 13] = [
-            "is",
-            "coalesce",
-            "ifnull",
-            "nvl",
-            "isnull",
-            "notnull",
-            "case",
-            "nullif",
-            "concat",
-            "concat_ws",
-            "greatest",
-            "least",
-            "format",
-        ];
-        let lower = self.clause.to_lowercase();
-        let words = lower
-            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|w| !w.is_empty());
-        self.columns == [column] && !words.into_iter().any(|w| NULL_AWARE.contains(&w))
+        null_stays_null(&self.clause, &self.columns, column)
     }
+}
+
+/// Whether an expression that reads `columns` is proved to give NULL when `column` is NULL:
+/// it reads no other column and uses no construct that turns NULL into a value (`IS`,
+/// `COALESCE`, `CASE`, ...).
+pub fn null_stays_null(expression: &str, columns: &[String], column: &str) -> bool {
+    const NULL_AWARE: [&str; 13] = [
+        "is",
+        "coalesce",
+        "ifnull",
+        "nvl",
+        "isnull",
+        "notnull",
+        "case",
+        "nullif",
+        "concat",
+        "concat_ws",
+        "greatest",
+        "least",
+        "format",
+    ];
+    columns == [column] && !words(expression).any(|w| NULL_AWARE.contains(&w.as_str()))
+}
+
+/// The words of an expression, lowercased: names, keywords, numbers.
+pub fn words(expression: &str) -> impl Iterator<Item = String> + '_ {
+    expression
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
 }
 
 /// Fills `Table::checks` and `Table::nulls_not_distinct` from the catalog.
@@ -140,7 +151,7 @@ async fn postgres(db: &Db) -> Result<Found, DbError> {
 
 /// The columns of `table` whose quoted name (`` `col` `` or `"col"`) or bare name appears in
 /// `clause`; a false mention only makes the check stricter.
-fn mentioned(schema: &Schema, table: &str, clause: &str) -> Vec<String> {
+pub(super) fn mentioned(schema: &Schema, table: &str, clause: &str) -> Vec<String> {
     let lower = clause.to_lowercase();
     let Some(t) = schema.table(table) else {
         return Vec::new();

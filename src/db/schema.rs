@@ -2,7 +2,7 @@
 //! (MySQL) or file (SQLite): tables, columns, keys and the foreign keys that reference them.
 //! The per-dialect reading is in `super::catalog`.
 
-use super::catalog::{self, Catalog, ColumnRow, ForeignKeyRow, KeyRow, LeaderRow};
+use super::catalog::{self, Catalog, ColumnRow, ForeignKeyRow, KeyRow, LeaderRow, UniqueIndexRow};
 use super::{Context, Db, DbError};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -51,6 +51,9 @@ pub struct Column {
     pub column_type: String,
     pub max_len: Option<i64>,
     pub nullable: bool,
+    /// The expression of a generated column (MariaDB `AS (...) VIRTUAL`, PostgreSQL
+    /// `GENERATED ALWAYS AS (...) STORED`).
+    pub generation: Option<String>,
 }
 
 /// A table by its place: `schema` is `None` for the configured PostgreSQL schema or the
@@ -134,6 +137,27 @@ pub struct Table {
     pub checks: Vec<super::checks::CheckConstraint>,
     /// PostgreSQL `UNIQUE NULLS NOT DISTINCT` keys: NULL collides there like any value.
     pub nulls_not_distinct: Vec<Vec<String>>,
+    /// Unique indexes that are no key (on expressions, or partial): the server enforces them,
+    /// but no row can be addressed by them.
+    pub unique_indexes: Vec<UniqueIndex>,
+}
+
+/// A unique index on expressions (`lower(email)`) or with a condition (`WHERE deleted_at IS
+/// NULL`), with the columns each part reads. A column is counted wherever its name appears in
+/// the text, which at worst makes `check` stricter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UniqueIndex {
+    pub name: String,
+    /// As the catalog prints it, for messages.
+    pub definition: String,
+    /// The columns it holds as they are.
+    pub columns: Vec<String>,
+    /// Its expressions as text, and the columns they read.
+    pub expressions: Option<String>,
+    pub expression_columns: Vec<String>,
+    /// Its condition as text, and the columns it reads.
+    pub predicate: Option<String>,
+    pub predicate_columns: Vec<String>,
 }
 
 impl Table {
@@ -242,6 +266,7 @@ impl Schema {
         schema.add_columns(catalog.columns, kind);
         schema.add_relations(catalog.relations);
         schema.add_keys(catalog.keys);
+        schema.add_unique_indexes(catalog.unique_indexes);
         schema.add_index_leaders(catalog.leaders);
         schema.add_foreign_keys(catalog.foreign_keys);
         schema.add_hidden_references(catalog.enforced_references);
@@ -261,6 +286,7 @@ impl Schema {
                 column_type: r.column_type,
                 max_len: r.max_len,
                 nullable: r.nullable,
+                generation: r.generation,
             });
         }
     }
@@ -309,13 +335,84 @@ impl Schema {
                 .1
                 .push(r.column);
         }
-        for ((table, _), (primary, columns)) in keys {
+        for ((table, index), (primary, columns)) in keys {
+            if let Some(generated) = self.generated_key(&table, &index, &columns)
+                && let Some(t) = self.tables.get_mut(&table)
+            {
+                t.unique_indexes.push(generated);
+            }
             if let Some(t) = self.tables.get_mut(&table) {
                 if primary {
                     t.primary_key = columns;
                 } else {
                     t.unique_keys.push(columns);
                 }
+            }
+        }
+    }
+
+    /// A key on generated columns is also a unique index on their expressions: MariaDB's
+    /// stand-in for an index on `lower(email)`. It stays a key too.
+    fn generated_key(&self, table: &str, index: &str, columns: &[String]) -> Option<UniqueIndex> {
+        let t = self.tables.get(table)?;
+        let generated: Vec<(&String, &String)> = columns
+            .iter()
+            .filter_map(|c| Some((c, t.column(c)?.generation.as_ref()?)))
+            .collect();
+        if generated.is_empty() {
+            return None;
+        }
+        let expressions = generated
+            .iter()
+            .map(|(_, e)| e.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let definition = format!(
+            "UNIQUE ({}), {}",
+            columns.join(", "),
+            generated
+                .iter()
+                .map(|(c, e)| format!("\"{c}\" generated as ({e})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Some(UniqueIndex {
+            name: index.to_string(),
+            definition,
+            columns: columns
+                .iter()
+                .filter(|c| !generated.iter().any(|(g, _)| g == c))
+                .cloned()
+                .collect(),
+            expression_columns: super::checks::mentioned(self, table, &expressions),
+            expressions: Some(expressions),
+            ..UniqueIndex::default()
+        })
+    }
+
+    fn add_unique_indexes(&mut self, rows: Vec<UniqueIndexRow>) {
+        for r in rows {
+            let read = |text: &Option<String>| {
+                text.as_deref()
+                    .map(|t| super::checks::mentioned(self, &r.table, t))
+                    .unwrap_or_default()
+            };
+            let index = UniqueIndex {
+                name: r.index.clone(),
+                definition: r.definition.clone(),
+                columns: r
+                    .columns
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                expression_columns: read(&r.expressions),
+                predicate_columns: read(&r.predicate),
+                expressions: r.expressions,
+                predicate: r.predicate,
+            };
+            if let Some(t) = self.tables.get_mut(&r.table) {
+                t.unique_indexes.push(index);
             }
         }
     }
@@ -445,6 +542,7 @@ mod tests {
             column_type: "int8".into(),
             max_len: None,
             nullable: false,
+            generation: None,
         }
     }
 
@@ -505,6 +603,7 @@ mod tests {
                 primary: true,
                 column: "id".into(),
             }],
+            unique_indexes: Vec::new(),
             leaders: vec![LeaderRow {
                 table: billing.clone(),
                 column: "customer_id".into(),

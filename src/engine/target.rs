@@ -4,7 +4,8 @@
 
 use crate::config::{Action, Clock, EpochUnit, Policy, SubjectLink, Transform};
 use crate::db::Dialect;
-use crate::db::schema::{Column, ColumnKind, ForeignKey, RelationKind, Schema, Table};
+use crate::db::checks::{null_stays_null, words};
+use crate::db::schema::{Column, ColumnKind, ForeignKey, RelationKind, Schema, Table, UniqueIndex};
 use std::fmt;
 
 /// A problem found while checking the config against the database.
@@ -483,6 +484,16 @@ fn check_policy(
                 );
                 continue;
             }
+            if let Some(generation) = table.column(name).and_then(|c| c.generation.as_ref()) {
+                c.issue(
+                    &path,
+                    format!(
+                        "\"{name}\" is a generated column ({generation}): the database computes it and refuses \
+                         to have it written, so the run would fail; anonymize the columns it is computed from instead"
+                    ),
+                );
+                continue;
+            }
             if let Err(e) = transform_fits(*t, &col, c.dialect) {
                 c.issue(&path, e);
                 continue;
@@ -637,6 +648,17 @@ fn transforms_satisfy_constraints(
             ),
         );
     }
+    for index in &table.unique_indexes {
+        for (col, t) in transforms {
+            if refused.contains(&col.name.as_str()) {
+                continue;
+            }
+            if let Some(why) = breaks_unique_index(table, index, col, *t) {
+                refused.push(&col.name);
+                c.issue(&format!("columns.{}", col.name), why);
+            }
+        }
+    }
     for (col, t) in transforms {
         for check in table
             .checks
@@ -666,6 +688,119 @@ fn transforms_satisfy_constraints(
         }
     }
     c.issues.len() == before
+}
+
+/// Why writing `t` into `col` could make two rows collide in a unique index that is no key (on
+/// expressions, or partial), if it could. Whether an expired row is inside a partial index
+/// cannot be known in advance, so each one counts as inside.
+fn breaks_unique_index(
+    table: &Table,
+    index: &UniqueIndex,
+    col: &Col,
+    t: Transform,
+) -> Option<String> {
+    let (name, definition) = (&index.name, &index.definition);
+    if index.predicate_columns.contains(&col.name) {
+        return Some(format!(
+            "\"{}\" is read by the condition of the partial unique index \"{name}\" ({definition}): \
+             writing it can bring anonymized rows into the index, where they could collide with the rows \
+             already there, and the run would fail; leave \"{}\" out of this policy, or delete the rows instead",
+            col.name, col.name
+        ));
+    }
+    let in_expression = index.expression_columns.contains(&col.name);
+    if !in_expression && !index.columns.contains(&col.name) {
+        return None;
+    }
+    let hash_keeps = !in_expression || case_fold_only(index);
+    let null_fits = null_fits_unique_index(table, index, col);
+    let null = match &null_fits {
+        Ok(()) => "\"null\" (NULLs never collide in a unique index)".to_string(),
+        Err(why) => format!("not \"null\" ({why})"),
+    };
+    let hash = match &index.expressions {
+        Some(e) if in_expression => format!(
+            "\"hash\" (distinct values stay distinct, and their lowercase hex stays distinct under {e})"
+        ),
+        _ => "\"hash\" (distinct values stay distinct)".to_string(),
+    };
+    let instead = match (hash_keeps, &null_fits) {
+        (true, Ok(())) => format!("use {hash}, or {null}, or delete the rows instead"),
+        (true, Err(_)) => format!("use {hash}, {null}, or delete the rows instead"),
+        (false, Ok(())) => format!("use {null}, or delete the rows instead"),
+        (false, Err(_)) => format!(
+            "delete the rows instead, or leave \"{}\" out of this policy ({null})",
+            col.name
+        ),
+    };
+    let shares = collapses(t) || (t == Transform::Null && null_fits.is_err());
+    if shares {
+        return Some(format!(
+            "\"{}\" gives many anonymized rows the same value, but the unique index \"{name}\" ({definition}) \
+             reads \"{}\": the second such row would be refused and the run would fail; {instead}",
+            t.name(),
+            col.name
+        ));
+    }
+    if t == Transform::Hash && !hash_keeps {
+        return Some(format!(
+            "\"hash\" keeps distinct values distinct, but the unique index \"{name}\" ({definition}) \
+             computes an expression of \"{}\" that may give two different hashes one value, and the run \
+             would fail; {instead}",
+            col.name
+        ));
+    }
+    None
+}
+
+/// Whether the index's expressions only read columns and fold their case (`lower(email)`,
+/// PostgreSQL's `lower((email)::text)`): `hash` writes lowercase hex, which folding keeps
+/// distinct. Any other function may map two hashes to one value (`substr(email, 1, 3)`).
+fn case_fold_only(index: &UniqueIndex) -> bool {
+    const CASE_FOLD: [&str; 9] = [
+        "lower",
+        "upper",
+        "lcase",
+        "ucase",
+        "text",
+        "varchar",
+        "character",
+        "varying",
+        "citext",
+    ];
+    let columns: Vec<String> = index
+        .expression_columns
+        .iter()
+        .map(|c| c.to_lowercase())
+        .collect();
+    index
+        .expressions
+        .as_deref()
+        .is_some_and(|e| words(e).all(|w| CASE_FOLD.contains(&w.as_str()) || columns.contains(&w)))
+}
+
+/// Whether NULL written into `col` keeps rows apart in the index, or why not.
+fn null_fits_unique_index(table: &Table, index: &UniqueIndex, col: &Col) -> Result<(), String> {
+    if !col.nullable {
+        return Err(format!("\"{}\" is NOT NULL", col.name));
+    }
+    if index.expression_columns.contains(&col.name)
+        && !index
+            .expressions
+            .as_deref()
+            .is_some_and(|e| null_stays_null(e, &index.expression_columns, &col.name))
+    {
+        return Err("the index's expression may turn NULL into a value many rows share".into());
+    }
+    if index.columns.contains(&col.name)
+        && table
+            .nulls_not_distinct
+            .iter()
+            .any(|k| sorted(k) == sorted(&index.columns))
+    {
+        return Err("the index is UNIQUE NULLS NOT DISTINCT: NULL collides there too".into());
+    }
+    Ok(())
 }
 
 fn sorted(columns: &[String]) -> Vec<&String> {
@@ -863,6 +998,7 @@ mod tests {
             column_type: "text".into(),
             max_len: None,
             nullable,
+            generation: None,
         }
     }
 
@@ -946,6 +1082,65 @@ mod tests {
             ];
         }
         assert!(issues(&schema, "email = \"redact\"").is_empty());
+    }
+
+    /// `lower(nick)` and `UNIQUE (handle) WHERE seen IS NOT NULL`, which are no keys.
+    fn with_unique_indexes() -> Schema {
+        let mut schema = members();
+        if let Some(t) = schema.tables.get_mut("members") {
+            t.unique_keys.clear();
+            t.unique_indexes = vec![
+                UniqueIndex {
+                    name: "members_lower_nick".into(),
+                    definition: "CREATE UNIQUE INDEX members_lower_nick ON members (lower(nick))"
+                        .into(),
+                    expressions: Some("lower(nick)".into()),
+                    expression_columns: vec!["nick".into()],
+                    ..UniqueIndex::default()
+                },
+                UniqueIndex {
+                    name: "members_live_handle".into(),
+                    definition: "CREATE UNIQUE INDEX members_live_handle ON members (handle) WHERE seen IS NOT NULL".into(),
+                    columns: vec!["handle".into()],
+                    predicate: Some("seen IS NOT NULL".into()),
+                    predicate_columns: vec!["seen".into()],
+                    ..UniqueIndex::default()
+                },
+            ];
+        }
+        schema
+    }
+
+    #[test]
+    fn a_unique_index_that_is_no_key_refuses_a_value_many_rows_share() {
+        let schema = with_unique_indexes();
+        for t in ["redact", "email_domain"] {
+            assert_eq!(
+                issues(&schema, &format!("nick = \"{t}\", handle = \"{t}\"")),
+                ["policies[0].columns.nick", "policies[0].columns.handle"]
+            );
+        }
+        // lower() keeps lowercase hex distinct; lower(NULL) is NULL.
+        assert!(issues(&schema, "nick = \"hash\", handle = \"hash\"").is_empty());
+        assert!(issues(&schema, "nick = \"null\"").is_empty());
+        // Writing the condition's column moves rows into the index, whatever is written.
+        assert_eq!(
+            issues(&schema, "seen = \"year_only\""),
+            ["policies[0].columns.seen"]
+        );
+    }
+
+    #[test]
+    fn an_index_expression_that_may_merge_hashes_refuses_hash() {
+        let mut schema = with_unique_indexes();
+        if let Some(t) = schema.tables.get_mut("members") {
+            t.unique_indexes[0].expressions = Some("substr(nick, 1, 3)".into());
+        }
+        assert_eq!(
+            issues(&schema, "nick = \"hash\""),
+            ["policies[0].columns.nick"]
+        );
+        assert!(issues(&schema, "nick = \"null\"").is_empty());
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub struct ColumnRow {
     pub column_type: String,
     pub max_len: Option<i64>,
     pub nullable: bool,
+    /// The expression of a generated column.
+    pub generation: Option<String>,
 }
 
 /// One column of a unique index (or the primary key), in index order.
@@ -36,6 +38,22 @@ pub struct KeyRow {
     pub index: String,
     pub primary: bool,
     pub column: String,
+}
+
+/// A unique index that is no key a row can be addressed by: one on expressions, or a partial
+/// one (with a `WHERE` condition).
+#[derive(Debug, Clone)]
+pub struct UniqueIndexRow {
+    pub table: String,
+    pub index: String,
+    /// The index as the catalog prints it (`CREATE UNIQUE INDEX ...`), for messages.
+    pub definition: String,
+    /// The columns it holds as they are, comma-separated.
+    pub columns: String,
+    /// Its expressions, as text.
+    pub expressions: Option<String>,
+    /// Its condition, as text.
+    pub predicate: Option<String>,
 }
 
 /// The first column of an index, of a table in the configured schema or of one elsewhere that
@@ -65,6 +83,7 @@ pub struct Catalog {
     pub relations: Vec<RelationRow>,
     pub columns: Vec<ColumnRow>,
     pub keys: Vec<KeyRow>,
+    pub unique_indexes: Vec<UniqueIndexRow>,
     pub leaders: Vec<LeaderRow>,
     pub foreign_keys: Vec<ForeignKeyRow>,
     /// Every foreign key the storage engine enforces on the schema's tables, visible to this
@@ -173,7 +192,8 @@ impl CatalogRow for RelationRow {
     }
 }
 
-/// Selected as: table, column, data type, maximum length, nullable (0/1), full type.
+/// Selected as: table, column, data type, maximum length, nullable (0/1), full type,
+/// generation expression (NULL: not generated).
 impl CatalogRow for ColumnRow {
     const CELLS: &'static [Decode] = &[
         Decode::Text,
@@ -181,6 +201,7 @@ impl CatalogRow for ColumnRow {
         Decode::Text,
         Decode::Int,
         Decode::Int,
+        Decode::Text,
         Decode::Text,
     ];
     fn decode(c: &mut Cells) -> Result<Self, DbError> {
@@ -191,6 +212,7 @@ impl CatalogRow for ColumnRow {
             max_len: c.opt_int()?,
             nullable: c.flag()?,
             column_type: c.opt_text()?.unwrap_or_default(),
+            generation: c.opt_text()?,
         })
     }
 }
@@ -204,6 +226,22 @@ impl CatalogRow for KeyRow {
             index: c.text()?,
             primary: c.flag()?,
             column: c.text()?,
+        })
+    }
+}
+
+/// Selected as: table, index, definition, plain columns (comma-separated), expressions,
+/// condition.
+impl CatalogRow for UniqueIndexRow {
+    const CELLS: &'static [Decode] = &[Decode::Text; 6];
+    fn decode(c: &mut Cells) -> Result<Self, DbError> {
+        Ok(UniqueIndexRow {
+            table: c.text()?,
+            index: c.text()?,
+            definition: c.text()?,
+            columns: c.opt_text()?.unwrap_or_default(),
+            expressions: c.opt_text()?,
+            predicate: c.opt_text()?,
         })
     }
 }

@@ -15,6 +15,8 @@ pub async fn read(tx: &mut Tx, mariadb: bool) -> Result<Catalog, DbError> {
         relations: fetch::<RelationRow>(tx, &raw(RELATIONS), "relations").await?,
         columns: fetch::<ColumnRow>(tx, &raw(COLUMNS), "columns").await?,
         keys: fetch::<KeyRow>(tx, &raw(KEYS), "keys").await?,
+        // MariaDB has neither indexes on expressions nor partial indexes.
+        unique_indexes: Vec::new(),
         leaders: fetch::<LeaderRow>(tx, &raw(LEADERS), "indexes").await?,
         foreign_keys: fetch::<ForeignKeyRow>(tx, &raw(FOREIGN_KEYS), "foreign keys").await?,
         // Without the PROCESS privilege the server refuses this list; a failed statement
@@ -39,7 +41,7 @@ const RELATIONS: &str = "SELECT CAST(t.TABLE_NAME AS CHAR), \
 
 const COLUMNS: &str = "SELECT CAST(c.TABLE_NAME AS CHAR), CAST(c.COLUMN_NAME AS CHAR), CAST(c.DATA_TYPE AS CHAR), \
      CAST(c.CHARACTER_MAXIMUM_LENGTH AS SIGNED), CAST(c.IS_NULLABLE = 'YES' AS SIGNED), \
-     CAST(c.COLUMN_TYPE AS CHAR) \
+     CAST(c.COLUMN_TYPE AS CHAR), CAST(NULLIF(c.GENERATION_EXPRESSION, '') AS CHAR) \
      FROM information_schema.COLUMNS c JOIN information_schema.TABLES t \
      ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE' \
      WHERE c.TABLE_SCHEMA = DATABASE() ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION";

@@ -1,7 +1,9 @@
 //! PostgreSQL: `pg_catalog` for relations, keys and foreign keys (it shows every schema),
 //! `information_schema.columns` for the columns this account may see.
 
-use super::{Catalog, ColumnRow, ForeignKeyRow, KeyRow, LeaderRow, RelationRow, fetch};
+use super::{
+    Catalog, ColumnRow, ForeignKeyRow, KeyRow, LeaderRow, RelationRow, UniqueIndexRow, fetch,
+};
 use crate::db::{DbError, Dialect, Sql, Tx, Value};
 
 pub async fn read(tx: &mut Tx, schema: &str) -> Result<Catalog, DbError> {
@@ -10,6 +12,8 @@ pub async fn read(tx: &mut Tx, schema: &str) -> Result<Catalog, DbError> {
         relations: fetch::<RelationRow>(tx, &relations(ns()), "relations").await?,
         columns: fetch::<ColumnRow>(tx, &columns(ns()), "columns").await?,
         keys: fetch::<KeyRow>(tx, &keys(ns()), "keys").await?,
+        unique_indexes: fetch::<UniqueIndexRow>(tx, &unique_indexes(ns()), "unique indexes")
+            .await?,
         leaders: fetch::<LeaderRow>(tx, &leaders(ns), "indexes").await?,
         foreign_keys: fetch::<ForeignKeyRow>(tx, &foreign_keys(ns), "foreign keys").await?,
         // pg_catalog shows every foreign key to every account: none is hidden.
@@ -40,7 +44,7 @@ fn columns(ns: Value) -> Sql {
     q.push(
         "SELECT c.table_name::text, c.column_name::text, c.data_type::text, \
          c.character_maximum_length::bigint, CASE WHEN c.is_nullable = 'YES' THEN 1 ELSE 0 END::bigint, \
-         c.udt_name::text \
+         c.udt_name::text, CASE WHEN c.is_generated = 'ALWAYS' THEN c.generation_expression END::text \
          FROM information_schema.columns c JOIN information_schema.tables t \
          ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE' \
          WHERE c.table_schema = ",
@@ -62,6 +66,25 @@ fn keys(ns: Value) -> Sql {
     )
     .bind(ns)
     .push(" ORDER BY t.relname, i.relname, k.ord");
+    q
+}
+
+/// Unique indexes on expressions or with a condition: `indkey` is 0 where an expression
+/// stands.
+fn unique_indexes(ns: Value) -> Sql {
+    let mut q = Sql::new(Dialect::Postgres);
+    q.push(
+        "SELECT t.relname::text, i.relname::text, pg_get_indexdef(ix.indexrelid)::text, \
+         (SELECT string_agg(a.attname::text, ',' ORDER BY k.ord) \
+           FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum), \
+         pg_get_expr(ix.indexprs, ix.indrelid)::text, pg_get_expr(ix.indpred, ix.indrelid)::text \
+         FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_class i ON i.oid = ix.indexrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE ix.indisunique AND (ix.indpred IS NOT NULL OR ix.indexprs IS NOT NULL) AND n.nspname = ",
+    )
+    .bind(ns)
+    .push(" ORDER BY 1, 2");
     q
 }
 
