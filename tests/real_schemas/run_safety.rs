@@ -2,8 +2,7 @@
 //! exactly as given and never printed.
 
 use crate::common::{Backend, NOW, TestDb, at, expect_exit, run_cli, stderr, stdout};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use crate::{anonymize, hmac_hex, refused};
 
 /// Django's `auth_user` as `migrate` creates it on each backend (plus a UNIQUE email, as
 /// projects with e-mail login add it): ann and bob last logged in long ago, cy recently, dee
@@ -49,12 +48,6 @@ async fn emails(db: &TestDb) -> Vec<String> {
         .into_iter()
         .map(|r| r[0].clone().unwrap_or_else(|| "NULL".into()))
         .collect()
-}
-
-fn hmac_hex(key: &str, value: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
-    mac.update(value.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
 }
 
 const HASH_EMAIL: &str = r#"
@@ -690,40 +683,6 @@ async fn a_generic_mariadb_error_is_no_lock_conflict() {
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(db.ids("activity_log").await, vec![1, 2, 3]);
     assert_eq!(db.ids("failed_jobs").await, vec![3]);
-}
-
-fn anonymize(table: &str, since: &str, columns: &str) -> String {
-    format!(
-        r#"
-[[policies]]
-name = "strip"
-table = "{table}"
-since = "{since}"
-retain = "1 year"
-action = "anonymize"
-columns = {{ {columns} }}
-basis = "GDPR art. 5(1)(e)"
-"#
-    )
-}
-
-/// Refused by `check` (and so by every command), naming `expected`; nothing changes.
-async fn refused(db: &TestDb, policies: &str, expected: &[&str]) {
-    let cfg = db.write_config(policies, "");
-    let before = db.checksum_all().await;
-    for args in [&["check"][..], &["plan"], &["run"]] {
-        let out = run_cli(&cfg, args, &at(NOW));
-        let err = stderr(&out);
-        expect_exit(&out, 2);
-        for e in expected {
-            assert!(err.contains(e), "{args:?} does not say {e:?}:\n{err}");
-        }
-    }
-    assert_eq!(
-        db.checksum_all().await,
-        before,
-        "a refused run changed data"
-    );
 }
 
 /// A UNIQUE e-mail (Django with e-mail login): `redact` and `email_domain` would give the
