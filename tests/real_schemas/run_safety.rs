@@ -1,7 +1,9 @@
 //! See tests/real_schemas.rs. A run that must neither purge early nor lose work: secrets taken
 //! exactly as given and never printed.
 
-use crate::common::{Backend, NOW, TestDb, at, expect_exit, run_cli, stderr, stdout};
+use crate::common::{
+    Backend, NOW, TestDb, at, expect_exit, field, json_ok, run_cli, stderr, stdout,
+};
 use crate::{anonymize, hmac_hex, refused};
 
 /// Django's `auth_user` as `migrate` creates it on each backend (plus a UNIQUE email, as
@@ -283,8 +285,8 @@ async fn select_only_account_plans_and_dry_runs(b: Backend) {
     let out = run_cli(&cfg, &["plan", "--json"], &env);
     let err = stderr(&out);
     let plan: serde_json::Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
-    assert_eq!(crate::common::field(&plan, "login-events", "eligible"), 2);
-    assert_eq!(crate::common::field(&plan, "dormant-users", "eligible"), 1);
+    assert_eq!(field(&plan, "login-events", "eligible"), 2);
+    assert_eq!(field(&plan, "dormant-users", "eligible"), 1);
     for d in denied {
         assert!(err.contains(d), "plan does not warn {d:?}:\n{err}");
     }
@@ -292,8 +294,8 @@ async fn select_only_account_plans_and_dry_runs(b: Backend) {
     let out = run_cli(&cfg, &["run", "--dry-run", "--json"], &env);
     let err = stderr(&out);
     let dry: serde_json::Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
-    assert_eq!(crate::common::field(&dry, "login-events", "affected"), 2);
-    assert_eq!(crate::common::field(&dry, "dormant-users", "affected"), 1);
+    assert_eq!(field(&dry, "login-events", "affected"), 2);
+    assert_eq!(field(&dry, "dormant-users", "affected"), 1);
     for d in denied {
         assert!(err.contains(d), "the dry run does not warn {d:?}:\n{err}");
     }
@@ -356,16 +358,10 @@ fn refuses_to_write(cfg: &std::path::Path, env: &[(&str, &str)], why: &str) {
     }
     let out = run_cli(cfg, &["plan", "--json"], env);
     let plan: serde_json::Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
-    assert_eq!(
-        crate::common::field(&plan, "inactive-accounts", "eligible"),
-        2
-    );
+    assert_eq!(field(&plan, "inactive-accounts", "eligible"), 2);
     let out = run_cli(cfg, &["run", "--dry-run", "--json"], env);
     let dry: serde_json::Value = serde_json::from_str(&expect_exit(&out, 0)).unwrap();
-    assert_eq!(
-        crate::common::field(&dry, "inactive-accounts", "affected"),
-        2
-    );
+    assert_eq!(field(&dry, "inactive-accounts", "affected"), 2);
 }
 
 /// PostgreSQL `ALTER DATABASE ... SET default_transaction_read_only = on` (a maintenance
@@ -595,8 +591,8 @@ async fn a_failing_policy_does_not_stop_the_others(b: Backend) {
             .is_some_and(|e| e.contains("activity_log is append-only")),
         "{run:#}"
     );
-    assert_eq!(crate::common::field(&run, "failed-jobs", "affected"), 2);
-    assert_eq!(crate::common::field(&run, "password-resets", "affected"), 1);
+    assert_eq!(field(&run, "failed-jobs", "affected"), 2);
+    assert_eq!(field(&run, "password-resets", "affected"), 1);
     assert!(crate::common::policy(&run, "failed-jobs")["error"].is_null());
     assert_eq!(db.ids("activity_log").await, vec![1, 2, 3]);
     assert_eq!(db.ids("failed_jobs").await, vec![3]);
@@ -665,16 +661,8 @@ async fn a_generic_mariadb_error_is_no_lock_conflict() {
         .unwrap_or_else(|e| panic!("no report ({e}):\n{}", stderr(&out)));
     assert_eq!(run["status"], "failed", "{run:#}");
     assert!(run["stop_reason"].is_null(), "{run:#}");
-    assert_eq!(
-        crate::common::field(&run, "failed-jobs", "affected"),
-        2,
-        "{run:#}"
-    );
-    assert_eq!(
-        crate::common::field(&run, "password-resets", "affected"),
-        1,
-        "{run:#}"
-    );
+    assert_eq!(field(&run, "failed-jobs", "affected"), 2, "{run:#}");
+    assert_eq!(field(&run, "password-resets", "affected"), 1, "{run:#}");
     assert!(
         !stderr(&out).contains("retrying the batch"),
         "{}",
@@ -874,20 +862,12 @@ basis = "GDPR art. 5(1)(e)"
 "#,
         "",
     );
-    let plan = crate::common::json_ok(&run_cli(&cfg, &["plan", "--json"], &at(NOW)));
+    let plan = json_ok(&run_cli(&cfg, &["plan", "--json"], &at(NOW)));
+    let counts =
+        |doc: &serde_json::Value, keys: [&str; 3]| keys.map(|k| field(doc, "old-posts", k));
     assert_eq!(
-        crate::common::field(&plan, "old-posts", "eligible"),
-        6,
-        "{plan:#}"
-    );
-    assert_eq!(
-        crate::common::field(&plan, "old-posts", "blocked"),
-        3,
-        "{plan:#}"
-    );
-    assert_eq!(
-        crate::common::field(&plan, "old-posts", "freed_by_own_deletes"),
-        4,
+        counts(&plan, ["eligible", "blocked", "freed_by_own_deletes"]),
+        [6, 3, 4],
         "{plan:#}"
     );
     let text = expect_exit(&run_cli(&cfg, &["plan"], &at(NOW)), 0);
@@ -897,28 +877,14 @@ basis = "GDPR art. 5(1)(e)"
         ),
         "{text}"
     );
-    let dry = crate::common::json_ok(&run_cli(&cfg, &["run", "--dry-run", "--json"], &at(NOW)));
-    assert_eq!(
-        crate::common::field(&dry, "old-posts", "affected"),
-        6,
-        "{dry:#}"
-    );
+    let dry = json_ok(&run_cli(&cfg, &["run", "--dry-run", "--json"], &at(NOW)));
+    assert_eq!(field(&dry, "old-posts", "affected"), 6, "{dry:#}");
     assert_eq!(db.count("forum_post").await, 11);
 
-    let run = crate::common::json_ok(&run_cli(&cfg, &["run", "--json"], &at(NOW)));
+    let run = json_ok(&run_cli(&cfg, &["run", "--json"], &at(NOW)));
     assert_eq!(
-        crate::common::field(&run, "old-posts", "affected"),
-        6,
-        "{run:#}"
-    );
-    assert_eq!(
-        crate::common::field(&run, "old-posts", "blocked"),
-        3,
-        "{run:#}"
-    );
-    assert_eq!(
-        crate::common::field(&run, "old-posts", "backlog"),
-        0,
+        counts(&run, ["affected", "blocked", "backlog"]),
+        [6, 3, 0],
         "{run:#}"
     );
     assert_eq!(db.ids("forum_post").await, vec![10, 11, 12, 13, 14]);
@@ -1002,26 +968,10 @@ basis = "GDPR art. 5(1)(e)"
         .collect();
     assert_eq!(order, ["activity-log", "closed-accounts"], "{run:#}");
     assert!(crate::common::policy(&run, "activity-log")["error"].is_string());
-    assert_eq!(
-        crate::common::field(&run, "activity-log", "backlog"),
-        2,
-        "{run:#}"
-    );
-    assert_eq!(
-        crate::common::field(&run, "closed-accounts", "affected"),
-        1,
-        "{run:#}"
-    );
-    assert_eq!(
-        crate::common::field(&run, "closed-accounts", "blocked"),
-        2,
-        "{run:#}"
-    );
-    assert_eq!(
-        crate::common::field(&run, "closed-accounts", "backlog"),
-        0,
-        "{run:#}"
-    );
+    assert_eq!(field(&run, "activity-log", "backlog"), 2, "{run:#}");
+    assert_eq!(field(&run, "closed-accounts", "affected"), 1, "{run:#}");
+    assert_eq!(field(&run, "closed-accounts", "blocked"), 2, "{run:#}");
+    assert_eq!(field(&run, "closed-accounts", "backlog"), 0, "{run:#}");
     assert_eq!(db.ids("users").await, vec![1, 2, 4]);
     assert_eq!(db.ids("activity_log").await, vec![1, 2, 3]);
 }
