@@ -43,6 +43,13 @@ basis = "GDPR art. 5(1)(e)"
     )
 }
 
+/// Accepted by `check`, and a run that succeeds.
+fn runs(db: &TestDb, policies: &str) {
+    let cfg = db.write_config(policies, "");
+    expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
+    expect_exit(&run_cli(&cfg, &["run"], &at(NOW)), 0);
+}
+
 /// Refused by `check`, `plan` and `run`, naming every `expected` text; nothing changes.
 async fn refused(db: &TestDb, policies: &str, expected: &[&str]) {
     let cfg = db.write_config(policies, "");

@@ -95,12 +95,10 @@ fn ceiling_date(local: NaiveDateTime) -> NaiveDate {
     }
 }
 
-/// The threshold as a bound value that compares correctly with a column of this kind.
-pub fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz: Tz) -> Value {
+/// The threshold as a bound value that compares correctly with a date or timestamp column of
+/// PostgreSQL or MySQL (SQLite clocks are read by their values: see `bound`).
+fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz: Tz) -> Value {
     match (kind, dialect) {
-        (ColumnKind::Date, Dialect::Sqlite) => {
-            Value::Text(ceiling_date(local).format("%Y-%m-%d").to_string())
-        }
         (ColumnKind::Date, _) => Value::Date(ceiling_date(local)),
         (ColumnKind::TimestampTz, Dialect::Postgres) => {
             Value::TimestampTz(earliest_instant(local, tz))
@@ -109,7 +107,6 @@ pub fn bound_value(kind: ColumnKind, dialect: Dialect, local: NaiveDateTime, tz:
         (ColumnKind::TimestampTz, Dialect::MySql) => {
             Value::Timestamp(earliest_instant(local, tz).naive_utc())
         }
-        (_, Dialect::Sqlite) => Value::Text(local.format("%Y-%m-%d %H:%M:%S").to_string()),
         _ => Value::Timestamp(local),
     }
 }
@@ -226,7 +223,14 @@ mod tests {
         );
         let midnight = noon.date().and_hms_opt(0, 0, 0).expect("t");
         assert_eq!(
-            bound_value(ColumnKind::Date, Dialect::Sqlite, midnight, Tz::UTC),
+            bound(
+                ClockRead::SortableText(TextForm::Date),
+                ColumnKind::Date,
+                Dialect::Sqlite,
+                midnight,
+                Tz::UTC
+            )
+            .value,
             Value::Text("2026-03-01".into())
         );
     }

@@ -341,32 +341,50 @@ CREATE INDEX visits_seen ON visits (seen)",
     assert_eq!(ids_of(&db, "visits", "id").await, vec![2, 3]);
 }
 
-/// SQLite naive text is wall time in `database.timezone`, text with an offset is an instant:
-/// in New York, 2026-11-01 03:30 (EST, 08:30 UTC) has not run out at 08:00 UTC + 4 months,
-/// 2026-11-01 02:59:59 (EST, 07:59:59 UTC) has; `...Z` values are UTC whatever the zone.
-#[tokio::test]
-async fn sqlite_naive_text_is_wall_time_offsets_are_instants() {
+/// An `events` table whose TEXT clock holds `values` (ids from 1), purged 4 months after it in
+/// `zone` at 08:00 UTC: the plan's (eligible, undated) and the ids the run leaves.
+async fn sqlite_text_clock_in(zone: &str, values: &[&str]) -> ((u64, u64), Vec<i64>) {
     let db = TestDb::new(Backend::Sqlite).await;
-    db.exec(
-        "CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL);
-INSERT INTO events VALUES (1, '2026-11-01 02:59:59');
-INSERT INTO events VALUES (2, '2026-11-01 03:30:00');
-INSERT INTO events VALUES (3, '2026-11-01T07:59:59Z');
-INSERT INTO events VALUES (4, '2026-11-01T08:00:00Z')",
-    )
-    .await;
+    let mut sql =
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL)".to_string();
+    for (i, v) in values.iter().enumerate() {
+        sql.push_str(&format!(";\nINSERT INTO events VALUES ({}, '{v}')", i + 1));
+    }
+    db.exec(&sql).await;
     let cfg = db.write_config(
         &delete_policy("events", "events", "\"created_at\"", "4 months"),
         "",
     );
     let env = [
         ("RETENTIOND_TEST_NOW", EIGHT_AM),
-        ("RETENTIOND_DATABASE__TIMEZONE", "America/New_York"),
+        ("RETENTIOND_DATABASE__TIMEZONE", zone),
     ];
     let plan = json_ok(&run_cli(&cfg, &["plan", "--json"], &env));
-    assert_eq!(field(&plan, "events", "eligible"), 2, "{plan:#}");
+    let counts = (
+        field(&plan, "events", "eligible"),
+        field(&plan, "events", "undated"),
+    );
     expect_exit(&run_cli(&cfg, &["run"], &env), 0);
-    assert_eq!(ids_of(&db, "events", "id").await, vec![2, 4]);
+    (counts, ids_of(&db, "events", "id").await)
+}
+
+/// SQLite naive text is wall time in `database.timezone`, text with an offset is an instant:
+/// in New York, 2026-11-01 03:30 (EST, 08:30 UTC) has not run out at 08:00 UTC + 4 months,
+/// 2026-11-01 02:59:59 (EST, 07:59:59 UTC) has; `...Z` values are UTC whatever the zone.
+#[tokio::test]
+async fn sqlite_naive_text_is_wall_time_offsets_are_instants() {
+    let (counts, left) = sqlite_text_clock_in(
+        "America/New_York",
+        &[
+            "2026-11-01 02:59:59",
+            "2026-11-01 03:30:00",
+            "2026-11-01T07:59:59Z",
+            "2026-11-01T08:00:00Z",
+        ],
+    )
+    .await;
+    assert_eq!(counts.0, 2);
+    assert_eq!(left, vec![2, 4]);
 }
 
 /// SQLite reads `'2026-11-01 09:30:00+01:00 '` (a trailing space) as the instant 08:30 UTC, but
@@ -375,33 +393,17 @@ INSERT INTO events VALUES (4, '2026-11-01T08:00:00Z')",
 /// an hour early: the threshold is 09:00 wall time, 08:00 UTC).
 #[tokio::test]
 async fn sqlite_text_with_trailing_space_is_undated() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    db.exec(
-        "CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL);
-INSERT INTO events VALUES (1, '2026-01-01 00:00:00+01:00');
-INSERT INTO events VALUES (2, '2026-11-01 09:30:00+01:00 ');
-INSERT INTO events VALUES (3, '2026-11-01 09:30:00+01:00')",
+    let (counts, left) = sqlite_text_clock_in(
+        "Europe/Amsterdam",
+        &[
+            "2026-01-01 00:00:00+01:00",
+            "2026-11-01 09:30:00+01:00 ",
+            "2026-11-01 09:30:00+01:00",
+        ],
     )
     .await;
-    let cfg = db.write_config(
-        &delete_policy("events", "events", "\"created_at\"", "4 months"),
-        "",
-    );
-    let env = [
-        ("RETENTIOND_TEST_NOW", EIGHT_AM),
-        ("RETENTIOND_DATABASE__TIMEZONE", "Europe/Amsterdam"),
-    ];
-    let plan = json_ok(&run_cli(&cfg, &["plan", "--json"], &env));
-    assert_eq!(
-        (
-            field(&plan, "events", "eligible"),
-            field(&plan, "events", "undated")
-        ),
-        (1, 1),
-        "{plan:#}"
-    );
-    expect_exit(&run_cli(&cfg, &["run"], &env), 0);
-    assert_eq!(ids_of(&db, "events", "id").await, vec![2, 3]);
+    assert_eq!(counts, (1, 1));
+    assert_eq!(left, vec![2, 3]);
 }
 
 /// Laravel's `sessions` table keeps `last_activity` as an INT epoch in seconds, on every

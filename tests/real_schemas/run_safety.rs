@@ -4,7 +4,7 @@
 use crate::common::{
     Backend, NOW, TestDb, at, expect_exit, field, json_ok, run_cli, stderr, stdout,
 };
-use crate::{anonymize, hmac_hex, refused};
+use crate::{anonymize, hmac_hex, refused, runs};
 
 /// Django's `auth_user` as `migrate` creates it on each backend (plus a UNIQUE email, as
 /// projects with e-mail login add it): ann and bob last logged in long ago, cy recently, dee
@@ -691,12 +691,10 @@ async fn a_unique_column_refuses_a_constant_transform(b: Backend) {
         )
         .await;
     }
-    let cfg = db.write_config(
+    runs(
+        &db,
         &anonymize("auth_user", "last_login", "email = \"hash\""),
-        "",
     );
-    expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
-    expect_exit(&run_cli(&cfg, &["run"], &at(NOW)), 0);
     assert_eq!(
         emails(&db).await,
         vec![
@@ -740,16 +738,14 @@ INSERT INTO accounts_profile (id, nickname, age, updated_at, user_id) VALUES
         ],
     )
     .await;
-    let cfg = db.write_config(
+    runs(
+        &db,
         &anonymize(
             "accounts_profile",
             "updated_at",
             "nickname = \"null\", age = \"null\"",
         ),
-        "",
     );
-    expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
-    expect_exit(&run_cli(&cfg, &["run"], &at(NOW)), 0);
     assert_eq!(
         db.text_rows("SELECT nickname, CAST(age AS TEXT) FROM accounts_profile ORDER BY id")
             .await,
@@ -788,12 +784,10 @@ INSERT INTO activity_log (id, log_name, description, causer_id, properties, crea
         )
         .await;
     }
-    let cfg = db.write_config(
+    runs(
+        &db,
         &anonymize("activity_log", "created_at", "properties = \"null\""),
-        "",
     );
-    expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
-    expect_exit(&run_cli(&cfg, &["run"], &at(NOW)), 0);
     assert_eq!(
         db.text_rows("SELECT CAST(id AS CHAR), properties FROM activity_log ORDER BY id")
             .await,

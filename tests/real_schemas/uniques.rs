@@ -3,15 +3,8 @@
 //! transform whose result many rows share would break them at the first batch, so `check`
 //! refuses it there as on a plain unique key; what works runs.
 
-use crate::common::{Backend, NOW, TEST_KEY, TestDb, at, expect_exit, run_cli};
-use crate::{anonymize, hmac_hex, refused};
-
-/// Accepted by `check`, and a run that succeeds.
-fn runs(db: &TestDb, policies: &str) {
-    let cfg = db.write_config(policies, "");
-    expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
-    expect_exit(&run_cli(&cfg, &["run"], &at(NOW)), 0);
-}
+use crate::common::{Backend, TEST_KEY, TestDb};
+use crate::{anonymize, hmac_hex, refused, runs};
 
 async fn rows(db: &TestDb, sql: &str) -> Vec<Vec<String>> {
     db.text_rows(sql)
