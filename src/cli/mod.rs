@@ -1,7 +1,9 @@
 //! The command line: parsing, dispatch and exit codes. Library errors become exit codes here
 //! and nowhere else.
 
+pub mod audit_export;
 pub mod output;
+pub mod runs;
 
 use crate::config::{self, Config};
 use crate::db::Access;
@@ -138,6 +140,25 @@ serves /healthz and /metrics.",
     /// Inspect the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+
+    /// The latest runs: when, how long, how they ended, rows per action, backlog, next run.
+    #[command(
+        visible_alias = "status",
+        long_about = "Lists the latest runs recorded in retentiond's own tables, newest first: \
+when each started, how long it took, its mode (run or erase), how it ended (ok, failed, stopped, \
+interrupted, abandoned, or running), the rows it deleted and anonymized (summed from its audit \
+entries), the rows still past their cutoff when it ended (backlog), and why it stopped. Then the \
+next run that [schedule] plans. Read-only.",
+        after_help = "Examples:\n  retentiond runs\n  retentiond runs --limit 50 --json | jq '.runs[] | select(.status != \"ok\")'"
+    )]
+    Runs {
+        /// How many runs to show.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        limit: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 
     /// Print the retention statement for your privacy statement and GDPR art. 30 register.
     #[command(
@@ -277,11 +298,17 @@ retentiond hold add --table invoices --key 90210 --reason \"disputed invoice\" -
     },
     /// Release a hold: the next run treats its records like any other.
     #[command(
-        after_help = "Example:\n  retentiond hold release 3   # the id shown by `hold list`; the row stays, marked released"
+        after_help = "Example:\n  retentiond hold release 3 --reason \"audit closed\"   # the id shown by `hold list`; the row stays, marked released"
     )]
     Release {
         /// The hold's id, from `hold list`.
         id: i64,
+        /// Why it is released (kept with the hold, shown by `hold list --all`).
+        #[arg(long)]
+        reason: String,
+        /// Who releases it (default: the login name; required when there is none).
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -290,6 +317,27 @@ enum AuditCommand {
     /// Check the audit trail's hash chain; exits 1 if an entry was edited, inserted or removed.
     #[command(after_help = "Example:\n  retentiond audit verify")]
     Verify,
+    /// Export audit entries (of a run, a policy, a period) as CSV or JSON, with the chain's verdict.
+    #[command(
+        long_about = "Writes the audit entries that match every given filter (all of them without \
+one) as CSV or JSON, for an auditor: id, run, policy, table, action, batch, rows, first and last \
+key, time, previous hash and hash, and whether the entry lies before the first break of the hash \
+chain. The whole chain is verified as by `audit verify`; exits 1 when it is broken (the export \
+is still written). Entries hold no personal data: integer and uuid keys as they are, any other \
+key part as `*`.",
+        after_help = "Examples:\n  retentiond audit export --run 12 --format csv > run-12.csv\n  \
+retentiond audit export --policy invoices --from 2026-01-01 --to 2026-12-31 --format json --output invoices-2026.json"
+    )]
+    Export {
+        #[command(flatten)]
+        filter: audit_export::Filter,
+        /// csv or json.
+        #[arg(long, value_enum, default_value_t = audit_export::Format::Csv)]
+        format: audit_export::Format,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -457,6 +505,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             db.close().await;
             Ok(output::print_verification(&v, &store.table("audit")))
         }
+        Command::Audit(AuditCommand::Export {
+            filter,
+            format,
+            output,
+        }) => audit_export::export(load()?, filter, format, output).await,
+        Command::Runs { limit, json } => {
+            runs::runs(
+                load()?,
+                limit,
+                json,
+                test_now()?.unwrap_or_else(chrono::Utc::now),
+            )
+            .await
+        }
         Command::Hold(command) => hold(load()?, command).await,
         Command::Erase {
             subject,
@@ -547,15 +609,14 @@ async fn hold(config: Config, command: HoldCommand) -> anyhow::Result<u8> {
             until,
             by,
         } => {
+            let today = test_now()?.unwrap_or_else(chrono::Utc::now).date_naive();
+            let until = crate::engine::hold::review_date(until, today)?;
+            let set_by = crate::engine::hold::operator(by.as_deref(), "--by")?;
             let engine = Engine::prepare(config, Access::ReadWrite).await?;
             let scope = engine.hold_scope(table.as_deref(), &key, subject.as_deref())?;
             if reason.trim().is_empty() {
                 return Err(crate::engine::EngineError::Usage("--reason is empty".into()).into());
             }
-            let set_by = by
-                .or_else(|| std::env::var("SUDO_USER").ok())
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "unknown".into());
             let store = Store::new(&engine.db, &prefix);
             store.migrate().await?;
             let hold = crate::store::holds::NewHold {
@@ -589,12 +650,16 @@ async fn hold(config: Config, command: HoldCommand) -> anyhow::Result<u8> {
             }
             Ok(exit::OK)
         }
-        HoldCommand::Release { id } => {
+        HoldCommand::Release { id, reason, by } => {
+            if reason.trim().is_empty() {
+                return Err(crate::engine::EngineError::Usage("--reason is empty".into()).into());
+            }
+            let by = crate::engine::hold::operator(by.as_deref(), "--by")?;
             let db =
                 crate::db::Db::connect(&config.database, &config.run, Access::ReadWrite).await?;
             let store = Store::new(&db, &prefix);
             store.migrate().await?;
-            let released = store.release_hold(id).await?;
+            let released = store.release_hold(id, &by, &reason).await?;
             db.close().await;
             if !released {
                 return Err(crate::engine::EngineError::Usage(format!(
@@ -602,7 +667,9 @@ async fn hold(config: Config, command: HoldCommand) -> anyhow::Result<u8> {
                 ))
                 .into());
             }
-            crate::out!("Hold {id} released: the next run treats its records like any other.");
+            crate::out!(
+                "Hold {id} released by {by}: the next run treats its records like any other."
+            );
             Ok(exit::OK)
         }
     }

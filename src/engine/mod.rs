@@ -2,11 +2,12 @@
 //! policies in small keyset batches, each committed together with its audit entry.
 
 mod advice;
+pub mod blocked;
 mod clock;
 pub mod coverage;
 mod cutoff;
 pub mod erase;
-mod hold;
+pub mod hold;
 mod order;
 mod privilege;
 pub mod query;
@@ -128,6 +129,11 @@ pub struct PolicyPlan {
     /// Of `eligible`: rows referenced now only by rows of their own table that go first in
     /// the same run (replies to replies), which the repeated walk then deletes.
     pub freed_by_own_deletes: u64,
+    /// Of `eligible`: rows referenced now only by rows that earlier delete policies of the
+    /// same run delete first (payments before their invoices); the run deletes them after.
+    pub freed_by_earlier_policies: u64,
+    /// The references that keep the `blocked` rows after the run, per foreign key.
+    pub blocked_by: Vec<blocked::BlockedBy>,
     /// The highest eligible or blocked key when counted (single integer keys): where the
     /// walk ends. Rows that expire beyond it during the run are the next run's.
     #[serde(skip)]
@@ -417,6 +423,7 @@ impl Engine {
 
     async fn plan_at(&self, cutoff: DateTime<Utc>, opts: &RunOptions) -> Result<Plan, EngineError> {
         let mut policies = Vec::new();
+        let mut earlier: Vec<blocked::Earlier<'_>> = Vec::new();
         let mut tx = self.db.begin().await?;
         for t in self.selected(&opts.policies)? {
             let th = self.thresholds(t, cutoff)?;
@@ -444,10 +451,14 @@ impl Engine {
                 }
                 _ => 0,
             };
-            let (eligible, blocked) = (
-                eligible + freed_by_own_deletes,
-                blocked - freed_by_own_deletes,
-            );
+            let why = match blocked > freed_by_own_deletes {
+                true => blocked::analyse(&mut tx, &q, &earlier)
+                    .await
+                    .ctx(|| ctx("blocked"))?,
+                false => blocked::Analysis::default(),
+            };
+            let freed = (freed_by_own_deletes + why.freed_by_earlier).min(blocked);
+            let (eligible, blocked) = (eligible + freed, blocked - freed);
             let last_key = match (last_eligible, last_blocked) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
@@ -475,8 +486,16 @@ impl Engine {
                 basis: t.policy.basis.clone(),
                 safety_stop,
                 freed_by_own_deletes,
+                freed_by_earlier_policies: why.freed_by_earlier,
+                blocked_by: why.blocked_by,
                 last_key,
             });
+            if t.is_delete() {
+                earlier.push(blocked::Earlier {
+                    target: t,
+                    thresholds: th.clone(),
+                });
+            }
         }
         tx.rollback()
             .await
@@ -598,6 +617,12 @@ impl Engine {
             Err(e) => (RunStatus::Failed, Some(e.to_string())),
         };
         stall_point("before-run-record").await;
+        if let Ok(r) = &result {
+            let backlog = r.policies.iter().map(|p| p.backlog).sum();
+            if let Err(e) = store.record_backlog(run_id, backlog).await {
+                tracing::error!(run_id, error = %e, "could not record the run's backlog");
+            }
+        }
         if let Err(e) = store.finish_run(run_id, status, reason.as_deref()).await {
             tracing::error!(run_id, error = %e, "could not record the end of the run");
         }
@@ -841,7 +866,7 @@ impl Engine {
                 .await?;
             walks += 1;
             if !writes {
-                outcome.affected += p.freed_by_own_deletes;
+                outcome.affected += p.freed_by_own_deletes + p.freed_by_earlier_policies;
             }
             if stop.is_some() || !repeat || outcome.affected == before || walks >= MAX_WALKS {
                 return Ok(stop);
