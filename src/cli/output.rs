@@ -223,6 +223,31 @@ pub fn print_plan(plan: &Plan) {
                 count(p.eligible)
             );
         }
+        if p.deleted_by_earlier_policies > 0 {
+            crate::out!(
+                "{}: {} more rows have expired, but a delete policy of this run deletes them first; \
+                 they are not counted as eligible.",
+                p.name,
+                count(p.deleted_by_earlier_policies)
+            );
+        }
+        let clock_table = p.clock_table.as_deref().unwrap_or("-");
+        if p.undated_by_earlier_policies > 0 {
+            crate::out!(
+                "{}: {} more rows have expired, but their clock's rows in {clock_table} are deleted \
+                 earlier in this run; then they have no clock and are kept (not counted as eligible).",
+                p.name,
+                count(p.undated_by_earlier_policies)
+            );
+        }
+        if p.may_change_by > 0 {
+            crate::out!(
+                "{}: the count may change during the run by up to {} rows: their clock's rows in \
+                 {clock_table} are deleted earlier in this run, and then `otherwise` dates them.",
+                p.name,
+                count(p.may_change_by)
+            );
+        }
         if p.blocked > 0 {
             let by: Vec<String> = p
                 .blocked_by

@@ -48,6 +48,111 @@ pub struct Analysis {
     pub blocked_by: Vec<BlockedBy>,
 }
 
+/// Of an anonymize policy's eligible rows, those that a delete policy of the same run
+/// deletes first (deletes run before anonymizations), which the anonymization never sees.
+pub async fn deleted_first(
+    tx: &mut Tx,
+    q: &Queries<'_>,
+    earlier: &[Earlier<'_>],
+) -> Result<u64, sqlx::Error> {
+    let table = q.target.table();
+    if q.target.is_delete() || !earlier.iter().any(|e| e.target.table() == table) {
+        return Ok(0);
+    }
+    let sql = q.count_where(|s, sql| {
+        s.eligible(sql);
+        sql.push(" AND ");
+        row_goes_earlier(s, sql, earlier);
+    });
+    count(tx, &sql).await
+}
+
+/// An earlier delete policy of the run deletes this row of `s`'s own table.
+fn row_goes_earlier(s: &Queries<'_>, sql: &mut Sql, earlier: &[Earlier<'_>]) {
+    let table = s.target.table();
+    if !earlier.iter().any(|e| e.target.table() == table) {
+        sql.push("1 = 0");
+        return;
+    }
+    let same_row: Vec<String> = s
+        .target
+        .key
+        .iter()
+        .map(|k| format!("{} = {}", s.col("g", &k.name), s.col(T, &k.name)))
+        .collect();
+    sql.push(&format!(
+        "EXISTS (SELECT 1 FROM {} AS g WHERE {} AND ",
+        s.db.table(table),
+        same_row.join(" AND ")
+    ));
+    goes_earlier(s, sql, "g", table, earlier, MAX_DEPTH);
+    sql.push(")");
+}
+
+/// A policy whose clock is the latest of related rows that an earlier delete policy of the
+/// run deletes: a row whose related rows all go first loses that clock during the run. It is
+/// then undated (kept), or without related rows falls back to `otherwise`.
+pub struct ClockMoves {
+    /// Of the eligible rows: those whose related rows all go first.
+    pub eligible: u64,
+    /// All rows whose related rows all go first (with `otherwise`, any of them may become
+    /// eligible or stop being so).
+    pub all: u64,
+    pub has_otherwise: bool,
+    /// The related table, e.g. `subscriptions`.
+    pub table: String,
+}
+
+pub async fn clock_moves(
+    tx: &mut Tx,
+    q: &Queries<'_>,
+    earlier: &[Earlier<'_>],
+) -> Result<Option<ClockMoves>, sqlx::Error> {
+    let super::target::TargetClock::Related {
+        table,
+        matches,
+        otherwise,
+        ..
+    } = &q.target.clock
+    else {
+        return Ok(None);
+    };
+    if q.subject.is_some() || !earlier.iter().any(|e| e.target.table() == table) {
+        return Ok(None);
+    }
+    let loses_clock = |s: &Queries<'_>, sql: &mut Sql| {
+        sql.push("EXISTS (");
+        s.related_match(sql, table, matches);
+        sql.push(") AND NOT EXISTS (");
+        s.related_match(sql, table, matches);
+        sql.push(" AND NOT ");
+        goes_earlier(s, sql, "r", table, earlier, MAX_DEPTH);
+        sql.push(")");
+    };
+    // Rows deleted first are counted by `deleted_first`.
+    let eligible = q.count_where(|s, sql| {
+        s.eligible(sql);
+        sql.push(" AND ");
+        loses_clock(s, sql);
+        if !s.target.is_delete() {
+            sql.push(" AND NOT ");
+            row_goes_earlier(s, sql, earlier);
+        }
+    });
+    let all = q.count_where(|s, sql| {
+        sql.push("NOT ");
+        s.held(sql);
+        sql.push(" AND ");
+        loses_clock(s, sql);
+    });
+    Ok(Some(ClockMoves {
+        eligible: count(tx, &eligible).await?,
+        all: count(tx, &all).await?,
+        has_otherwise: otherwise.is_some(),
+        table: table.clone(),
+    }))
+}
+
 /// Counts, in the plan's transaction, which of `q`'s blocked rows the earlier policies free
 /// and which references keep the rest.
 pub async fn analyse(
@@ -149,14 +254,24 @@ fn staying_references(
         .position(|e| std::ptr::eq(e.target, s.target))
         .unwrap_or(earlier.len());
     let before = &earlier[..own];
-    let goes: Vec<&Earlier<'_>> = before
-        .iter()
-        .filter(|e| fk.child.is_local(e.target.table()))
-        .collect();
-    if goes.is_empty() {
-        return;
+    if before.iter().any(|e| fk.child.is_local(e.target.table())) {
+        sql.push(" AND NOT ");
+        goes_earlier(s, sql, &alias, &fk.child.name, before, depth);
     }
-    sql.push(" AND NOT (");
+}
+
+/// The row at `alias` of `table` is deleted by one of the delete policies `before` on that
+/// table (at least one of them must be on it).
+fn goes_earlier(
+    s: &Queries<'_>,
+    sql: &mut Sql,
+    alias: &str,
+    table: &str,
+    before: &[Earlier<'_>],
+    depth: usize,
+) {
+    let goes: Vec<&Earlier<'_>> = before.iter().filter(|e| e.target.table() == table).collect();
+    sql.push("(");
     for (n, e) in goes.iter().enumerate() {
         if n > 0 {
             sql.push(" OR ");
@@ -173,7 +288,7 @@ fn staying_references(
             .target
             .key
             .iter()
-            .map(|k| format!("{} = {}", s.col(T, &k.name), s.col(&alias, &k.name)))
+            .map(|k| format!("{} = {}", s.col(T, &k.name), s.col(alias, &k.name)))
             .collect();
         sql.push(&format!(
             "EXISTS (SELECT 1 FROM {} AS {T} WHERE {} AND ",

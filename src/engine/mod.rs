@@ -134,6 +134,18 @@ pub struct PolicyPlan {
     pub freed_by_earlier_policies: u64,
     /// The references that keep the `blocked` rows after the run, per foreign key.
     pub blocked_by: Vec<blocked::BlockedBy>,
+    /// Not in `eligible`: rows an anonymize policy would change that a delete policy of the
+    /// same run deletes first.
+    pub deleted_by_earlier_policies: u64,
+    /// Not in `eligible`: rows whose related clock rows a delete policy of the same run deletes
+    /// first, so that they become undated and are kept.
+    pub undated_by_earlier_policies: u64,
+    /// With a related clock whose rows an earlier policy deletes and an `otherwise` fallback:
+    /// at most this many rows move to the fallback clock during the run, so `eligible` may
+    /// grow or shrink by up to this many.
+    pub may_change_by: u64,
+    /// The related table of `undated_by_earlier_policies` and `may_change_by`.
+    pub clock_table: Option<String>,
     /// The highest eligible or blocked key when counted (single integer keys): where the
     /// walk ends. Rows that expire beyond it during the run are the next run's.
     #[serde(skip)]
@@ -438,10 +450,6 @@ impl Engine {
             let (eligible, last_eligible) = count_and_last_key(&mut tx, &q, false)
                 .await
                 .ctx(|| ctx("expired"))?;
-            let total = match eligible {
-                0 => None,
-                _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
-            };
             let (blocked, last_blocked) = count_and_last_key(&mut tx, &q, true)
                 .await
                 .ctx(|| ctx("blocked"))?;
@@ -458,7 +466,25 @@ impl Engine {
                 false => blocked::Analysis::default(),
             };
             let freed = (freed_by_own_deletes + why.freed_by_earlier).min(blocked);
-            let (eligible, blocked) = (eligible + freed, blocked - freed);
+            let gone = match eligible {
+                0 => 0,
+                _ => blocked::deleted_first(&mut tx, &q, &earlier)
+                    .await
+                    .ctx(|| ctx("deleted"))?
+                    .min(eligible),
+            };
+            let moves = blocked::clock_moves(&mut tx, &q, &earlier)
+                .await
+                .ctx(|| ctx("related-clock"))?;
+            let (undated_first, may_change_by) = match &moves {
+                Some(m) if m.has_otherwise => (0, m.all),
+                Some(m) => (m.eligible.min(eligible - gone), 0),
+                None => (0, 0),
+            };
+            let (eligible, blocked) = (
+                eligible + freed - gone - undated_first,
+                blocked - freed,
+            );
             let last_key = match (last_eligible, last_blocked) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
@@ -471,6 +497,10 @@ impl Engine {
             let held = match t.holds {
                 Some(_) => tx.fetch_i64(&q.count_held()).await.ctx(|| ctx("held"))? as u64,
                 None => 0,
+            };
+            let total = match eligible {
+                0 => None,
+                _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
             };
             let safety_stop = safety(t, eligible, total.unwrap_or(0));
             policies.push(PolicyPlan {
@@ -488,6 +518,10 @@ impl Engine {
                 freed_by_own_deletes,
                 freed_by_earlier_policies: why.freed_by_earlier,
                 blocked_by: why.blocked_by,
+                deleted_by_earlier_policies: gone,
+                undated_by_earlier_policies: undated_first,
+                may_change_by,
+                clock_table: moves.map(|m| m.table),
                 last_key,
             });
             if t.is_delete() {
@@ -866,7 +900,10 @@ impl Engine {
                 .await?;
             walks += 1;
             if !writes {
-                outcome.affected += p.freed_by_own_deletes + p.freed_by_earlier_policies;
+                outcome.affected = (outcome.affected
+                    + p.freed_by_own_deletes
+                    + p.freed_by_earlier_policies)
+                    .saturating_sub(p.deleted_by_earlier_policies + p.undated_by_earlier_policies);
             }
             if stop.is_some() || !repeat || outcome.affected == before || walks >= MAX_WALKS {
                 return Ok(stop);

@@ -84,7 +84,7 @@ impl Queries<'_> {
     }
 
     /// `r.a = t.b AND ...` for the related clock's match columns.
-    fn related_match(&self, q: &mut Sql, table: &str, matches: &[(String, String)]) {
+    pub(super) fn related_match(&self, q: &mut Sql, table: &str, matches: &[(String, String)]) {
         q.push(&format!(
             "SELECT 1 FROM {} AS r WHERE ",
             self.db.table(table)
@@ -389,7 +389,7 @@ impl Queries<'_> {
     }
 
     /// What the run writes: expired, not held, not blocked and (for anonymize) not yet done.
-    fn eligible(&self, q: &mut Sql) {
+    pub(super) fn eligible(&self, q: &mut Sql) {
         self.expired(q);
         q.push(" AND NOT ");
         self.held(q);
