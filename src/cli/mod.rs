@@ -611,12 +611,12 @@ async fn hold(config: Config, command: HoldCommand) -> anyhow::Result<u8> {
         } => {
             let today = test_now()?.unwrap_or_else(chrono::Utc::now).date_naive();
             let until = crate::engine::hold::review_date(until, today)?;
-            let set_by = crate::engine::hold::operator(by.as_deref(), "--by")?;
             let engine = Engine::prepare(config, Access::ReadWrite).await?;
             let scope = engine.hold_scope(table.as_deref(), &key, subject.as_deref())?;
             if reason.trim().is_empty() {
                 return Err(crate::engine::EngineError::Usage("--reason is empty".into()).into());
             }
+            let set_by = crate::engine::hold::operator(by.as_deref(), "--by")?;
             let store = Store::new(&engine.db, &prefix);
             store.migrate().await?;
             let hold = crate::store::holds::NewHold {

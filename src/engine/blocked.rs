@@ -270,7 +270,10 @@ fn goes_earlier(
     before: &[Earlier<'_>],
     depth: usize,
 ) {
-    let goes: Vec<&Earlier<'_>> = before.iter().filter(|e| e.target.table() == table).collect();
+    let goes: Vec<&Earlier<'_>> = before
+        .iter()
+        .filter(|e| e.target.table() == table)
+        .collect();
     sql.push("(");
     for (n, e) in goes.iter().enumerate() {
         if n > 0 {

@@ -481,10 +481,7 @@ impl Engine {
                 Some(m) => (m.eligible.min(eligible - gone), 0),
                 None => (0, 0),
             };
-            let (eligible, blocked) = (
-                eligible + freed - gone - undated_first,
-                blocked - freed,
-            );
+            let (eligible, blocked) = (eligible + freed - gone - undated_first, blocked - freed);
             let last_key = match (last_eligible, last_blocked) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
