@@ -72,5 +72,8 @@ fn the_readme_next_steps_run_on_the_demo() {
 #[test]
 fn comments_and_blank_lines_are_not_steps() {
     let readme = "x\nAfter the demo, try:\n\n```sh\ncargo run -- plan   # counts\n\ncargo run -- runs\n```\n";
-    assert_eq!(next_steps(readme), vec!["cargo run -- plan", "cargo run -- runs"]);
+    assert_eq!(
+        next_steps(readme),
+        vec!["cargo run -- plan", "cargo run -- runs"]
+    );
 }

@@ -5,11 +5,34 @@
 
 use crate::config::Config;
 use crate::db::{Access, Db};
+use crate::exit;
 use crate::store::Store;
 use crate::store::audit::{self, Stored};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::path::PathBuf;
+
+pub const LONG_ABOUT: &str = "Writes the audit entries that match every given filter (all of them \
+without one) as CSV or JSON, for an auditor: id, run, policy, table, action, batch, rows, first \
+and last key, time, previous hash and hash, and whether the entry lies before the first break of \
+the hash chain. The whole chain is verified as by `audit verify`; exits 1 when it is broken (the \
+export is still written). Entries hold no personal data: integer and uuid keys as they are, any \
+other key part as `*`.";
+
+pub const EXAMPLES: &str = "Examples:\n  retentiond audit export --run 12 --format csv > run-12.csv\n  \
+retentiond audit export --policy invoices --from 2026-01-01 --to 2026-12-31 --format json --output invoices-2026.json";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    filter: Filter,
+    /// csv or json.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    format: Format,
+    /// Write to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -97,12 +120,12 @@ const COLUMNS: [&str; 13] = [
     "verified",
 ];
 
-pub async fn export(
-    config: Config,
-    filter: Filter,
-    format: Format,
-    output: Option<PathBuf>,
-) -> anyhow::Result<u8> {
+pub async fn export(args: Args, config: Config) -> anyhow::Result<u8> {
+    let Args {
+        filter,
+        format,
+        output,
+    } = args;
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && to < from
     {
@@ -121,13 +144,13 @@ pub async fn export(
     };
     db.close().await;
     let kept: Vec<&Stored> = trail.iter().filter(|s| filter.keeps(s)).collect();
+    let v = audit::verify(&trail);
     let broken_at_entry = {
-        let v = audit::verify(&trail);
         Chain {
             intact: v.broken.is_none(),
             entries: v.entries,
             broken_at: v.broken.as_ref().map(|b| b.0),
-            problem: v.broken.map(|b| b.1),
+            problem: v.broken.as_ref().map(|b| b.1.clone()),
         }
     };
     let export = Export {
@@ -186,11 +209,7 @@ pub async fn export(
             );
         }
     }
-    Ok(if export.chain.intact {
-        super::exit::OK
-    } else {
-        super::exit::FAILED
-    })
+    Ok(exit::of_verification(&v))
 }
 
 fn csv(entries: &[ExportEntry]) -> String {

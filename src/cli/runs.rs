@@ -2,12 +2,32 @@
 //! a database client.
 
 use super::output::{count, table};
+use super::test_now;
 use crate::config::Config;
 use crate::db::{Access, Db};
+use crate::exit;
 use crate::store::Store;
 use crate::store::runs::RunRecord;
-use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+pub const LONG_ABOUT: &str = "Lists the latest runs recorded in retentiond's own tables, newest first: \
+when each started, how long it took, its mode (run or erase), how it ended (ok, failed, stopped, \
+interrupted, abandoned, or running), the rows it deleted and anonymized (summed from its audit \
+entries), the rows still past their cutoff when it ended (backlog), and why it stopped. Then the \
+next run that [schedule] plans. Read-only.";
+
+pub const EXAMPLES: &str = "Examples:\n  retentiond runs\n  \
+retentiond runs --limit 50 --json | jq '.runs[] | select(.status != \"ok\")'";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many runs to show.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    limit: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
 
 #[derive(Debug, Serialize)]
 struct History {
@@ -18,12 +38,9 @@ struct History {
     schedule: Option<String>,
 }
 
-pub async fn runs(
-    config: Config,
-    limit: u32,
-    json: bool,
-    now: DateTime<Utc>,
-) -> anyhow::Result<u8> {
+pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
+    let Args { limit, json } = args;
+    let now = test_now()?.unwrap_or_else(chrono::Utc::now);
     let db = Db::connect(&config.database, &config.run, Access::ReadOnly).await?;
     let store = Store::new(&db, &config.database.table_prefix);
     let schema = crate::db::schema::Schema::load(&db).await?;
@@ -53,7 +70,7 @@ pub async fn runs(
     } else {
         print(&history);
     }
-    Ok(super::exit::OK)
+    Ok(exit::OK)
 }
 
 fn print(h: &History) {
