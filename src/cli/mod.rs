@@ -338,6 +338,11 @@ fn exit_code(e: &anyhow::Error) -> u8 {
     if e.downcast_ref::<config::ConfigError>().is_some() {
         return exit::USAGE;
     }
+    if e.downcast_ref::<crate::db::DbError>()
+        .is_some_and(|e| e.failure() == crate::db::Failure::Config)
+    {
+        return exit::USAGE;
+    }
     exit::FAILED
 }
 
