@@ -411,10 +411,17 @@ mod tests {
         let waits: Vec<Duration> = (0..8).map(|_| b.next()).collect();
         for (i, w) in waits.iter().enumerate() {
             let step = Duration::from_secs((2u64 << i).min(60));
-            assert!(*w >= step / 2 && *w <= step, "wait {i}: {w:?} for a step of {step:?}");
+            assert!(
+                *w >= step / 2 && *w <= step,
+                "wait {i}: {w:?} for a step of {step:?}"
+            );
         }
         let samples: std::collections::BTreeSet<u128> = (0..20)
-            .map(|_| Backoff::new(Duration::from_secs(2), Duration::from_secs(60)).next().as_millis())
+            .map(|_| {
+                Backoff::new(Duration::from_secs(2), Duration::from_secs(60))
+                    .next()
+                    .as_millis()
+            })
             .collect();
         assert!(samples.len() > 1, "the waits are jittered: {samples:?}");
     }

@@ -100,9 +100,7 @@ fn classify(e: &sqlx::Error) -> Failure {
         return match my.number() {
             // Access denied (password; to a database; socket auth), unknown database, table or
             // column privileges, privilege needed, auth plugin, read-only server or transaction.
-            1044 | 1045 | 1049 | 1142 | 1143 | 1227 | 1251 | 1290 | 1698 | 1792 => {
-                Failure::Config
-            }
+            1044 | 1045 | 1049 | 1142 | 1143 | 1227 | 1251 | 1290 | 1698 | 1792 => Failure::Config,
             // Too many connections, shutdown, killed, gone away, lost, can't connect.
             1040 | 1053 | 1927 | 2002 | 2003 | 2006 | 2013 => Failure::Passing,
             // MariaDB max_statement_time, MySQL max_execution_time.
@@ -110,10 +108,7 @@ fn classify(e: &sqlx::Error) -> Failure {
             _ => Failure::Other,
         };
     }
-    if db
-        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-        .is_some()
-    {
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
         // The primary result code is the low byte of the extended one.
         let primary = db
             .code()
@@ -133,9 +128,7 @@ fn classify(e: &sqlx::Error) -> Failure {
         Some("28P01" | "28000" | "3D000" | "42501" | "3F000" | "25006") => Failure::Config,
         // query_canceled: a statement timeout, unless someone cancelled it by hand.
         Some("57014") if db.message().contains("statement timeout") => Failure::StatementTimeout,
-        Some(c)
-            if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") =>
-        {
+        Some(c) if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") => {
             Failure::Passing
         }
         _ => Failure::Other,
