@@ -258,37 +258,47 @@ async fn a_mail_outage_queues_the_summary_and_delivers_it_once_later() {
     db.drop().await;
 }
 
-#[tokio::test]
-async fn metrics_parse_and_healthz_reports_a_failed_run() {
-    let db = PgDb::new().await;
-    messages(&db, 3, 1).await;
-    let dir = tempfile::tempdir().expect("tempdir");
+/// The daemon on a two-second schedule with /healthz and /metrics on a free port.
+fn serving_daemon(dir: &std::path::Path, cfg: String) -> (std::process::Child, u16) {
     let http = free_port();
-    let cfg = config(&db, "")
+    let cfg = cfg
         + &format!(
             "\n[schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n"
         );
-    let path = write(dir.path(), "r.toml", &cfg);
-    let mut child = bin()
+    let path = write(dir, "r.toml", &cfg);
+    let child = bin()
         .arg("--config")
         .arg(&path)
         .arg("daemon")
         .spawn()
         .expect("start");
+    (child, http)
+}
 
+/// /metrics as soon as it shows `needle` (at most 30 s).
+async fn metrics_once(http: u16, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let metrics = loop {
+    loop {
         if let Some((200, body)) = http_get(http, "/metrics")
-            && body.contains("retentiond_runs_total{status=\"ok\"}")
+            && body.contains(needle)
         {
-            break body;
+            return body;
         }
         assert!(
             Instant::now() < deadline,
-            "no successful run showed up in /metrics"
+            "{needle} never showed up in /metrics"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_parse_and_healthz_reports_a_failed_run() {
+    let db = PgDb::new().await;
+    messages(&db, 3, 1).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, http) = serving_daemon(dir.path(), config(&db, ""));
+    let metrics = metrics_once(http, "retentiond_runs_total{status=\"ok\"}").await;
     // Prometheus text format: comments, or `name{labels} number`.
     for line in metrics
         .lines()
@@ -705,35 +715,13 @@ async fn a_max_runtime_stop_is_no_failure_for_healthz_or_metrics() {
     )
     .await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let http = free_port();
     let cfg = config(
         &db,
         "batch_size = 10\npause = \"300ms\"\nmax_runtime = \"1s\"",
     ) + "\n[[policies]]\nname = \"old-logins\"\ntable = \"logins\"\nsince = \"at\"\n\
-           retain = \"6 months\"\naction = \"delete\"\nbasis = \"test\"\n"
-        + &format!(
-            "\n[schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n"
-        );
-    let path = write(dir.path(), "r.toml", &cfg);
-    let mut child = bin()
-        .arg("--config")
-        .arg(&path)
-        .arg("daemon")
-        .spawn()
-        .expect("start");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let metrics = loop {
-        if let Some((200, body)) = http_get(http, "/metrics")
-            && body.contains("retentiond_runs_total{status=\"stopped\"}")
-        {
-            break body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no stopped run showed up in /metrics"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+           retain = \"6 months\"\naction = \"delete\"\nbasis = \"test\"\n";
+    let (mut child, http) = serving_daemon(dir.path(), cfg);
+    let metrics = metrics_once(http, "retentiond_runs_total{status=\"stopped\"}").await;
     let health = http_get(http, "/healthz");
     terminate(&child);
     assert!(wait_exit(&mut child, Duration::from_secs(10)).is_some_and(|s| s.success()));
