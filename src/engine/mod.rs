@@ -32,6 +32,9 @@ const MAX_WALKS: u32 = 100;
 
 /// The stop reason of a run ended by a signal.
 pub const INTERRUPTED: &str = "interrupted";
+/// The stop reason of a run that used up `run.max_runtime` begins with this: a planned end,
+/// not a failure (the next run continues).
+pub const MAX_RUNTIME_REACHED: &str = "max_runtime";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -713,6 +716,8 @@ impl Engine {
                 stop_reason = outcome.stop_reason.clone();
             } else {
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
+                // What it would have done is still to do.
+                outcome.backlog = p.eligible;
             }
             outcomes.push(outcome);
         }
@@ -952,7 +957,10 @@ impl Engine {
             if let Some(max) = self.config.run.max_runtime
                 && run_started.elapsed() >= max
             {
-                return Ok(Some(format!("max_runtime of {}s reached", max.as_secs())));
+                return Ok(Some(format!(
+                    "{MAX_RUNTIME_REACHED} of {}s reached",
+                    max.as_secs()
+                )));
             }
             let mut attempt = 0;
             let batch_started = Instant::now();
