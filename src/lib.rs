@@ -10,6 +10,7 @@ pub mod demo;
 pub mod engine;
 pub mod report;
 pub mod schedule;
+pub mod signals;
 pub mod statement;
 pub mod store;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! and nowhere else.
 
 pub mod output;
+pub mod progress;
 
 use crate::config::{self, Config};
 use crate::db::Access;
@@ -19,6 +20,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const SAFETY: u8 = 3;
     pub const LOCKED: u8 = 4;
+    /// Stopped by SIGINT (Ctrl-C): 128 + the signal's number, the shell's convention, so that
+    /// a script running retentiond stops too.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 #[derive(Debug, Parser)]
@@ -302,17 +306,24 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            warn_stderr(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(exit::FAILED);
         }
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {}", describe(&e));
+            warn_stderr(&format!("error: {}", describe(&e)));
             ExitCode::from(exit_code(&e))
         }
     }
+}
+
+/// `eprintln!` that does not panic when stderr is closed (`retentiond run 2>&1 | head -1`):
+/// the exit code still tells what happened.
+fn warn_stderr(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// The error and its causes, leaving out a cause whose text the message already contains
@@ -396,9 +407,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             let opts = RunOptions {
                 policies,
                 now: test_now()?,
+                progress: progress::observer(cli.log_format),
                 ..RunOptions::default()
             };
-            let plan = engine.plan(&opts).await?;
+            let plan = engine.plan(&opts).await;
+            progress::clear();
+            let plan = plan?;
             if json {
                 crate::out!("{}", serde_json::to_string_pretty(&plan)?);
             } else {
@@ -420,16 +434,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             };
             let engine = Engine::prepare(load()?, access).await?;
             warn_write_denied(&engine);
-            let (stop, _) = crate::daemon::install_signals()?;
+            let signals = crate::signals::install()?;
             let opts = RunOptions {
                 dry_run,
                 policies,
                 force,
                 now: test_now()?,
-                stop: Some(stop),
+                stop: Some(signals.flag()),
                 slot_start: None,
+                progress: progress::observer(cli.log_format),
             };
             let report = engine.run(&opts).await;
+            progress::clear();
             engine.db.close().await;
             let report = report?;
             if json {
@@ -438,7 +454,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 output::print_run(&report);
             }
             let finished = report.status == "ok" || report.status == crate::engine::INTERRUPTED;
-            Ok(if finished { exit::OK } else { exit::FAILED })
+            Ok(signals.exit_code(if finished { exit::OK } else { exit::FAILED }))
         }
         Command::Audit(AuditCommand::Verify) => {
             let config = load()?;
@@ -472,9 +488,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             };
             let engine = Engine::prepare(load()?, access).await?;
             warn_write_denied(&engine);
-            let (stop, _) = crate::daemon::install_signals()?;
+            let signals = crate::signals::install()?;
             let opts = RunOptions {
-                stop: Some(stop),
+                stop: Some(signals.flag()),
                 ..RunOptions::default()
             };
             let reports = match (replay, subject) {
@@ -502,7 +518,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 std::fs::write(&path, output::erasure_answer(r))
                     .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
             }
-            Ok(exit::OK)
+            Ok(signals.exit_code(exit::OK))
         }
         Command::Report { format, lang } => {
             crate::out!("{}", crate::statement::render(&load()?, format, lang));

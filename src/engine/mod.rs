@@ -9,6 +9,7 @@ pub mod erase;
 mod hold;
 mod order;
 mod privilege;
+pub mod progress;
 pub mod query;
 pub mod target;
 pub mod transform;
@@ -101,6 +102,8 @@ pub struct RunOptions {
     /// A scheduled run: a run started at or after this instant already served its slot (another
     /// daemon on the same database got there first), so this one does nothing.
     pub slot_start: Option<DateTime<Utc>>,
+    /// Told of each policy's counting and batches (a terminal shows them live).
+    pub progress: progress::Observer,
 }
 
 /// What a policy would do, counted in a read-only transaction.
@@ -132,6 +135,9 @@ pub struct PolicyPlan {
     /// walk ends. Rows that expire beyond it during the run are the next run's.
     #[serde(skip)]
     pub last_key: Option<Vec<Value>>,
+    /// How long counting this policy took; part of its time in the run's table.
+    #[serde(skip)]
+    pub counted_in: Duration,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -418,7 +424,10 @@ impl Engine {
     async fn plan_at(&self, cutoff: DateTime<Utc>, opts: &RunOptions) -> Result<Plan, EngineError> {
         let mut policies = Vec::new();
         let mut tx = self.db.begin().await?;
-        for t in self.selected(&opts.policies)? {
+        let selected = self.selected(&opts.policies)?;
+        for (i, t) in selected.iter().enumerate() {
+            opts.progress.counting(i + 1, selected.len(), t.name());
+            let counting_started = Instant::now();
             let th = self.thresholds(t, cutoff)?;
             let q = Queries {
                 db: &self.db,
@@ -462,6 +471,7 @@ impl Engine {
                 None => 0,
             };
             let safety_stop = safety(t, eligible, total.unwrap_or(0));
+            opts.progress.counted(eligible);
             policies.push(PolicyPlan {
                 name: t.name().to_string(),
                 table: t.table().to_string(),
@@ -476,6 +486,7 @@ impl Engine {
                 safety_stop,
                 freed_by_own_deletes,
                 last_key,
+                counted_in: counting_started.elapsed(),
             });
         }
         tx.rollback()
@@ -629,7 +640,7 @@ impl Engine {
         };
         let mut outcomes = Vec::new();
         let mut stop_reason = None;
-        for (t, p) in selected.iter().zip(&plan.policies) {
+        for (i, (t, p)) in selected.iter().zip(&plan.policies).enumerate() {
             let mut outcome = PolicyOutcome {
                 blocked: p.blocked,
                 undated: p.undated,
@@ -638,6 +649,8 @@ impl Engine {
             };
             if stop_reason.is_none() {
                 let policy_start = Instant::now();
+                opts.progress
+                    .policy_started(i + 1, selected.len(), t.name(), p.eligible);
                 let result = self
                     .run_policy(
                         store,
@@ -651,6 +664,7 @@ impl Engine {
                         opts,
                     )
                     .await;
+                opts.progress.policy_done();
                 match result {
                     Ok(()) => {}
                     Err(e) if e.fails_one_policy() => {
@@ -663,9 +677,10 @@ impl Engine {
                     }
                     Err(e) => return Err(e),
                 }
-                outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
+                outcome.duration_ms = (p.counted_in + policy_start.elapsed()).as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
             } else {
+                outcome.duration_ms = p.counted_in.as_millis() as u64;
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
             }
             outcomes.push(outcome);
@@ -947,7 +962,8 @@ impl Engine {
             outcome.batches += 1;
             outcome.affected += rows;
             cursor = Some(last);
-            if last_progress.elapsed() >= Duration::from_secs(5) {
+            opts.progress.batch_written(rows);
+            if !opts.progress.is_live() && last_progress.elapsed() >= Duration::from_secs(5) {
                 tracing::info!(
                     policy = t.name(),
                     affected = outcome.affected,
