@@ -113,15 +113,7 @@ fn rows_done(screen: &str) -> Vec<String> {
 
 /// 150000 → "150 000", as the tables print counts.
 fn grouped(n: i64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
+    retentiond::cli::output::count(n as u64)
 }
 
 /// The screen's text without its control sequences (colours, cursor movement).

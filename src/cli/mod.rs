@@ -36,7 +36,7 @@ retention has run out, and deletes or anonymizes them in small batches. Every ba
 together with an entry in a hash-chained audit trail.\n\n\
 Start with `retentiond demo` to see it work on a generated SQLite shop database.",
     after_help = "Exit codes: 0 ok, 1 run failed, 2 bad usage or config, 3 stopped by a safety limit, \
-4 another instance holds the lock.\n\nExamples:\n  retentiond demo\n  retentiond --config shop.toml check\n  \
+4 another instance holds the lock, 130 stopped by Ctrl-C.\n\nExamples:\n  retentiond demo\n  retentiond --config shop.toml check\n  \
 retentiond --config shop.toml plan\n  retentiond --config shop.toml run --dry-run\n  retentiond --config shop.toml run"
 )]
 pub struct Cli {
@@ -104,7 +104,10 @@ reference them (children are purged before their parents).",
 selects the next keys, writes them while repeating the expiry test, and records an audit entry, \
 all in one transaction. Delete policies run children first. Before writing, a policy that would \
 touch more than max_fraction of its table or more than max_rows stops the run (exit 3).\n\n\
-With --dry-run the same batches are selected on a read-only connection and nothing is written.",
+With --dry-run the same batches are selected on a read-only connection and nothing is written.\n\n\
+On a terminal the progress is shown live on stderr. Ctrl-C finishes the batch under way, records \
+the run as interrupted and exits 130; Ctrl-C again stops at once (the batch in flight rolls back). \
+SIGTERM finishes the batch and stops cleanly.",
         after_help = "Examples:\n  retentiond run --dry-run\n  retentiond run --policy support-messages\n  \
 retentiond run --force    # past a safety stop you have checked"
     )]
@@ -128,7 +131,8 @@ retentiond run --force    # past a safety stop you have checked"
         long_about = "Runs as a service: waits for [schedule] cron (in its time zone), runs every \
 policy, and e-mails a summary to the [report] addresses (queued in the outbox and retried when \
 mail is down). Runs never overlap. A run missed while the daemon was down is made up once at \
-start. SIGTERM or SIGINT finishes the current batch, records the run as interrupted and exits 0. \
+start. SIGTERM or SIGINT finishes the current batch, records the run as interrupted and exits 0 \
+(a second SIGINT stops at once). \
 Under systemd (Type=notify) it reports READY, STATUS and watchdog pings; with [http] listen it \
 serves /healthz and /metrics.",
         after_help = "Examples:\n  retentiond daemon\n  retentiond daemon --once    # from a systemd timer or a Kubernetes CronJob"
