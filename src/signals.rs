@@ -8,7 +8,7 @@
 //! run marks this one abandoned and continues its work. SIGTERM never ends the process
 //! mid-batch: systemd stops the service with it and waits for a clean stop.
 
-use crate::cli::exit;
+use crate::exit;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::watch;
@@ -77,12 +77,8 @@ impl Signals {
         self.stopped.clone()
     }
 
-    /// The exit code of a command that ended with `code`: `exit::INTERRUPTED` once SIGINT came.
-    pub fn exit_code(&self, code: u8) -> u8 {
-        if self.sigint.load(Ordering::SeqCst) {
-            exit::INTERRUPTED
-        } else {
-            code
-        }
+    /// Whether SIGINT (Ctrl-C) came, whichever signal came first.
+    pub fn sigint(&self) -> bool {
+        self.sigint.load(Ordering::SeqCst)
     }
 }
