@@ -9,7 +9,7 @@ mod support;
 
 use common::{Backend, NOW, TestDb, at, cli_command, expect_exit, run_cli, stderr};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -39,7 +39,10 @@ action = "delete"
 basis = "test"
 "#;
 
-async fn messages(db: &TestDb, expired: i64, fresh: i64) {
+/// A new database of `backend` with a messages table, `expired` rows from 2020 and `fresh`
+/// rows from last week, and a config of `policies` for it.
+async fn messages(backend: Backend, expired: i64, fresh: i64, policies: &str) -> (TestDb, PathBuf) {
+    let db = TestDb::new(backend).await;
     db.exec(&format!(
         "CREATE TABLE messages (id BIGINT PRIMARY KEY, sent_at {} NOT NULL)",
         db.ts_type()
@@ -58,6 +61,8 @@ async fn messages(db: &TestDb, expired: i64, fresh: i64) {
         ))
     ))
     .await;
+    let cfg = db.write_config(policies, "");
+    (db, cfg)
 }
 
 /// The command line of `cli_command`, run by `script` under a pseudo-terminal of 132
@@ -147,9 +152,7 @@ fn has_colour(screen: &str) -> bool {
 
 #[tokio::test]
 async fn a_run_on_a_terminal_shows_live_progress() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    messages(&db, EXPIRED, FRESH).await;
-    let cfg = db.write_config(POLICIES, "");
+    let (db, cfg) = messages(Backend::Sqlite, EXPIRED, FRESH, POLICIES).await;
     let (code, raw) = on_terminal(&cfg, &["run"], &at(NOW));
     let screen = plain(&raw);
     assert_eq!(code, Some(0), "{screen}");
@@ -188,9 +191,7 @@ async fn a_run_on_a_terminal_shows_live_progress() {
 
 #[tokio::test]
 async fn the_time_column_includes_counting() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    messages(&db, EXPIRED, FRESH).await;
-    let cfg = db.write_config(POLICIES, "");
+    let (_db, cfg) = messages(Backend::Sqlite, EXPIRED, FRESH, POLICIES).await;
     let out = run_cli(&cfg, &["run", "--json", "--policy", "century"], &at(NOW));
     let report = common::json_ok(&out);
     // Nothing to walk: its time is the counting of 151 000 rows.
@@ -203,9 +204,7 @@ async fn the_time_column_includes_counting() {
 
 #[tokio::test]
 async fn in_a_pipe_in_json_logs_and_under_journald_no_progress_is_drawn() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    messages(&db, 30_000, FRESH).await;
-    let cfg = db.write_config(POLICIES, "");
+    let (db, cfg) = messages(Backend::Sqlite, 30_000, FRESH, POLICIES).await;
     let piped = run_cli(&cfg, &["run"], &at(NOW));
     expect_exit(&piped, 0);
     let log = stderr(&piped);
@@ -238,9 +237,7 @@ async fn in_a_pipe_in_json_logs_and_under_journald_no_progress_is_drawn() {
 
 #[tokio::test]
 async fn no_color_turns_colour_off_in_logs_and_progress() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    messages(&db, 60_000, FRESH).await;
-    let cfg = db.write_config(POLICIES, "");
+    let (_db, cfg) = messages(Backend::Sqlite, 60_000, FRESH, POLICIES).await;
     let (code, raw) = on_terminal(&cfg, &["run"], &[at(NOW)[0], ("NO_COLOR", "1")]);
     let screen = plain(&raw);
     assert_eq!(code, Some(0), "{screen}");
@@ -334,9 +331,7 @@ async fn audited(db: &TestDb) -> i64 {
 /// with it (by the server when the connection goes, by SQLite's journal at the next open).
 /// The next run finishes the work and the audit trail is intact.
 async fn a_second_sigint_stops_at_once_and_the_batch_rolls_back(b: Backend) {
-    let db = TestDb::new(b).await;
-    messages(&db, 100, 5).await;
-    let cfg = db.write_config(TEN_A_BATCH, "");
+    let (db, cfg) = messages(b, 100, 5, TEN_A_BATCH).await;
     let (mut child, rx) = start_at(&db, &cfg, &["run"], "before-commit");
     signal(&child, "INT");
     wait_line(&rx, "SIGINT: finishing the current batch");
@@ -367,9 +362,7 @@ on_every_backend!(a_second_sigint_stops_at_once_and_the_batch_rolls_back);
 /// recorded as interrupted, and `run` exits 130.
 #[tokio::test]
 async fn one_sigint_finishes_the_batch_and_exits_130() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    messages(&db, 100, 5).await;
-    let cfg = db.write_config(TEN_A_BATCH, "");
+    let (db, cfg) = messages(Backend::Sqlite, 100, 5, TEN_A_BATCH).await;
     let (mut child, rx) = start_at(&db, &cfg, &["run"], "before-commit");
     signal(&child, "INT");
     wait_line(&rx, "SIGINT: finishing the current batch");
@@ -387,9 +380,7 @@ async fn one_sigint_finishes_the_batch_and_exits_130() {
 /// SIGTERM (systemd's stop) stays a clean stop with exit 0, even when it comes twice.
 #[tokio::test]
 async fn sigterm_finishes_the_batch_and_exits_0() {
-    let db = TestDb::new(Backend::Sqlite).await;
-    messages(&db, 100, 5).await;
-    let cfg = db.write_config(TEN_A_BATCH, "");
+    let (db, cfg) = messages(Backend::Sqlite, 100, 5, TEN_A_BATCH).await;
     let (mut child, rx) = start_at(&db, &cfg, &["run"], "before-commit");
     signal(&child, "TERM");
     wait_line(&rx, "SIGTERM: finishing the current batch");
