@@ -7,7 +7,7 @@
 use super::output::count;
 use crate::engine::progress::{Observer, Progress};
 use crate::telemetry::{self, LogFormat};
-use indicatif::{HumanDuration, ProgressBar, ProgressState, ProgressStyle};
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -105,9 +105,19 @@ impl Terminal {
             .with_key("left", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                 let started = s.pos() > 0 && s.len().is_some_and(|len| len > s.pos());
                 if started && s.eta() >= Duration::from_secs(1) {
-                    let _ = write!(w, ", about {} left", HumanDuration(s.eta()));
+                    let _ = write!(w, ", {} left", time_left(s.eta()));
                 }
             })
+    }
+}
+
+/// "4 s", "2 min 5 s", "1 h 3 min": short, so that the line fits 80 columns.
+fn time_left(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
     }
 }
 
@@ -175,5 +185,18 @@ impl std::io::Write for LogWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         let _ = std::io::stderr().flush();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::time_left;
+    use std::time::Duration;
+
+    #[test]
+    fn time_left_is_short() {
+        assert_eq!(time_left(Duration::from_millis(4_900)), "4 s");
+        assert_eq!(time_left(Duration::from_secs(125)), "2 min 5 s");
+        assert_eq!(time_left(Duration::from_secs(3_780)), "1 h 3 min");
     }
 }
