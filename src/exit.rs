@@ -57,6 +57,11 @@ pub fn of_run(report: &RunReport) -> u8 {
     }
 }
 
+/// A command that would exit with `code` exits `INTERRUPTED` when SIGINT stopped it.
+pub fn after_signals(code: u8, sigint: bool) -> u8 {
+    if sigint { INTERRUPTED } else { code }
+}
+
 pub fn of_verification(v: &Verification) -> u8 {
     if v.broken.is_none() { OK } else { FAILED }
 }
@@ -95,5 +100,12 @@ mod tests {
         let wrapped = anyhow::Error::new(EngineError::Safety(Vec::new())).context("running");
         assert_eq!(of_error(&wrapped), SAFETY);
         assert_eq!(of_error(&anyhow::anyhow!("anything else")), FAILED);
+    }
+
+    #[test]
+    fn sigint_makes_any_ending_130() {
+        assert_eq!(after_signals(OK, true), INTERRUPTED);
+        assert_eq!(after_signals(FAILED, true), INTERRUPTED);
+        assert_eq!(after_signals(OK, false), OK);
     }
 }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod exit;
 pub mod report;
 pub mod schedule;
+pub mod signals;
 pub mod statement;
 pub mod store;
 pub mod telemetry;

@@ -6,7 +6,8 @@ use crate::exit;
 pub const LONG_ABOUT: &str = "Runs as a service: waits for [schedule] cron (in its time zone), runs every \
 policy, and e-mails a summary to the [report] addresses (queued in the outbox and retried when \
 mail is down). Runs never overlap. A run missed while the daemon was down is made up once at \
-start. SIGTERM or SIGINT finishes the current batch, records the run as interrupted and exits 0. \
+start. SIGTERM or SIGINT finishes the current batch, records the run as interrupted and exits 0 \
+(a second SIGINT stops at once). \
 Under systemd (Type=notify) it reports READY, STATUS and watchdog pings; with [http] listen it \
 serves /healthz and /metrics.";
 

@@ -53,9 +53,9 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
     };
     let engine = Engine::prepare(config, access).await?;
     warn_write_denied(&engine);
-    let (stop, _) = crate::daemon::install_signals()?;
+    let signals = crate::signals::install()?;
     let opts = RunOptions {
-        stop: Some(stop),
+        stop: Some(signals.flag()),
         ..RunOptions::default()
     };
     let reports = match (args.replay, args.subject) {
@@ -81,5 +81,5 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
         std::fs::write(&path, output::erasure_answer(r))
             .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     }
-    Ok(exit::OK)
+    Ok(exit::after_signals(exit::OK, signals.sigint()))
 }

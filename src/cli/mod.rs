@@ -11,6 +11,7 @@ mod hold;
 mod install;
 pub mod output;
 mod plan;
+pub mod progress;
 mod report;
 mod run;
 mod runs;
@@ -34,7 +35,7 @@ retention has run out, and deletes or anonymizes them in small batches. Every ba
 together with an entry in a hash-chained audit trail.\n\n\
 Start with `retentiond demo` to see it work on a generated SQLite shop database.",
     after_help = "Exit codes: 0 ok, 1 run failed, 2 bad usage or config, 3 stopped by a safety limit, \
-4 another instance holds the lock.\n\nExamples:\n  retentiond demo\n  retentiond --config shop.toml check\n  \
+4 another instance holds the lock, 130 stopped by Ctrl-C.\n\nExamples:\n  retentiond demo\n  retentiond --config shop.toml check\n  \
 retentiond --config shop.toml plan\n  retentiond --config shop.toml run --dry-run\n  retentiond --config shop.toml run"
 )]
 pub struct Cli {
@@ -112,25 +113,32 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            warn_stderr(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(exit::FAILED);
         }
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {}", describe(&e));
+            warn_stderr(&format!("error: {}", describe(&e)));
             ExitCode::from(exit::of_error(&e))
         }
     }
+}
+
+/// `eprintln!` that does not panic when stderr is closed (`retentiond run 2>&1 | head -1`):
+/// the exit code still tells what happened.
+fn warn_stderr(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let config = || load(&cli.config);
     match cli.command {
         Command::Check(args) => check::run(args, config()?).await,
-        Command::Plan(args) => plan::run(args, config()?).await,
-        Command::Run(args) => run::run(args, config()?).await,
+        Command::Plan(args) => plan::run(args, config()?, cli.log_format).await,
+        Command::Run(args) => run::run(args, config()?, cli.log_format).await,
         Command::Daemon(args) => daemon::run(args, config()?).await,
         Command::Audit(command) => audit::run(command, config()?).await,
         Command::Report(args) => report::run(args, config()?).await,

@@ -1,10 +1,11 @@
 //! `retentiond plan`: what a run would do, counted in a read-only transaction.
 
-use super::{output, test_now, warn_write_denied};
+use super::{output, progress, test_now, warn_write_denied};
 use crate::config::Config;
 use crate::db::Access;
 use crate::engine::{Engine, RunOptions};
 use crate::exit;
+use crate::telemetry::LogFormat;
 
 pub const LONG_ABOUT: &str = "Counts, per policy, the rows whose retention has run out (eligible), the expired \
 rows still referenced by other rows (blocked), the rows whose clock never started (undated) and \
@@ -25,15 +26,18 @@ pub struct Args {
     policies: Vec<String>,
 }
 
-pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
+pub async fn run(args: Args, config: Config, log_format: LogFormat) -> anyhow::Result<u8> {
     let engine = Engine::prepare(config, Access::ReadOnly).await?;
     warn_write_denied(&engine);
     let opts = RunOptions {
         policies: args.policies,
         now: test_now()?,
+        progress: progress::observer(log_format),
         ..RunOptions::default()
     };
-    let plan = engine.plan(&opts).await?;
+    let plan = engine.plan(&opts).await;
+    progress::clear();
+    let plan = plan?;
     if args.json {
         crate::out!("{}", serde_json::to_string_pretty(&plan)?);
     } else {

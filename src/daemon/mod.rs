@@ -36,26 +36,6 @@ fn notify(state: &[sd_notify::NotifyState]) {
     let _ = sd_notify::notify(state);
 }
 
-/// SIGTERM and SIGINT set the stop flag: the engine finishes its batch and returns.
-pub fn install_signals() -> std::io::Result<(Arc<AtomicBool>, watch::Receiver<bool>)> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let stop = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = watch::channel(false);
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let flag = stop.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => tracing::info!("SIGTERM: finishing the current batch, then stopping"),
-            _ = int.recv() => tracing::info!("SIGINT: finishing the current batch, then stopping"),
-        }
-        flag.store(true, Ordering::SeqCst);
-        notify(&[sd_notify::NotifyState::Stopping]);
-        let _ = tx.send(true);
-    });
-    Ok((stop, rx))
-}
-
 /// How the daemon ended, when it did not fail to start.
 #[derive(Debug)]
 pub enum End {
@@ -83,7 +63,8 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
             .into());
         }
     };
-    let (stop, stopped) = install_signals()?;
+    let signals = crate::signals::install()?;
+    let (stop, stopped) = (signals.flag(), signals.stopped());
     let mailer = match &config.report {
         Some(r) => Some(Mailer::new(r)?),
         None => None,

@@ -10,6 +10,7 @@ pub mod erase;
 pub mod hold;
 mod order;
 mod privilege;
+pub mod progress;
 pub mod query;
 pub mod target;
 pub mod transform;
@@ -95,6 +96,8 @@ pub struct RunOptions {
     /// A scheduled run: a run started at or after this instant already served its slot (another
     /// daemon on the same database got there first), so this one does nothing.
     pub slot_start: Option<DateTime<Utc>>,
+    /// Told of each policy's counting and batches (a terminal shows them live).
+    pub progress: progress::Observer,
 }
 
 /// What a policy would do, counted in a read-only transaction.
@@ -143,6 +146,9 @@ pub struct PolicyPlan {
     /// walk ends. Rows that expire beyond it during the run are the next run's.
     #[serde(skip)]
     pub last_key: Option<Vec<Value>>,
+    /// How long counting this policy took; part of its time in the run's table.
+    #[serde(skip)]
+    pub counted_in: Duration,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -430,7 +436,10 @@ impl Engine {
         let mut policies = Vec::new();
         let mut earlier: Vec<blocked::Earlier<'_>> = Vec::new();
         let mut tx = self.db.begin().await?;
-        for t in self.selected(&opts.policies)? {
+        let selected = self.selected(&opts.policies)?;
+        for (i, t) in selected.iter().enumerate() {
+            opts.progress.counting(i + 1, selected.len(), t.name());
+            let counting_started = Instant::now();
             let th = self.thresholds(t, cutoff)?;
             let q = Queries {
                 db: &self.db,
@@ -493,6 +502,7 @@ impl Engine {
                 _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
             };
             let safety_stop = safety(t, eligible, total.unwrap_or(0));
+            opts.progress.counted(eligible);
             policies.push(PolicyPlan {
                 name: t.name().to_string(),
                 table: t.table().to_string(),
@@ -513,6 +523,7 @@ impl Engine {
                 may_change_by,
                 clock_table: moves.map(|m| m.table),
                 last_key,
+                counted_in: counting_started.elapsed(),
             });
             if t.is_delete() {
                 earlier.push(blocked::Earlier {
@@ -678,7 +689,7 @@ impl Engine {
         };
         let mut outcomes = Vec::new();
         let mut stop_reason = None;
-        for (t, p) in selected.iter().zip(&plan.policies) {
+        for (i, (t, p)) in selected.iter().zip(&plan.policies).enumerate() {
             let mut outcome = PolicyOutcome {
                 blocked: p.blocked,
                 undated: p.undated,
@@ -687,6 +698,8 @@ impl Engine {
             };
             if stop_reason.is_none() {
                 let policy_start = Instant::now();
+                opts.progress
+                    .policy_started(i + 1, selected.len(), t.name(), p.eligible);
                 let result = self
                     .run_policy(
                         store,
@@ -700,6 +713,7 @@ impl Engine {
                         opts,
                     )
                     .await;
+                opts.progress.policy_done();
                 match result {
                     Ok(()) => {}
                     Err(e) if e.fails_one_policy() => {
@@ -712,9 +726,10 @@ impl Engine {
                     }
                     Err(e) => return Err(e),
                 }
-                outcome.duration_ms = policy_start.elapsed().as_millis() as u64;
+                outcome.duration_ms = (p.counted_in + policy_start.elapsed()).as_millis() as u64;
                 stop_reason = outcome.stop_reason.clone();
             } else {
+                outcome.duration_ms = p.counted_in.as_millis() as u64;
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
                 // What it would have done is still to do.
                 outcome.backlog = p.eligible;
@@ -1004,7 +1019,8 @@ impl Engine {
             outcome.batches += 1;
             outcome.affected += rows;
             cursor = Some(last);
-            if last_progress.elapsed() >= Duration::from_secs(5) {
+            opts.progress.batch_written(rows);
+            if !opts.progress.is_live() && last_progress.elapsed() >= Duration::from_secs(5) {
                 tracing::info!(
                     policy = t.name(),
                     affected = outcome.affected,
