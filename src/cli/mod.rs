@@ -3,9 +3,11 @@
 
 mod audit;
 mod check;
+mod completions;
 mod daemon;
 mod demo;
 mod erase;
+mod health;
 mod hold;
 mod install;
 pub mod output;
@@ -94,6 +96,18 @@ enum Command {
     /// Build a demo shop database (SQLite), plan and run retention on it.
     #[command(long_about = demo::LONG_ABOUT, after_help = demo::EXAMPLES)]
     Demo(demo::Args),
+
+    /// Ask a running daemon's /healthz: exit 0 healthy, 1 not.
+    #[command(long_about = health::LONG_ABOUT, after_help = health::EXAMPLES)]
+    Health(health::Args),
+
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = completions::EXAMPLES)]
+    Completions(completions::Args),
+
+    /// Write the manual pages to a directory (for packagers).
+    #[command(hide = true)]
+    Man(completions::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -132,6 +146,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Install => install::run(config()?).await,
         Command::Hold(command) => hold::run(command, config()?).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Health(args) => health::run(args, &cli.config),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 
