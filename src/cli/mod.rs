@@ -16,6 +16,7 @@ mod report;
 mod run;
 
 use crate::config::{self, Config};
+use crate::db::Access;
 use crate::engine::Engine;
 use crate::exit;
 use crate::telemetry::{self, LogFormat};
@@ -193,12 +194,19 @@ fn test_now() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
     }
 }
 
-/// A read-only command goes ahead without the grants only a real run needs, and says which
-/// those are.
-fn warn_write_denied(engine: &Engine) {
+/// The engine for a command that writes unless `read_only`. A read-only command goes ahead
+/// without the grants only a real run needs, and says which those are.
+async fn prepare(config: Config, read_only: bool) -> anyhow::Result<Engine> {
+    let access = if read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let engine = Engine::prepare(config, access).await?;
     for issue in &engine.write_denied {
         tracing::warn!("{issue}; a real run needs this grant");
     }
+    Ok(engine)
 }
 
 pub use output::{print_plan as output_plan, print_run as output_run, table as output_table};

@@ -1,9 +1,8 @@
 //! `retentiond run`: delete or anonymize what has expired, once.
 
-use super::{output, test_now, warn_write_denied};
+use super::{output, prepare, test_now};
 use crate::config::Config;
-use crate::db::Access;
-use crate::engine::{Engine, RunOptions};
+use crate::engine::RunOptions;
 use crate::exit;
 
 pub const LONG_ABOUT: &str = "Runs every policy (or those named with --policy) in keyset batches: each batch \
@@ -32,13 +31,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
-    let access = if args.dry_run {
-        Access::ReadOnly
-    } else {
-        Access::ReadWrite
-    };
-    let engine = Engine::prepare(config, access).await?;
-    warn_write_denied(&engine);
+    let engine = prepare(config, args.dry_run).await?;
     let (stop, _) = crate::daemon::install_signals()?;
     let opts = RunOptions {
         dry_run: args.dry_run,
