@@ -8,8 +8,8 @@ command-line definition.
     deploy/build-deb.py           # cargo build --release (LTO: takes a while), then package
     deploy/build-deb.py --debug   # package the debug binary `cargo build` made (tests)
 
-The metadata is cargo-deb's, so after the assets exist `cargo deb --no-build` builds the same
-package; this script needs only Python 3.11, dpkg-deb and binutils' strip.
+The metadata is written in cargo-deb's format; this script needs only Python 3.11, dpkg-deb
+and binutils' strip.
 """
 
 import glob
