@@ -66,6 +66,12 @@ pub fn of_verification(v: &Verification) -> u8 {
     if v.broken.is_none() { OK } else { FAILED }
 }
 
+/// `retentiond health`: healthy only when `/healthz` answered 200 (it answers 503 when the
+/// daemon is not ready or its last run failed); no answer at all is unhealthy too.
+pub fn of_health(http_status: Option<u16>) -> u8 {
+    if http_status == Some(200) { OK } else { FAILED }
+}
+
 pub fn of_daemon(end: &End) -> u8 {
     match end {
         End::Stopped => OK,

@@ -1,10 +1,9 @@
 //! `retentiond erase`: an erasure request (GDPR art. 17) for one data subject, or the replay
 //! of the ledger after a restore.
 
-use super::{output, warn_write_denied};
+use super::{output, prepare};
 use crate::config::Config;
-use crate::db::Access;
-use crate::engine::{Engine, EngineError, RunOptions};
+use crate::engine::{EngineError, RunOptions};
 use crate::exit;
 use std::path::PathBuf;
 
@@ -46,13 +45,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
-    let access = if args.dry_run {
-        Access::ReadOnly
-    } else {
-        Access::ReadWrite
-    };
-    let engine = Engine::prepare(config, access).await?;
-    warn_write_denied(&engine);
+    let engine = prepare(config, args.dry_run).await?;
     let signals = crate::signals::install()?;
     let opts = RunOptions {
         stop: Some(signals.flag()),

@@ -4,9 +4,11 @@
 mod audit;
 mod audit_export;
 mod check;
+mod completions;
 mod daemon;
 mod demo;
 mod erase;
+mod health;
 mod hold;
 mod install;
 pub mod output;
@@ -17,6 +19,7 @@ mod run;
 mod runs;
 
 use crate::config::{self, Config};
+use crate::db::Access;
 use crate::engine::Engine;
 use crate::exit;
 use crate::telemetry::{self, LogFormat};
@@ -101,6 +104,18 @@ enum Command {
     /// Build a demo shop database (SQLite), plan and run retention on it.
     #[command(long_about = demo::LONG_ABOUT, after_help = demo::EXAMPLES)]
     Demo(demo::Args),
+
+    /// Ask a running daemon's /healthz: exit 0 healthy, 1 not.
+    #[command(long_about = health::LONG_ABOUT, after_help = health::EXAMPLES)]
+    Health(health::Args),
+
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell.
+    #[command(after_help = completions::EXAMPLES)]
+    Completions(completions::Args),
+
+    /// Write the manual pages to a directory (for packagers).
+    #[command(hide = true)]
+    Man(completions::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -147,6 +162,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Runs(args) => runs::run(args, config()?).await,
         Command::Hold(command) => hold::run(command, config()?).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Health(args) => health::run(args, &cli.config),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
     }
 }
 
@@ -191,12 +209,19 @@ fn test_now() -> anyhow::Result<Option<chrono::DateTime<chrono::Utc>>> {
     }
 }
 
-/// A read-only command goes ahead without the grants only a real run needs, and says which
-/// those are.
-fn warn_write_denied(engine: &Engine) {
+/// The engine for a command that writes unless `read_only`. A read-only command goes ahead
+/// without the grants only a real run needs, and says which those are.
+async fn prepare(config: Config, read_only: bool) -> anyhow::Result<Engine> {
+    let access = if read_only {
+        Access::ReadOnly
+    } else {
+        Access::ReadWrite
+    };
+    let engine = Engine::prepare(config, access).await?;
     for issue in &engine.write_denied {
         tracing::warn!("{issue}; a real run needs this grant");
     }
+    Ok(engine)
 }
 
 pub use output::{print_plan as output_plan, print_run as output_run, table as output_table};

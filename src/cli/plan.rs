@@ -1,9 +1,8 @@
 //! `retentiond plan`: what a run would do, counted in a read-only transaction.
 
-use super::{output, progress, test_now, warn_write_denied};
+use super::{output, prepare, progress, test_now};
 use crate::config::Config;
-use crate::db::Access;
-use crate::engine::{Engine, RunOptions};
+use crate::engine::RunOptions;
 use crate::exit;
 use crate::telemetry::LogFormat;
 
@@ -27,8 +26,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, config: Config, log_format: LogFormat) -> anyhow::Result<u8> {
-    let engine = Engine::prepare(config, Access::ReadOnly).await?;
-    warn_write_denied(&engine);
+    let engine = prepare(config, true).await?;
     let opts = RunOptions {
         policies: args.policies,
         now: test_now()?,

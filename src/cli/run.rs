@@ -1,9 +1,8 @@
 //! `retentiond run`: delete or anonymize what has expired, once.
 
-use super::{output, progress, test_now, warn_write_denied};
+use super::{output, prepare, progress, test_now};
 use crate::config::Config;
-use crate::db::Access;
-use crate::engine::{Engine, RunOptions};
+use crate::engine::RunOptions;
 use crate::exit;
 use crate::telemetry::LogFormat;
 
@@ -36,13 +35,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, config: Config, log_format: LogFormat) -> anyhow::Result<u8> {
-    let access = if args.dry_run {
-        Access::ReadOnly
-    } else {
-        Access::ReadWrite
-    };
-    let engine = Engine::prepare(config, access).await?;
-    warn_write_denied(&engine);
+    let engine = prepare(config, args.dry_run).await?;
     let signals = crate::signals::install()?;
     let opts = RunOptions {
         dry_run: args.dry_run,
