@@ -169,3 +169,96 @@ basis = "test"
         .await;
     }
 }
+
+/// A placeholder is no HMAC key: the Kubernetes example's `CHANGE-ME...`, other placeholder
+/// words and one character repeated are refused (exit 2) with how to make a real key, whether
+/// the key comes from the environment or from a key file, and nothing is changed.
+#[test]
+fn a_placeholder_hmac_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("shop.db");
+    let made = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL, created_at TIMESTAMP NOT NULL); \
+              INSERT INTO customers VALUES (1, 'a@example.nl', '2001-01-01 00:00:00');")
+        .status()
+        .expect("the sqlite3 tool");
+    assert!(made.success(), "sqlite3 made the test database");
+    let before = std::fs::read(&db).expect("read the database");
+    let policies = r#"
+[[policies]]
+name = "contact"
+table = "customers"
+since = "created_at"
+retain = "1 year"
+action = "anonymize"
+columns = { email = "hash" }
+basis = "test"
+"#;
+    let key_file = dir.path().join("hmac.key");
+    let cfg = write(
+        dir.path(),
+        "r.toml",
+        &format!(
+            "[database]\nurl = \"sqlite://{}\"\n[run]\nmax_fraction = 1.0\n{policies}",
+            db.display()
+        ),
+    );
+    let with_file = write(
+        dir.path(),
+        "f.toml",
+        &format!(
+            "[database]\nurl = \"sqlite://{}\"\n[hash]\nkey_file = \"{}\"\n{policies}",
+            db.display(),
+            key_file.display()
+        ),
+    );
+    for key in [
+        "CHANGE-ME-openssl-rand-hex-32",
+        "changeme-changeme-changeme",
+        "please-replace-me-with-a-key",
+        "<placeholder for the key>",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ] {
+        let from_env = bin()
+            .env("RETENTIOND_HASH__KEY", key)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("run")
+            .output()
+            .expect("run retentiond");
+        std::fs::write(&key_file, format!("{key}\n")).expect("write the key file");
+        let from_file = bin()
+            .env_remove("RETENTIOND_HASH__KEY")
+            .arg("--config")
+            .arg(&with_file)
+            .arg("run")
+            .output()
+            .expect("run retentiond");
+        for out in [from_env, from_file] {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{key}: {err}");
+            assert!(err.contains("hash.key"), "{key}: {err}");
+            assert!(err.contains("placeholder"), "{key}: {err}");
+            assert!(
+                err.contains("head -c 32 /dev/urandom | base64"),
+                "{key}: {err}"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read(&db).expect("read the database"),
+        before,
+        "the database changed"
+    );
+    // A real key passes the same check.
+    let out = bin()
+        .env("RETENTIOND_HASH__KEY", "q3Jw9k2mZt7VbX1cR8yN4pLs6Hd0Fg5A")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .output()
+        .expect("run retentiond");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("placeholder"), "{err}");
+}
