@@ -12,6 +12,18 @@ const DB_PASSWORD: &str = "Pw-7f3a9-DBSECRET";
 const SMTP_PASSWORD: &str = "Smtp-9c1e-MAILSECRET";
 const HMAC_KEY: &str = "Hmac-42d0-KEYSECRET-0123456789";
 
+/// One policy that hashes: it needs the HMAC key.
+const POLICIES: &str = r#"
+[[policies]]
+name = "contact"
+table = "customers"
+since = "created_at"
+retain = "1 year"
+action = "anonymize"
+columns = { email = "hash" }
+basis = "test"
+"#;
+
 fn leaks(text: &str) -> Vec<&'static str> {
     [DB_PASSWORD, SMTP_PASSWORD, HMAC_KEY]
         .into_iter()
@@ -43,20 +55,10 @@ GRANT ALL ON SCHEMA public TO {role}"
         Some(&format!("mailer:{SMTP_PASSWORD}")),
     );
     let http = free_port();
-    let policies = r#"
-[[policies]]
-name = "contact"
-table = "customers"
-since = "created_at"
-retain = "1 year"
-action = "anonymize"
-columns = { email = "hash" }
-basis = "test"
-"#;
     let cfg = format!(
         "[database]\nurl = \"{url}\"\n[run]\nmax_fraction = 1.0\n[report]\nto = [\"controller@shop.example\"]\n\
          from = \"retentiond@shop.example\"\nsmtp_url = \"smtp://127.0.0.1:{}\"\nuser = \"mailer\"\n\
-         [schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n{policies}",
+         [schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n{POLICIES}",
         smtp.port
     );
     let path = write(dir.path(), "r.toml", &cfg);
@@ -185,22 +187,12 @@ fn a_placeholder_hmac_key_is_refused() {
         .expect("the sqlite3 tool");
     assert!(made.success(), "sqlite3 made the test database");
     let before = std::fs::read(&db).expect("read the database");
-    let policies = r#"
-[[policies]]
-name = "contact"
-table = "customers"
-since = "created_at"
-retain = "1 year"
-action = "anonymize"
-columns = { email = "hash" }
-basis = "test"
-"#;
     let key_file = dir.path().join("hmac.key");
     let cfg = write(
         dir.path(),
         "r.toml",
         &format!(
-            "[database]\nurl = \"sqlite://{}\"\n[run]\nmax_fraction = 1.0\n{policies}",
+            "[database]\nurl = \"sqlite://{}\"\n[run]\nmax_fraction = 1.0\n{POLICIES}",
             db.display()
         ),
     );
@@ -208,7 +200,7 @@ basis = "test"
         dir.path(),
         "f.toml",
         &format!(
-            "[database]\nurl = \"sqlite://{}\"\n[hash]\nkey_file = \"{}\"\n{policies}",
+            "[database]\nurl = \"sqlite://{}\"\n[hash]\nkey_file = \"{}\"\n{POLICIES}",
             db.display(),
             key_file.display()
         ),

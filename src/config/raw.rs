@@ -330,7 +330,7 @@ fn env_overrides(
     let prefix = format!("{ENV_PREFIX}_");
     env.into_iter().filter_map(move |(k, v)| {
         let name = k.strip_prefix(&prefix)?.to_string();
-        name.contains("__").then(|| (k, name, v))
+        name.contains("__").then_some((k, name, v))
     })
 }
 

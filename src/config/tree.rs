@@ -514,6 +514,17 @@ impl<'de> de::SeqAccess<'de> for Items<'_> {
     }
 }
 
+/// Narrower numbers are read as the wide ones, then checked by the type they go into.
+macro_rules! forward_to {
+    ($($($from:ident),+ => $to:ident;)+) => {
+        $($(
+            fn $from<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
+                self.$to(v)
+            }
+        )+)+
+    };
+}
+
 impl<'de> de::Deserializer<'de> for Reader<'_> {
     type Error = Error;
 
@@ -602,29 +613,10 @@ impl<'de> de::Deserializer<'de> for Reader<'_> {
         self.deserialize_map(visitor)
     }
 
-    fn deserialize_i8<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(v)
-    }
-    fn deserialize_i16<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(v)
-    }
-    fn deserialize_i32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(v)
-    }
-    fn deserialize_u8<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(v)
-    }
-    fn deserialize_u16<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(v)
-    }
-    fn deserialize_u32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(v)
-    }
-    fn deserialize_u64<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_i64(v)
-    }
-    fn deserialize_f32<V: Visitor<'de>>(self, v: V) -> Result<V::Value, Error> {
-        self.deserialize_f64(v)
+    forward_to! {
+        deserialize_i8, deserialize_i16, deserialize_i32, deserialize_u8, deserialize_u16,
+        deserialize_u32, deserialize_u64 => deserialize_i64;
+        deserialize_f32 => deserialize_f64;
     }
 
     serde::forward_to_deserialize_any! {
