@@ -158,14 +158,14 @@ filter = "1 = 1 /* sneaky */""#,
         r#"action = "delete""#,
         r#"action = "delete"
 colour = "blue""#,
-        "colour",
-        "unknown field",
+        "policies[0].colour",
+        "is not a known key",
     ),
     (
         r#"retain = "6 months""#,
         r#"retain = 6"#,
         "policies[0].retain",
-        "needs a unit after it",
+        "must be text in quotes",
     ),
     (
         r#"retain = "6 months""#,
@@ -269,8 +269,8 @@ confidence = "maybe""#,
         r#"action = "delete""#,
         r#"action = "delete"
 nl = { categorie = "Berichten" }"#,
-        "categorie",
-        "unknown field",
+        "policies[0].nl.categorie",
+        "did you mean `category`?",
     ),
 ];
 
@@ -413,8 +413,207 @@ fn an_unsupported_database_url_exits_2() {
     assert!(!err.contains("tiger"), "the password leaked: {err}");
 }
 
+/// The line of `text` that contains `needle` (1-based), for asserting on reported lines.
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .unwrap_or_else(|| panic!("{needle} is not in the config"))
+}
+
+/// One run reports every mistake of the file, each with its line and key: an unknown key with
+/// the closest known one, a value of the wrong type, a value the loader refuses, a typo inside
+/// `since = { ... }` with the keys it takes. Nothing is changed.
+async fn every_config_mistake_is_reported_at_once_with_its_line(b: Backend) {
+    let db = TestDb::new(b).await;
+    shop(&db).await;
+    let before = db.checksum_all().await;
+    let policies = POLICIES
+        .replacen(r#"retain = "6 months""#, r#"retian = "6 months""#, 1)
+        .replacen(
+            r#"action = "delete""#,
+            "action = \"delete\"\nbatch_size = \"many\"",
+            1,
+        )
+        .replacen(r#"action = "anonymize""#, r#"action = "shred""#, 1)
+        .replacen(
+            r#"since = "created_at""#,
+            r#"since = { tabel = "customers", column = "created_at", match = { id = "id" } }"#,
+            1,
+        );
+    let cfg = db.write_config(&policies, "");
+    let text = std::fs::read_to_string(&cfg).expect("read the config");
+    for args in [&["check"][..], &["plan"][..], &["run"][..]] {
+        let out = run_cli(&cfg, args, &at(NOW));
+        expect_exit(&out, 2);
+        let err = stderr(&out);
+        for (needle, path, message) in [
+            ("retian", "policies[0].retian", "did you mean `retain`?"),
+            (
+                "batch_size",
+                "policies[0].batch_size",
+                "must be a whole number",
+            ),
+            ("shred", "policies[1].action", r#""shred" is not known"#),
+            (
+                "tabel",
+                "policies[1].since.tabel",
+                "accepted here: table, column, unit, match, otherwise",
+            ),
+        ] {
+            let line = format!("line {}, column", line_of(&text, needle));
+            assert!(
+                err.lines()
+                    .any(|l| l.contains(&line) && l.contains(path) && l.contains(message)),
+                "{args:?}: expected `{line}`, `{path}` and `{message}` on one line of:\n{err}"
+            );
+        }
+        assert!(
+            err.contains("has 4 problems"),
+            "{args:?}: four problems expected:\n{err}"
+        );
+        assert!(!err.contains("untagged"), "{args:?}: {err}");
+        assert!(!err.contains("RawClock"), "{args:?}: {err}");
+    }
+    assert_eq!(
+        db.checksum_all().await,
+        before,
+        "bad config changed the database"
+    );
+    assert_eq!(db.own_tables().await, Vec::<String>::new());
+}
+
+/// A bad environment override names the variable, with the key it sets.
+#[test]
+fn a_bad_environment_override_names_the_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("retentiond.toml");
+    let url = format!("sqlite://{}", dir.path().join("shop.db").display());
+    std::fs::write(&cfg, format!("[database]\nurl = \"{url}\"\n{POLICIES}")).expect("write");
+    let out = run_cli(
+        &cfg,
+        &["check"],
+        &[
+            ("RETENTIOND_RUN__BATCH_SIZE", "many"),
+            ("RETENTIOND_RUN__BATCHSIZE", "50"),
+            ("RETENTIOND_RUN__PAUSE", "2 parsecs"),
+        ],
+    );
+    expect_exit(&out, 2);
+    let err = stderr(&out);
+    for (var, path, message) in [
+        (
+            "RETENTIOND_RUN__BATCH_SIZE",
+            "run.batch_size",
+            "must be a whole number",
+        ),
+        (
+            "RETENTIOND_RUN__BATCHSIZE",
+            "run.batchsize",
+            "did you mean `batch_size`?",
+        ),
+        (
+            "RETENTIOND_RUN__PAUSE",
+            "run.pause",
+            r#""2 parsecs" is not a duration"#,
+        ),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("{var}:")) && l.contains(path) && l.contains(message)),
+            "expected `{var}`, `{path}` and `{message}` on one line of:\n{err}"
+        );
+    }
+    assert!(
+        !dir.path().join("shop.db").exists(),
+        "the database was created"
+    );
+}
+
+/// Durations take the unit names periods take ("2 hours") as well as the short ones ("2s");
+/// a malformed one names its key and shows what is accepted.
+#[test]
+fn durations_take_long_and_short_unit_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("shop.db");
+    std::fs::write(&db, "").expect("an empty SQLite file");
+    let cfg = dir.path().join("retentiond.toml");
+    let write = |run: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "[database]\nurl = \"sqlite://{}\"\n[run]\n{run}\n{}",
+                db.display(),
+                POLICIES.replace(
+                    "columns = { email = \"hash\" }",
+                    "columns = { email = \"redact\" }"
+                )
+            ),
+        )
+        .expect("write");
+    };
+    write(
+        "lock_timeout = \"90 seconds\"\nstatement_timeout = \"30 minutes\"\nmax_runtime = \"2 hours\"\n\
+         batch_target = \"250ms\"\npause = \"1 second\"",
+    );
+    // The config loads: what stops `check` now is the empty database, not a duration.
+    let refused = |err: String| {
+        let keys = [
+            "run.lock_timeout",
+            "run.statement_timeout",
+            "run.max_runtime",
+            "run.batch_target",
+            "run.pause",
+        ];
+        assert!(
+            !keys.iter().any(|k| err.contains(k)) && err.contains("does not exist"),
+            "a duration was refused (or the config did not load):\n{err}"
+        );
+    };
+    refused(stderr(&run_cli(&cfg, &["check"], &[])));
+    write(
+        "max_runtime = \"1 day\"\npause = \"5m\"\nlock_timeout = \"2s\"\nstatement_timeout = \"1h\"",
+    );
+    refused(stderr(&run_cli(&cfg, &["check"], &[])));
+    write("pause = \"2 parsecs\"\nmax_runtime = \"3 months\"");
+    let out = run_cli(&cfg, &["check"], &[]);
+    expect_exit(&out, 2);
+    let err = stderr(&out);
+    for (path, message) in [
+        ("run.pause", r#""2 parsecs" is not a duration"#),
+        (
+            "run.pause",
+            r#""250ms", "2s", "5m", "1h", "90 seconds", "30 minutes", "2 hours""#,
+        ),
+        ("run.max_runtime", "months"),
+    ] {
+        assert!(
+            err.lines().any(|l| l.contains(path) && l.contains(message)),
+            "expected `{path}` and `{message}` on one line of:\n{err}"
+        );
+    }
+}
+
+/// A config file that is not there says how to name one, and how to try retentiond without.
+#[test]
+fn a_missing_config_file_says_what_to_do() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run_cli(&dir.path().join("nowhere.toml"), &["check"], &[]);
+    expect_exit(&out, 2);
+    let err = stderr(&out);
+    for hint in [
+        "nowhere.toml",
+        "--config PATH",
+        "RETENTIOND_CONFIG",
+        "retentiond demo",
+    ] {
+        assert!(err.contains(hint), "`{hint}` is missing in:\n{err}");
+    }
+}
+
 on_every_backend!(
     bad_policies_exit_2_name_the_key_and_change_nothing,
     usage_errors_exit_2,
     an_unreachable_database_is_a_clear_failure,
+    every_config_mistake_is_reported_at_once_with_its_line,
 );

@@ -12,6 +12,18 @@ const DB_PASSWORD: &str = "Pw-7f3a9-DBSECRET";
 const SMTP_PASSWORD: &str = "Smtp-9c1e-MAILSECRET";
 const HMAC_KEY: &str = "Hmac-42d0-KEYSECRET-0123456789";
 
+/// One policy that hashes: it needs the HMAC key.
+const POLICIES: &str = r#"
+[[policies]]
+name = "contact"
+table = "customers"
+since = "created_at"
+retain = "1 year"
+action = "anonymize"
+columns = { email = "hash" }
+basis = "test"
+"#;
+
 fn leaks(text: &str) -> Vec<&'static str> {
     [DB_PASSWORD, SMTP_PASSWORD, HMAC_KEY]
         .into_iter()
@@ -43,20 +55,10 @@ GRANT ALL ON SCHEMA public TO {role}"
         Some(&format!("mailer:{SMTP_PASSWORD}")),
     );
     let http = free_port();
-    let policies = r#"
-[[policies]]
-name = "contact"
-table = "customers"
-since = "created_at"
-retain = "1 year"
-action = "anonymize"
-columns = { email = "hash" }
-basis = "test"
-"#;
     let cfg = format!(
         "[database]\nurl = \"{url}\"\n[run]\nmax_fraction = 1.0\n[report]\nto = [\"controller@shop.example\"]\n\
          from = \"retentiond@shop.example\"\nsmtp_url = \"smtp://127.0.0.1:{}\"\nuser = \"mailer\"\n\
-         [schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n{policies}",
+         [schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n{POLICIES}",
         smtp.port
     );
     let path = write(dir.path(), "r.toml", &cfg);
@@ -168,4 +170,87 @@ basis = "test"
         )
         .await;
     }
+}
+
+/// A placeholder is no HMAC key: the Kubernetes example's `CHANGE-ME...`, other placeholder
+/// words and one character repeated are refused (exit 2) with how to make a real key, whether
+/// the key comes from the environment or from a key file, and nothing is changed.
+#[test]
+fn a_placeholder_hmac_key_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("shop.db");
+    let made = std::process::Command::new("sqlite3")
+        .arg(&db)
+        .arg("CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL, created_at TIMESTAMP NOT NULL); \
+              INSERT INTO customers VALUES (1, 'a@example.nl', '2001-01-01 00:00:00');")
+        .status()
+        .expect("the sqlite3 tool");
+    assert!(made.success(), "sqlite3 made the test database");
+    let before = std::fs::read(&db).expect("read the database");
+    let key_file = dir.path().join("hmac.key");
+    let cfg = write(
+        dir.path(),
+        "r.toml",
+        &format!(
+            "[database]\nurl = \"sqlite://{}\"\n[run]\nmax_fraction = 1.0\n{POLICIES}",
+            db.display()
+        ),
+    );
+    let with_file = write(
+        dir.path(),
+        "f.toml",
+        &format!(
+            "[database]\nurl = \"sqlite://{}\"\n[hash]\nkey_file = \"{}\"\n{POLICIES}",
+            db.display(),
+            key_file.display()
+        ),
+    );
+    for key in [
+        "CHANGE-ME-openssl-rand-hex-32",
+        "changeme-changeme-changeme",
+        "please-replace-me-with-a-key",
+        "<placeholder for the key>",
+        "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+    ] {
+        let from_env = bin()
+            .env("RETENTIOND_HASH__KEY", key)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("run")
+            .output()
+            .expect("run retentiond");
+        std::fs::write(&key_file, format!("{key}\n")).expect("write the key file");
+        let from_file = bin()
+            .env_remove("RETENTIOND_HASH__KEY")
+            .arg("--config")
+            .arg(&with_file)
+            .arg("run")
+            .output()
+            .expect("run retentiond");
+        for out in [from_env, from_file] {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{key}: {err}");
+            assert!(err.contains("hash.key"), "{key}: {err}");
+            assert!(err.contains("placeholder"), "{key}: {err}");
+            assert!(
+                err.contains("head -c 32 /dev/urandom | base64"),
+                "{key}: {err}"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read(&db).expect("read the database"),
+        before,
+        "the database changed"
+    );
+    // A real key passes the same check.
+    let out = bin()
+        .env("RETENTIOND_HASH__KEY", "q3Jw9k2mZt7VbX1cR8yN4pLs6Hd0Fg5A")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("check")
+        .output()
+        .expect("run retentiond");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("placeholder"), "{err}");
 }

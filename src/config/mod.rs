@@ -4,8 +4,10 @@
 
 mod period;
 mod raw;
+mod suggest;
+mod tree;
 
-pub use period::{Period, PeriodError, earliest_instant};
+pub use period::{Period, PeriodError, earliest_instant, parse_duration};
 
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
@@ -16,30 +18,50 @@ use std::time::Duration;
 /// Where the config is looked for when `--config` is not given.
 pub const DEFAULT_PATH: &str = crate::defaults::CONFIG_PATH;
 
-/// One mistake in the configuration, with the key it is about.
+/// One mistake in the configuration, with the key it is about and where that key was set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
+    /// "line 12, column 1" of the file, or the environment variable that set the key.
+    pub place: Option<String>,
     pub path: String,
     pub message: String,
 }
 
 impl fmt::Display for Issue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(place) = &self.place {
+            write!(f, "{place}: ")?;
+        }
         write!(f, "{}: {}", self.path, self.message)
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {source}{}", read_hint(source))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("config file {path}: {message}")]
     Syntax { path: PathBuf, message: String },
-    #[error("config file {path} has {} problem(s):\n{}", issues.len(), render_issues(issues))]
+    #[error(
+        "config file {path} has {} problem{}:\n{}",
+        issues.len(),
+        if issues.len() == 1 { "" } else { "s" },
+        render_issues(issues)
+    )]
     Invalid { path: PathBuf, issues: Vec<Issue> },
+}
+
+/// A config file that is not there: how to name one, and how to try retentiond without.
+fn read_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        "\n  name the config file with --config PATH (or RETENTIOND_CONFIG=PATH);\n  \
+         to try retentiond first, `retentiond demo` runs it on a sample database"
+    } else {
+        ""
+    }
 }
 
 fn render_issues(issues: &[Issue]) -> String {
@@ -437,30 +459,6 @@ impl Config {
     }
 }
 
-/// Parses "250ms", "2s", "5m", "1h".
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(|| format!("\"{s}\" needs a unit: ms, s, m or h (e.g. \"250ms\", \"2s\")"))?;
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("\"{s}\" is not a duration such as \"250ms\", \"2s\", \"5m\""))?;
-    let ms = match unit.trim() {
-        "ms" => n,
-        "s" => n.saturating_mul(1000),
-        "m" | "min" => n.saturating_mul(60_000),
-        "h" => n.saturating_mul(3_600_000),
-        other => {
-            return Err(format!(
-                "unknown duration unit \"{other}\"; use ms, s, m or h"
-            ));
-        }
-    };
-    Ok(Duration::from_millis(ms))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -487,13 +485,5 @@ mod tests {
         assert_eq!(redact_url("postgres:bob:secret@db"), "postgres:***");
         assert_eq!(redact_url("bob:secret"), "bob:***");
         assert_eq!(redact_url("b/ob:secret"), "***");
-    }
-
-    #[test]
-    fn parses_durations() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert!(parse_duration("2").is_err());
-        assert!(parse_duration("2 parsecs").is_err());
     }
 }

@@ -36,30 +36,105 @@ pub enum PeriodError {
 
 const MAX_MONTHS: u64 = 12_000;
 
+/// A unit of time, as periods and durations write it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Millisecond,
+    Second,
+    Minute,
+    Hour,
+    Day,
+    Week,
+    Month,
+    Year,
+}
+
+/// Every name of every unit, long and short. Periods take only the long names: in a
+/// retention period "6m" could be read as months or minutes. Durations take both.
+const UNIT_NAMES: &[(&str, Unit, Short)] = &[
+    ("millisecond", Unit::Millisecond, Short::No),
+    ("milliseconds", Unit::Millisecond, Short::No),
+    ("ms", Unit::Millisecond, Short::Yes),
+    ("second", Unit::Second, Short::No),
+    ("seconds", Unit::Second, Short::No),
+    ("s", Unit::Second, Short::Yes),
+    ("minute", Unit::Minute, Short::No),
+    ("minutes", Unit::Minute, Short::No),
+    ("m", Unit::Minute, Short::Yes),
+    ("min", Unit::Minute, Short::Yes),
+    ("hour", Unit::Hour, Short::No),
+    ("hours", Unit::Hour, Short::No),
+    ("h", Unit::Hour, Short::Yes),
+    ("day", Unit::Day, Short::No),
+    ("days", Unit::Day, Short::No),
+    ("week", Unit::Week, Short::No),
+    ("weeks", Unit::Week, Short::No),
+    ("month", Unit::Month, Short::No),
+    ("months", Unit::Month, Short::No),
+    ("year", Unit::Year, Short::No),
+    ("years", Unit::Year, Short::No),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Short {
+    Yes,
+    No,
+}
+
+/// Splits "1 year 6 months", "2 hours" or "250ms" into amounts and units. A number and its
+/// unit may be written together ("5m") or apart ("5 minutes").
+fn amounts(s: &str, short: Short) -> Result<Vec<(u64, Unit, &str)>, PeriodError> {
+    let mut out = Vec::new();
+    let mut rest = s.trim_start();
+    if rest.is_empty() {
+        return Err(PeriodError::Empty);
+    }
+    while !rest.is_empty() {
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let not_a_number = || PeriodError::NotANumber(rest[..word_end].to_string());
+        let amount: u64 = rest[..digits].parse().map_err(|_| not_a_number())?;
+        let after = &rest[digits..];
+        if after.starts_with(|c: char| !c.is_whitespace() && !c.is_alphabetic()) {
+            return Err(not_a_number());
+        }
+        let after = after.trim_start();
+        let unit_end = after.find(char::is_whitespace).unwrap_or(after.len());
+        let word = &after[..unit_end];
+        if word.is_empty() || word.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(PeriodError::MissingUnit(rest[..digits].to_string()));
+        }
+        let unit = UNIT_NAMES
+            .iter()
+            .find(|(name, _, s)| {
+                name.eq_ignore_ascii_case(word) && (short == Short::Yes || *s == Short::No)
+            })
+            .map(|(_, unit, _)| *unit)
+            .ok_or_else(|| PeriodError::UnknownUnit(word.to_string()))?;
+        out.push((amount, unit, word));
+        rest = after[unit_end..].trim_start();
+    }
+    Ok(out)
+}
+
 impl FromStr for Period {
     type Err = PeriodError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let words: Vec<&str> = s.split_whitespace().collect();
-        if words.is_empty() {
-            return Err(PeriodError::Empty);
-        }
         let (mut months, mut days, mut seconds) = (0u64, 0u64, 0u64);
-        for pair in words.chunks(2) {
-            let amount: u64 = pair[0]
-                .parse()
-                .map_err(|_| PeriodError::NotANumber(pair[0].to_string()))?;
-            let unit = pair
-                .get(1)
-                .ok_or_else(|| PeriodError::MissingUnit(pair[0].to_string()))?;
-            match unit.to_ascii_lowercase().as_str() {
-                "minute" | "minutes" => seconds = seconds.saturating_add(amount.saturating_mul(60)),
-                "hour" | "hours" => seconds = seconds.saturating_add(amount.saturating_mul(3600)),
-                "day" | "days" => days += amount,
-                "week" | "weeks" => days += amount.saturating_mul(7),
-                "month" | "months" => months += amount,
-                "year" | "years" => months += amount.saturating_mul(12),
-                other => return Err(PeriodError::UnknownUnit(other.to_string())),
+        for (amount, unit, word) in amounts(s, Short::No)? {
+            match unit {
+                Unit::Minute => seconds = seconds.saturating_add(amount.saturating_mul(60)),
+                Unit::Hour => seconds = seconds.saturating_add(amount.saturating_mul(3600)),
+                Unit::Day => days = days.saturating_add(amount),
+                Unit::Week => days = days.saturating_add(amount.saturating_mul(7)),
+                Unit::Month => months = months.saturating_add(amount),
+                Unit::Year => months = months.saturating_add(amount.saturating_mul(12)),
+                Unit::Millisecond | Unit::Second => {
+                    return Err(PeriodError::UnknownUnit(word.to_string()));
+                }
             }
             if months > MAX_MONTHS || days > MAX_MONTHS * 31 || seconds > MAX_MONTHS * 31 * 86_400 {
                 return Err(PeriodError::TooLong);
@@ -74,6 +149,41 @@ impl FromStr for Period {
             seconds,
         })
     }
+}
+
+/// What `parse_duration` accepts, for its messages.
+const DURATION_FORMS: &str = "write e.g. \"250ms\", \"2s\", \"5m\", \"1h\", \"90 seconds\", \"30 minutes\", \"2 hours\" or \"1 day\"";
+
+/// Parses elapsed time: "250ms", "2s", "5m", "1h", or with the unit names periods take
+/// ("90 seconds", "30 minutes", "2 hours", "1 day", "1 hour 30 minutes").
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let refused = |why: String| format!("\"{s}\" is not a duration: {why}; {DURATION_FORMS}");
+    let amounts = amounts(s, Short::Yes).map_err(|e| {
+        refused(match e {
+            PeriodError::NotANumber(w) => format!("\"{w}\" is not a number"),
+            PeriodError::MissingUnit(n) => format!("\"{n}\" needs a unit after it"),
+            PeriodError::UnknownUnit(u) => format!("unknown unit \"{u}\""),
+            _ => "it is empty".to_string(),
+        })
+    })?;
+    let mut ms: u64 = 0;
+    for (amount, unit, _) in amounts {
+        let per = match unit {
+            Unit::Millisecond => 1,
+            Unit::Second => 1_000,
+            Unit::Minute => 60_000,
+            Unit::Hour => 3_600_000,
+            Unit::Day => 86_400_000,
+            Unit::Week => 7 * 86_400_000,
+            Unit::Month | Unit::Year => {
+                return Err(refused(
+                    "months and years have no fixed length; use days or weeks".to_string(),
+                ));
+            }
+        };
+        ms = ms.saturating_add(amount.saturating_mul(per));
+    }
+    Ok(std::time::Duration::from_millis(ms))
 }
 
 impl fmt::Display for Period {
@@ -457,6 +567,70 @@ mod tests {
             .subtract_from_instant(instant("2026-03-29 10:00:00"), amsterdam())
             .expect("in range");
         assert_eq!(s.to_string(), "2026-03-28 12:00:00");
+    }
+
+    #[test]
+    fn durations_take_short_and_long_unit_names() {
+        use std::time::Duration;
+        for (text, ms) in [
+            ("250ms", 250),
+            ("2s", 2_000),
+            ("5m", 300_000),
+            ("5min", 300_000),
+            ("1h", 3_600_000),
+            ("90 seconds", 90_000),
+            ("1 second", 1_000),
+            ("30 minutes", 1_800_000),
+            ("2 hours", 7_200_000),
+            ("2 Hours", 7_200_000),
+            ("1 day", 86_400_000),
+            ("1 week", 604_800_000),
+            ("1 hour 30 minutes", 5_400_000),
+            ("1h 30m", 5_400_000),
+            ("0ms", 0),
+            (" 2 s ", 2_000),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_millis(ms)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn malformed_durations_show_the_accepted_forms() {
+        for (text, why) in [
+            ("2", "needs a unit"),
+            ("2 parsecs", "unknown unit \"parsecs\""),
+            ("", "it is empty"),
+            ("-1s", "\"-1s\" is not a number"),
+            ("1.5h", "is not a number"),
+            ("3 months", "months and years have no fixed length"),
+        ] {
+            let e = parse_duration(text).expect_err(text);
+            assert!(e.contains(why), "{text}: {e}");
+            assert!(!e.contains("use minutes"), "the period's unit list: {e}");
+            assert!(
+                e.contains("\"250ms\", \"2s\", \"5m\", \"1h\", \"90 seconds\""),
+                "{text}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn periods_refuse_the_short_names_and_seconds() {
+        for text in ["6m", "2h", "30s", "2 seconds", "500ms"] {
+            assert!(
+                matches!(text.parse::<Period>(), Err(PeriodError::UnknownUnit(_))),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            "6months".parse::<Period>().map(|p| p.months),
+            Ok(6),
+            "a unit may follow its number directly"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The file as written, before validation. Scalars that need parsing (periods, durations,
 //! zones) stay strings here so that validation can report all of them at once.
 
+use super::tree::{self, NameOr, Places, Step};
 use super::{
     Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, Period, Policy, Review,
     Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
@@ -25,6 +26,15 @@ pub(super) struct RawConfig {
     http: Option<RawHttp>,
     review: Option<RawReview>,
     erase: Option<RawErase>,
+    /// What reading found wrong, and where each key was set.
+    #[serde(skip)]
+    read: Read,
+}
+
+#[derive(Debug, Default)]
+struct Read {
+    issues: Vec<Issue>,
+    places: Places,
 }
 
 #[derive(Debug, Deserialize)]
@@ -133,11 +143,24 @@ struct RawWording {
     basis: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum RawSubject {
     Column(String),
     Related(RawSubjectRelated),
+}
+
+impl<'de> Deserialize<'de> for RawSubject {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(
+            match tree::name_or_table(
+                d,
+                "a column name such as \"customer_id\", or a table { table = ..., column = ..., match = { ... } }",
+            )? {
+                NameOr::Name(c) => RawSubject::Column(c),
+                NameOr::Table(r) => RawSubject::Related(r),
+            },
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,18 +172,45 @@ struct RawSubjectRelated {
     matches: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 enum OneOrMany {
     One(String),
     Many(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(
+            match tree::name_or_list(
+                d,
+                "a column name such as \"id\", or a list of them such as [\"order_id\", \"line\"]",
+            )? {
+                NameOr::Name(c) => OneOrMany::One(c),
+                NameOr::Table(cs) => OneOrMany::Many(cs),
+            },
+        )
+    }
+}
+
+#[derive(Debug)]
 enum RawClock {
     Column(String),
     Related(RawRelated),
+}
+
+impl<'de> Deserialize<'de> for RawClock {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(
+            match tree::name_or_table(
+                d,
+                "a column name such as \"created_at\", or a table { column = ..., unit = ... } \
+                 or { table = ..., column = ..., match = { ... } }",
+            )? {
+                NameOr::Name(c) => RawClock::Column(c),
+                NameOr::Table(r) => RawClock::Related(r),
+            },
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,69 +226,128 @@ struct RawRelated {
 
 const ENV_PREFIX: &str = "RETENTIOND";
 
-/// Merges the TOML text with `RETENTIOND_SECTION__KEY` overrides.
+/// Merges the TOML text with `RETENTIOND_SECTION__KEY` overrides and reads it. A syntax
+/// error stops here; unknown keys and values of the wrong type are kept as issues (with their
+/// line or variable) for `validate` to report together with its own.
 pub(super) fn parse(
     text: &str,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<RawConfig, String> {
-    // The HMAC key is a secret: it may come from the environment, never from the file.
-    let file_only = config::Config::builder()
-        .add_source(config::File::from_str(text, config::FileFormat::Toml))
-        .build()
-        .map_err(|e| e.to_string())?;
-    if file_only.get_string("hash.key").is_ok() {
-        return Err(
-            "hash.key: the HMAC key must not be written in the config file; \
-                    use hash.key_file or the environment variable RETENTIOND_HASH__KEY"
-                .to_string(),
-        );
+    let mut root = tree::parse(text)?;
+    let mut issues = Vec::new();
+    let report =
+        |issues: &mut Vec<Issue>, steps: &[Step], place: Option<String>, message: String| {
+            issues.push(Issue {
+                place,
+                path: tree::path_of(steps),
+                message,
+            })
+        };
+    // The secrets may come from the environment or a file of their own, never from the config.
+    for (section, key, what, file_key, var) in [
+        (
+            "hash",
+            "key",
+            "the HMAC key",
+            "hash.key_file",
+            "RETENTIOND_HASH__KEY",
+        ),
+        (
+            "report",
+            "password",
+            "the SMTP password",
+            "report.password_file",
+            "RETENTIOND_REPORT__PASSWORD",
+        ),
+    ] {
+        let steps = [Step::Key(section.into()), Step::Key(key.into())];
+        if let Some(origin) = root.written_in_file(&steps) {
+            report(
+                &mut issues,
+                &steps,
+                Some(origin.to_string()),
+                format!(
+                    "{what} must not be written in the config file; use {file_key} or the environment variable {var}"
+                ),
+            );
+            root.skip(&steps);
+        }
     }
-    if file_only.get_string("report.password").is_ok() {
-        return Err(
-            "report.password: the SMTP password must not be written in the config file; \
-             use report.password_file or the environment variable RETENTIOND_REPORT__PASSWORD"
-                .to_string(),
-        );
-    }
-    let mut builder = config::Config::builder().add_source(file_only);
-    for (name, value) in env_overrides(env) {
-        let key = name.to_lowercase().replace("__", ".");
+    for (var, name, value) in env_overrides(env) {
+        let keys: Vec<String> = name
+            .to_lowercase()
+            .split("__")
+            .map(str::to_string)
+            .collect();
         // Every value stays the string it was given: read as a number or a boolean, a key or
         // password such as `0012345678901234567890` would silently become another one. The
-        // typed keys (batch_size, max_fraction ...) are converted when deserialized.
-        builder = if key == "report.to" {
-            let list: Vec<String> = value.split(',').map(str::to_string).collect();
-            builder.set_override(key, list)
-        } else {
-            builder.set_override(key, value)
+        // typed keys (batch_size, max_fraction ...) are converted when read.
+        let list = keys == ["report", "to"];
+        if let Err(e) = root.set_from_env(&var, &keys, &value, list) {
+            issues.push(Issue {
+                place: Some(var.clone()),
+                path: keys.join("."),
+                message: e,
+            });
         }
-        .map_err(|e| e.to_string())?;
     }
-    builder
-        .build()
-        .and_then(|c| c.try_deserialize::<RawConfig>())
-        .map_err(|e| e.to_string())
+    let places = root.places();
+    let mut meant = Vec::new();
+    // Each attempt that fails leaves out the value it failed on, so the next finds the next
+    // mistake; every attempt leaves out one more value, so this ends.
+    let mut raw = loop {
+        match RawConfig::deserialize(tree::Reader::new(&root)) {
+            Ok(raw) => break raw,
+            Err(e) => {
+                meant.extend(e.meant_path());
+                report(
+                    &mut issues,
+                    e.steps(),
+                    e.origin().map(|o| o.to_string()),
+                    e.message().to_string(),
+                );
+                if !root.skip(e.steps()) {
+                    return Err(issues
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n"));
+                }
+            }
+        }
+    };
+    let mut places = places;
+    places.reported = issues.iter().map(|i| i.path.clone()).chain(meant).collect();
+    raw.read = Read { issues, places };
+    Ok(raw)
 }
 
 /// The `RETENTIOND_SECTION__KEY` variables, without the prefix. RETENTIOND_CONFIG and the
 /// like are not overrides.
 fn env_overrides(
     env: impl IntoIterator<Item = (String, String)>,
-) -> impl Iterator<Item = (String, String)> {
+) -> impl Iterator<Item = (String, String, String)> {
     let prefix = format!("{ENV_PREFIX}_");
     env.into_iter().filter_map(move |(k, v)| {
-        let name = k.strip_prefix(&prefix)?;
-        name.contains("__").then(|| (name.to_string(), v))
+        let name = k.strip_prefix(&prefix)?.to_string();
+        name.contains("__").then_some((k, name, v))
     })
 }
 
-/// Collects issues instead of stopping at the first one.
-struct Issues(Vec<Issue>);
+/// Collects issues instead of stopping at the first one; each is placed where its key was
+/// set. A key already reported while reading (unknown, or of the wrong type) is not reported
+/// again as missing.
+struct Issues(Vec<Issue>, Places);
 
 impl Issues {
     fn add(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        let path = path.into();
+        if self.1.reported.contains(&path) {
+            return;
+        }
         self.0.push(Issue {
-            path: path.into(),
+            place: self.1.of(&path).map(|o| o.to_string()),
+            path,
             message: message.into(),
         });
     }
@@ -273,8 +382,13 @@ fn world_readable(path: &str) -> bool {
 }
 
 impl RawConfig {
-    pub(super) fn validate(self, path: &Path, fingerprint: String) -> Result<Config, Vec<Issue>> {
-        let mut issues = Issues(Vec::new());
+    pub(super) fn validate(
+        mut self,
+        path: &Path,
+        fingerprint: String,
+    ) -> Result<Config, Vec<Issue>> {
+        let read = std::mem::take(&mut self.read);
+        let mut issues = Issues(read.issues, read.places);
         let mut warnings = Vec::new();
 
         let database = match &self.database {
@@ -303,13 +417,18 @@ impl RawConfig {
             },
             (None, None) => None,
         };
-        if let Some(key) = &hash_key
-            && key.expose().len() < 16
-        {
-            issues.add(
-                "hash.key",
-                "is too short: use at least 16 bytes of random data",
-            );
+        if let Some(key) = &hash_key {
+            if key.expose().len() < 16 {
+                issues.add(
+                    "hash.key",
+                    format!("is too short: use at least 16 bytes of random data; {MAKE_A_KEY}"),
+                );
+            } else if let Some(why) = placeholder(key.expose()) {
+                issues.add(
+                    "hash.key",
+                    format!("is a placeholder, not a key ({why}); {MAKE_A_KEY}"),
+                );
+            }
         }
 
         if self.policies.is_empty() {
@@ -431,9 +550,58 @@ impl RawConfig {
                     .and_then(|e| e.ledger_file.as_ref())
                     .map(PathBuf::from),
             }),
-            _ => Err(issues.0),
+            _ => {
+                let mut found = issues.0;
+                // In the order of the file, then the environment's.
+                found.sort_by_key(|i| place_order(i.place.as_deref()));
+                Err(found)
+            }
         }
     }
+}
+
+/// Sorts "line 3, column 1" before "line 12, column 5" before variables and unplaced issues.
+fn place_order(place: Option<&str>) -> (u8, usize, usize) {
+    let numbers = place.and_then(|p| {
+        let (line, column) = p.strip_prefix("line ")?.split_once(", column ")?;
+        Some((line.parse().ok()?, column.parse().ok()?))
+    });
+    match (numbers, place) {
+        (Some((line, column)), _) => (0, line, column),
+        (None, Some(_)) => (1, 0, 0),
+        (None, None) => (2, 0, 0),
+    }
+}
+
+const MAKE_A_KEY: &str = "make one with `head -c 32 /dev/urandom | base64` and give it as \
+                          hash.key_file or RETENTIOND_HASH__KEY";
+
+/// Why `key` is a placeholder rather than random data, if it is: the words examples use
+/// ("CHANGE-ME", "placeholder", "replace me") or one character repeated.
+fn placeholder(key: &str) -> Option<String> {
+    let letters: String = key
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let word = [
+        "changeme",
+        "changethis",
+        "placeholder",
+        "replaceme",
+        "yourkey",
+        "yoursecret",
+    ]
+    .into_iter()
+    .find(|w| letters.contains(w));
+    if let Some(w) = word {
+        return Some(format!("it contains \"{w}\""));
+    }
+    let mut chars = key.chars();
+    let first = chars.next()?;
+    chars
+        .all(|c| c == first)
+        .then(|| "it is one character repeated".to_string())
 }
 
 fn validate_schedule(s: &RawSchedule, issues: &mut Issues) -> Option<crate::schedule::Schedule> {
@@ -1217,7 +1385,7 @@ mod tests {
         ));
         let got = issues(&own.replace("unix_seconds", "ms"));
         assert!(
-            got.iter().any(|g| g.starts_with(
+            got.iter().any(|g| g.contains(
                 "policies[0].since.unit: \"ms\" is not an epoch unit; use \"unix_seconds\" or \"unix_milliseconds\""
             )),
             "{got:#?}"
@@ -1249,6 +1417,59 @@ mod tests {
         ];
         for e in expect {
             assert!(
+                got.iter().any(|g| g.contains(e)),
+                "missing {e:?} in {got:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_placed_and_reported_with_the_rest() {
+        let text = GOOD
+            .replace("retain =", "retian =")
+            .replace(
+                "action = \"delete\"",
+                "action = \"shred\"\n        batch_size = \"many\"",
+            )
+            .replace("table = \"subscriptions\"", "tabel = \"subscriptions\"");
+        let got = issues(&text);
+        let expect = [
+            "line 7, column 19: policies[0].since.tabel: is not a known key; did you mean `table`? (accepted here: table, column, unit, match, otherwise)",
+            "line 8, column 9: policies[0].retian: is not a known key; did you mean `retain`?",
+            "line 9, column 9: policies[0].action: \"shred\" is not known",
+            "line 10, column 9: policies[0].batch_size: must be a whole number, e.g. 500 (found text)",
+        ];
+        for e in expect {
+            assert!(
+                got.iter().any(|g| g.starts_with(e)),
+                "missing {e:?} in {got:#?}"
+            );
+        }
+        // The keys found wrong are not also reported as missing.
+        assert_eq!(got.len(), 4, "{got:#?}");
+    }
+
+    #[test]
+    fn environment_overrides_are_placed_at_their_variable() {
+        let got = match load(
+            GOOD,
+            &[
+                ("RETENTIOND_RUN__BATCHSIZE", "5"),
+                ("RETENTIOND_RUN__MAX_FRACTION", "half"),
+                ("RETENTIOND_DATABASE__URL__HOST", "db"),
+            ],
+        ) {
+            Err(ConfigError::Invalid { issues, .. }) => {
+                issues.iter().map(|i| i.to_string()).collect::<Vec<_>>()
+            }
+            other => panic!("expected invalid config, got {other:?}"),
+        };
+        for e in [
+            "RETENTIOND_RUN__BATCHSIZE: run.batchsize: is not a known key; did you mean `batch_size`?",
+            "RETENTIOND_RUN__MAX_FRACTION: run.max_fraction: must be a number",
+            "RETENTIOND_DATABASE__URL__HOST: database.url.host: database.url is not a section",
+        ] {
+            assert!(
                 got.iter().any(|g| g.starts_with(e)),
                 "missing {e:?} in {got:#?}"
             );
@@ -1256,9 +1477,27 @@ mod tests {
     }
 
     #[test]
-    fn unknown_keys_are_syntax_errors() {
-        let err = load(&GOOD.replace("retain =", "retian ="), &[]).expect_err("unknown key");
-        assert!(err.to_string().contains("retian"), "{err}");
+    fn placeholder_keys_are_refused() {
+        use super::placeholder;
+        for key in [
+            "CHANGE-ME-openssl-rand-hex-32",
+            "change_me_please_0123",
+            "ChangeMe",
+            "<placeholder>",
+            "replace-me-with-a-real-key",
+            "aaaaaaaaaaaaaaaaaaaaaaaa",
+            "00000000000000000000000000000000",
+        ] {
+            assert!(placeholder(key).is_some(), "{key}");
+        }
+        for key in [
+            "q3Jw9k2mZt7VbX1cR8yN4pLs6Hd0Fg5A",
+            "test-hmac-key-0123456789",
+            "0123456789abcdef0123",
+            "abababababababababab",
+        ] {
+            assert_eq!(placeholder(key), None, "{key}");
+        }
     }
 
     #[test]
@@ -1281,7 +1520,7 @@ mod tests {
         assert!(
             issues(&text)
                 .iter()
-                .any(|i| i.starts_with("policies[0].columns: uses \"hash\""))
+                .any(|i| i.contains("policies[0].columns: uses \"hash\""))
         );
         load(&text, &[("RETENTIOND_HASH__KEY", "a-long-enough-test-key")]).expect("key from env");
     }
@@ -1310,7 +1549,7 @@ mod tests {
             "http.listen:",
         ] {
             assert!(
-                got.iter().any(|g| g.starts_with(e)),
+                got.iter().any(|g| g.contains(e)),
                 "missing {e:?} in {got:#?}"
             );
         }
@@ -1318,7 +1557,7 @@ mod tests {
         assert!(
             issues(&text)
                 .iter()
-                .any(|g| g.starts_with("schedule.cron: \"61 3 * * *\" is not a valid cron line"))
+                .any(|g| g.contains("schedule.cron: \"61 3 * * *\" is not a valid cron line"))
         );
     }
 
