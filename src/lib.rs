@@ -13,3 +13,4 @@ pub mod schedule;
 pub mod statement;
 pub mod store;
 pub mod telemetry;
+pub mod text;

@@ -83,12 +83,17 @@ rows still referenced by other rows (blocked), the rows whose clock never starte
 the table's size, using the same queries as the real run, in a read-only transaction.\n\n\
 Blocked rows can become eligible during a run when an earlier policy deletes the rows that \
 reference them (children are purged before their parents).",
-        after_help = "Examples:\n  retentiond plan\n  retentiond plan --json | jq '.policies[] | {name, eligible}'"
+        after_help = "Examples:\n  retentiond plan\n  retentiond plan --at 2027-06-01    # what will have expired by then\n  \
+retentiond plan --json | jq '.policies[] | {name, eligible}'"
     )]
     Plan {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Plan as of this date (YYYY-MM-DD, 00:00 in the database's time zone) instead of now:
+        /// what will have expired by then, if nothing is removed before.
+        #[arg(long, value_name = "DATE")]
+        at: Option<chrono::NaiveDate>,
         /// Only this policy (repeatable).
         #[arg(long = "policy", value_name = "NAME")]
         policies: Vec<String>,
@@ -390,12 +395,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             }
             Ok(exit::OK)
         }
-        Command::Plan { json, policies } => {
+        Command::Plan { json, policies, at } => {
             let engine = Engine::prepare(load()?, Access::ReadOnly).await?;
             warn_write_denied(&engine);
+            let at = at.map(|d| crate::engine::forecast::midnight(d, engine.config.database.timezone));
             let opts = RunOptions {
                 policies,
-                now: test_now()?,
+                now: at.or(test_now()?),
                 ..RunOptions::default()
             };
             let plan = engine.plan(&opts).await?;
@@ -505,7 +511,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             Ok(exit::OK)
         }
         Command::Report { format, lang } => {
-            crate::out!("{}", crate::statement::render(&load()?, format, lang));
+            // The statement reads the policies only: it needs no key, password or database.
+            let config = Config::load_without_secrets(&cli.config)?;
+            crate::out!("{}", crate::statement::render(&config, format, lang)?.trim_end());
             Ok(exit::OK)
         }
         Command::Install => {

@@ -130,6 +130,8 @@ impl Review {
 pub struct Wording {
     pub category: Option<String>,
     pub from: Option<String>,
+    /// The moment the period starts when a related clock has no related rows (`otherwise`).
+    pub from_otherwise: Option<String>,
     pub basis: Option<String>,
 }
 
@@ -209,6 +211,8 @@ pub struct ReportConfig {
     pub on: ReportOn,
     /// Undelivered summaries kept for retry; beyond this the oldest are dropped.
     pub outbox_max: u32,
+    /// The language of the summary (and a language the retention statement must have).
+    pub language: crate::text::Lang,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +282,9 @@ pub struct Policy {
     /// For the retention statement: the moment the period starts, in words ("the end of the
     /// customer's last subscription").
     pub from: Option<String>,
+    /// For the retention statement: the starting moment when a related clock falls back to
+    /// its `otherwise` column ("the day they wrote").
+    pub from_otherwise: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -415,6 +422,26 @@ impl Config {
             source,
         })?;
         Self::from_toml(path, &text, std::env::vars())
+    }
+
+    /// Loads `path` as `load` does, but without reading or requiring any secret (HMAC key,
+    /// passwords, database URL file): for documents rendered from the policies alone.
+    pub fn load_without_secrets(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let raw = raw::parse(&text, std::env::vars()).map_err(|message| ConfigError::Syntax {
+            path: path.to_path_buf(),
+            message,
+        })?;
+        let fingerprint = hex::encode(Sha256::digest(text.as_bytes()));
+        raw.without_secrets()
+            .validate(path, fingerprint)
+            .map_err(|issues| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                issues,
+            })
     }
 
     /// Builds the config from TOML text and an environment, so tests need not touch the

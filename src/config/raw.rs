@@ -24,6 +24,9 @@ pub(super) struct RawConfig {
     http: Option<RawHttp>,
     review: Option<RawReview>,
     erase: Option<RawErase>,
+    /// Set by `without_secrets`: a hash policy then needs no key.
+    #[serde(skip)]
+    keyless: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +62,7 @@ struct RawReport {
     password_file: Option<String>,
     on: Option<String>,
     outbox_max: Option<i64>,
+    language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,6 +123,7 @@ struct RawPolicy {
     subject: Option<RawSubject>,
     category: Option<String>,
     from: Option<String>,
+    from_otherwise: Option<String>,
     confidence: Option<String>,
     nl: Option<RawWording>,
     keep_for_obligation: Option<bool>,
@@ -129,6 +134,7 @@ struct RawPolicy {
 struct RawWording {
     category: Option<String>,
     from: Option<String>,
+    from_otherwise: Option<String>,
     basis: Option<String>,
 }
 
@@ -272,6 +278,23 @@ fn world_readable(path: &str) -> bool {
 }
 
 impl RawConfig {
+    /// The config as a document needs it (the retention statement): the secrets it names
+    /// (key, passwords, the database URL's file) are neither read nor required.
+    pub(super) fn without_secrets(mut self) -> Self {
+        self.hash = RawHash::default();
+        if let Some(db) = &mut self.database {
+            if db.url_file.take().is_some() || db.url.is_none() {
+                db.url = Some("sqlite://statement-needs-no-database.db".into());
+            }
+        }
+        if let Some(r) = &mut self.report {
+            r.password = None;
+            r.password_file = None;
+        }
+        self.keyless = true;
+        self
+    }
+
     pub(super) fn validate(self, path: &Path, fingerprint: String) -> Result<Config, Vec<Issue>> {
         let mut issues = Issues(Vec::new());
         let mut warnings = Vec::new();
@@ -332,6 +355,7 @@ impl RawConfig {
             if let Some(p) = validate_policy(raw, &at, run.as_ref(), &mut issues) {
                 if matches!(&p.action, Action::Anonymize(cols) if cols.iter().any(|(_, t)| *t == Transform::Hash))
                     && hash_key.is_none()
+                    && !self.keyless
                 {
                     issues.add(
                         format!("{at}.columns"),
@@ -539,6 +563,17 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
             None
         }
     };
+    let language = match r.language.as_deref().unwrap_or("en") {
+        "en" => Some(crate::text::Lang::En),
+        "nl" => Some(crate::text::Lang::Nl),
+        other => {
+            issues.add(
+                "report.language",
+                format!("\"{other}\" is not known; use \"en\" or \"nl\""),
+            );
+            None
+        }
+    };
     let outbox_max = match r.outbox_max {
         None => 100,
         Some(n) if (1..=100_000).contains(&n) => n as u32,
@@ -558,6 +593,7 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
         password,
         on: on?,
         outbox_max,
+        language: language?,
     })
 }
 
@@ -968,11 +1004,13 @@ fn validate_policy(
         subject: subject?,
         category: raw.category.clone(),
         from: raw.from.clone(),
+        from_otherwise: raw.from_otherwise.clone(),
         confidence: confidence?,
         keep_for_obligation: raw.keep_for_obligation.unwrap_or(false),
         nl: raw.nl.as_ref().map(|w| Wording {
             category: w.category.clone(),
             from: w.from.clone(),
+            from_otherwise: w.from_otherwise.clone(),
             basis: w.basis.clone(),
         }),
     })

@@ -101,7 +101,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     daemon.deliver_outbox(true).await;
 
     if once {
-        return Ok(daemon.cycle(None, None).await);
+        return Ok(daemon.cycle(false, None).await);
     }
     let Some(schedule) = schedule else {
         return Ok(exit::OK);
@@ -117,7 +117,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     {
         tracing::info!(missed = %prev, last_run = %last, "a scheduled run was missed while the daemon was down; running now");
         daemon
-            .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, prev))
+            .cycle(true, slot_start(&schedule, prev))
             .await;
     }
 
@@ -143,7 +143,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
             break;
         }
         daemon
-            .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, next))
+            .cycle(true, slot_start(&schedule, next))
             .await;
     }
     tracing::info!("stopped");
@@ -230,32 +230,49 @@ impl Daemon {
         }
     }
 
-    /// One run with its summary; returns the exit code `retentiond run` would give.
-    async fn cycle(
-        &mut self,
-        next_run: Option<chrono::DateTime<Utc>>,
-        slot_start: Option<chrono::DateTime<Utc>>,
-    ) -> u8 {
+    /// One run with its summary; returns the exit code `retentiond run` would give. A
+    /// `scheduled` run's summary names the next run, computed once this one has ended.
+    async fn cycle(&mut self, scheduled: bool, slot_start: Option<chrono::DateTime<Utc>>) -> u8 {
         let started = Instant::now();
         let opts = RunOptions {
             stop: Some(self.stop.clone()),
             slot_start,
             ..RunOptions::default()
         };
-        let result = async {
-            let engine = Engine::prepare(self.config.clone(), Access::ReadWrite).await?;
-            let report = engine.run(&opts).await;
-            engine.db.close().await;
-            report
-        }
-        .await;
+        let (result, forecast, prepared) =
+            match Engine::prepare(self.config.clone(), Access::ReadWrite).await {
+                Err(e) => (Err(e), None, false),
+                Ok(engine) => {
+                    let report = engine.run(&opts).await;
+                    let forecast = match &report {
+                        Ok(_) => engine
+                            .forecast(Utc::now(), report::zone(&self.config), 12)
+                            .await
+                            .inspect_err(|e| tracing::warn!(error = %e, "cannot count the forecast"))
+                            .ok(),
+                        Err(_) => None,
+                    };
+                    engine.db.close().await;
+                    (report, forecast, true)
+                }
+            };
         let elapsed = started.elapsed().as_secs_f64();
+        let finished_at = Utc::now();
+        let ctx = report::Context {
+            config: &self.config,
+            finished_at,
+            next_run: match (scheduled, &self.config.schedule) {
+                (true, Some(s)) => s.next_after(finished_at),
+                _ => None,
+            },
+            forecast: forecast.as_ref(),
+        };
         let (summary, run_id, code) = match &result {
             Ok(r) => {
                 update(&self.status, |s| s.record_report(r, elapsed));
                 let finished = r.status == "ok" || r.status == crate::engine::INTERRUPTED;
                 (
-                    report::render(&Outcome::Finished(r), next_run),
+                    report::render(&Outcome::Finished(r), &ctx),
                     r.run_id,
                     if finished { exit::OK } else { exit::FAILED },
                 )
@@ -270,13 +287,19 @@ impl Daemon {
                 let status = if stopped { "stopped" } else { "failed" };
                 tracing::error!(error = %e, status, "the run did not complete");
                 update(&self.status, |s| s.record_status(status, elapsed));
+                let failure = match e {
+                    EngineError::Safety(_) => report::Failure::Safety,
+                    EngineError::Clock(_) => report::Failure::Clock,
+                    EngineError::Db(db) if db.is_session_ended() => report::Failure::Database,
+                    _ => report::Failure::Other,
+                };
                 let outcome = Outcome::Failed {
-                    error: e.to_string(),
-                    database: self.db.display_url.clone(),
-                    stopped,
+                    failure,
+                    reason: e.to_string(),
+                    before_writing: stopped || !prepared,
                 };
                 (
-                    report::render(&outcome, next_run),
+                    report::render(&outcome, &ctx),
                     None,
                     e.exit_code() as u8,
                 )

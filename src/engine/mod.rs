@@ -5,6 +5,7 @@ mod advice;
 mod clock;
 pub mod coverage;
 mod cutoff;
+pub mod forecast;
 pub mod erase;
 mod hold;
 mod order;
@@ -667,6 +668,8 @@ impl Engine {
                 stop_reason = outcome.stop_reason.clone();
             } else {
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
+                // Never reached: everything the plan found expired is still there.
+                outcome.backlog = p.eligible;
             }
             outcomes.push(outcome);
         }
