@@ -12,7 +12,7 @@ use crate::engine::RunReport;
 use crate::engine::forecast::Forecast;
 use crate::text::{Lang, count, wrap};
 use askama::Template;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use words::Words;
 
@@ -128,6 +128,8 @@ struct View {
     forecast_note: Option<String>,
     next: String,
     operator: Vec<String>,
+    /// The run ended with a report: what was done and what comes are known.
+    finished: bool,
 }
 
 #[derive(Template)]
@@ -197,8 +199,14 @@ fn kinds(r: &RunReport, config: &Config, lang: Lang) -> Vec<Kind> {
 /// "1 December 2026 at 04:30" in `tz`.
 fn when(t: DateTime<Utc>, tz: Tz, w: &Words) -> String {
     let local = t.with_timezone(&tz);
+    // To the minute; a schedule with seconds (a cron line of six fields) to the second.
+    let time = if local.second() == 0 {
+        local.format("%H:%M")
+    } else {
+        local.format("%H:%M:%S")
+    };
     w.at.replace("{date}", &day(local.date_naive(), w))
-        .replace("{time}", &local.format("%H:%M").to_string())
+        .replace("{time}", &time.to_string())
 }
 
 fn day(d: NaiveDate, w: &Words) -> String {
@@ -241,6 +249,7 @@ pub fn render(outcome: &Outcome, ctx: &Context) -> Summary {
         forecast_note: None,
         next,
         operator: Vec::new(),
+        finished: matches!(outcome, Outcome::Finished(_)),
     };
     let (subject, is_error, changed) = match outcome {
         Outcome::Failed {
@@ -281,7 +290,7 @@ pub fn render(outcome: &Outcome, ctx: &Context) -> Summary {
     let text = Text { v: &view }.render().unwrap_or_else(|e| e.to_string());
     let html = Html { v: &view }.render().unwrap_or_else(|e| e.to_string());
     Summary {
-        subject: format!("{subject} (retentiond)"),
+        subject: format!("{} (retentiond)", subject.trim_end_matches('.')),
         text: wrap(&format!("{}\n", text.trim_end()), TEXT_WIDTH),
         html: format!("{}\n", html.trim_end()),
         is_error,
@@ -389,12 +398,12 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
             parts.push(w.deleted.replace("{n}", &n(deleted, w)));
         }
         if pseudonymized > 0 {
-            parts.push(w.pseudonymized.replace("{n}", &n(pseudonymized, w)));
+            parts.push(w.pseudonymized_short.replace("{n}", &n(pseudonymized, w)));
         }
         if anonymized > 0 {
-            parts.push(w.anonymized.replace("{n}", &n(anonymized, w)));
+            parts.push(w.anonymized_short.replace("{n}", &n(anonymized, w)));
         }
-        format!("{} {}", w.done, parts.join(", "))
+        format!("{} {}.", w.done, parts.join(", "))
     } else {
         w.nothing_to_do.to_string()
     };
