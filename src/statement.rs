@@ -387,4 +387,33 @@ mod tests {
         let p: Period = "90 days".parse().expect("period");
         assert_eq!(period_text(&p, Lang::Nl), "90 dagen");
     }
+
+    fn config(policy: &str) -> Config {
+        let text = format!(
+            "[database]\nurl = \"sqlite://x.db\"\n\n[[policies]]\nname = \"mail\"\ntable = \"messages\"\n\
+             since = {{ table = \"subscriptions\", column = \"ended_at\", match = {{ customer_id = \"customer_id\" }}, otherwise = \"sent_at\" }}\n\
+             retain = \"6 months\"\naction = \"delete\"\nbasis = \"not needed\"\n{policy}"
+        );
+        Config::from_toml(std::path::Path::new("t.toml"), &text, std::iter::empty())
+            .expect("config")
+    }
+
+    #[test]
+    fn check_names_the_wording_a_statement_lacks_in_each_language_asked_for() {
+        let bare = advice(&config(""));
+        assert_eq!(bare.len(), 1, "{bare:?}");
+        assert!(
+            bare[0].contains("category, from, from_otherwise"),
+            "{bare:?}"
+        );
+        // Dutch wording for one key asks for Dutch: the others are named.
+        let dutch = advice(&config(
+            "category = \"Mail\"\nfrom = \"the end\"\nfrom_otherwise = \"the day\"\nnl = { category = \"Post\" }\n",
+        ));
+        assert_eq!(dutch.len(), 1, "{dutch:?}");
+        assert!(
+            dutch[0].contains("no Dutch wording for nl.from, nl.from_otherwise, nl.basis"),
+            "{dutch:?}"
+        );
+    }
 }

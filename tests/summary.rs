@@ -79,13 +79,23 @@ async fn shop(path: &Path, refuse_deletes: bool) {
 }
 
 fn config(db: &Path, lang: &str) -> Config {
-    let text = format!(
+    config_with(db, lang, "")
+}
+
+fn config_with(db: &Path, lang: &str, run: &str) -> Config {
+    Config::from_toml(Path::new("summary.toml"), &config_text(db, lang, run), std::iter::empty())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn config_text(db: &Path, lang: &str, run: &str) -> String {
+    format!(
         r#"
 [database]
 url = "sqlite://{}"
 timezone = "Europe/Amsterdam"
 [run]
 max_fraction = 1.0
+{run}
 [schedule]
 cron = "30 4 * * *"
 timezone = "Europe/Amsterdam"
@@ -127,9 +137,7 @@ basis = "not needed a year after the customer left"
 nl = {{ category = "Klantgegevens", basis = "niet meer nodig een jaar na vertrek" }}
 "#,
         db.display()
-    );
-    Config::from_toml(Path::new("summary.toml"), &text, std::iter::empty())
-        .unwrap_or_else(|e| panic!("{e}"))
+    )
 }
 
 /// One run at `NOW` and the summary the daemon would send for it.
@@ -267,6 +275,59 @@ fn a_lost_connection_says_what_was_changed_and_what_happens_next() {
     }
 }
 
+/// A run that stops early (here at `max_runtime`) leaves the policies it never reached with
+/// their real backlog, and the summary says so and asks for attention.
+#[tokio::test]
+async fn a_policy_the_run_never_reached_shows_its_real_backlog() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("shop.db");
+    shop(&db, false).await;
+    let config = config_with(
+        &db,
+        "en",
+        "batch_size = 1\npause = \"100ms\"\nmax_runtime = \"300ms\"",
+    );
+    let engine = Engine::prepare(config.clone(), Access::ReadWrite)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let opts = RunOptions {
+        now: Some(now()),
+        ..RunOptions::default()
+    };
+    let plan = engine.plan(&opts).await.unwrap_or_else(|e| panic!("{e}"));
+    let run = engine.run(&opts).await.unwrap_or_else(|e| panic!("{e}"));
+    engine.db.close().await;
+    let unreached: Vec<_> = run
+        .policies
+        .iter()
+        .filter(|p| p.stop_reason.as_deref() == Some("not started: the run stopped earlier"))
+        .collect();
+    assert!(!unreached.is_empty(), "{run:?}");
+    for p in &unreached {
+        let planned = plan
+            .policies
+            .iter()
+            .find(|x| x.name == p.name)
+            .expect("planned");
+        assert!(planned.eligible > 0, "{planned:?}");
+        assert_eq!(p.backlog, planned.eligible, "{}", p.name);
+    }
+    let ctx = Context {
+        config: &config,
+        finished_at: now(),
+        next_run: None,
+        forecast: None,
+    };
+    let s = report::render(&Outcome::Finished(&run), &ctx);
+    assert!(
+        s.subject
+            .starts_with("Your attention is needed: the retention run stopped"),
+        "{}",
+        s.subject
+    );
+    assert!(s.text.contains("not reached:"), "{}", s.text);
+}
+
 /// The next run a summary names is the one after the run has ended: a run that outlasts
 /// its schedule's interval names a slot still to come, not one that passed while it ran.
 #[tokio::test]
@@ -329,4 +390,30 @@ async fn a_long_run_names_the_real_next_run() {
         named > resumed,
         "the summary names {named}, but the run ended after {resumed}:\n{mail}"
     );
+}
+
+/// `plan --at DATE` counts what will have expired by then: the support mail of June 2026
+/// expires on 20 December, so a plan at 1 January 2027 counts it and one at NOW does not.
+#[tokio::test]
+async fn plan_at_a_future_date_counts_what_will_have_expired() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("shop.db");
+    shop(&db, false).await;
+    let path = support::write(dir.path(), "r.toml", &config_text(&db, "en", ""));
+    let eligible = |at: Option<&str>| {
+        let mut c = support::bin();
+        c.arg("--config")
+            .arg(&path)
+            .args(["plan", "--json", "--policy", "support-messages"])
+            .env("RETENTIOND_TEST_NOW", NOW);
+        if let Some(at) = at {
+            c.args(["--at", at]);
+        }
+        let out = c.output().expect("plan");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        plan["policies"][0]["eligible"].as_u64().expect("eligible")
+    };
+    assert_eq!(eligible(None), 40);
+    assert_eq!(eligible(Some("2027-01-01")), 40 + 12);
 }
