@@ -80,7 +80,10 @@ const EN: Words = Words {
             "the IP address shortened to its network part, which pseudonymises it",
         ),
         (Transform::YearOnly, "the date reduced to its year"),
-        (Transform::MonthOnly, "the date reduced to its year and month"),
+        (
+            Transform::MonthOnly,
+            "the date reduced to its year and month",
+        ),
         (
             Transform::EmailDomain,
             "the e-mail address reduced to its domain",
@@ -221,10 +224,10 @@ fn row(p: &Policy, lang: Lang) -> Row {
     let from = match &p.clock {
         Clock::Related {
             otherwise: Some(_), ..
-        } => w
-            .with_otherwise
-            .replace("{from}", &from)
-            .replace("{otherwise}", own.from_otherwise.unwrap_or(w.otherwise_own_date)),
+        } => w.with_otherwise.replace("{from}", &from).replace(
+            "{otherwise}",
+            own.from_otherwise.unwrap_or(w.otherwise_own_date),
+        ),
         _ => from,
     };
     let from = if p.round == Rounding::EndOfYear {
@@ -307,7 +310,10 @@ pub fn render(config: &Config, format: Format, lang: Lang) -> Result<String, ask
 /// The languages the config asks the statement in: English, and Dutch when the summary is
 /// Dutch or any policy has Dutch wording.
 pub fn languages(config: &Config) -> Vec<Lang> {
-    let dutch = config.report.as_ref().is_some_and(|r| r.language == Lang::Nl)
+    let dutch = config
+        .report
+        .as_ref()
+        .is_some_and(|r| r.language == Lang::Nl)
         || config.policies.iter().any(|p| p.nl.is_some());
     if dutch {
         vec![Lang::En, Lang::Nl]

@@ -76,10 +76,7 @@ async fn scheduled_runs_mail_the_controller_and_never_overlap() {
         "expected two summaries, got {}",
         mails.len()
     );
-    assert_eq!(
-        subject(&mails[0]),
-        "Done: 60 records deleted (retentiond)"
-    );
+    assert_eq!(subject(&mails[0]), "Done: 60 records deleted (retentiond)");
     assert_eq!(
         subject(&mails[1]),
         "Nothing to do: no data was due (retentiond)"
@@ -90,7 +87,11 @@ async fn scheduled_runs_mail_the_controller_and_never_overlap() {
         assert!(m.contains("Content-Type: text/html"), "{m}");
         assert!(m.contains("To: controller@shop.example"), "{m}");
     }
-    assert!(mails[0].contains("old-messages: 60 records deleted."), "{}", mails[0]);
+    assert!(
+        mails[0].contains("old-messages: 60 records deleted."),
+        "{}",
+        mails[0]
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 5);
 
     // Each run started after the previous one had finished.

@@ -83,8 +83,12 @@ fn config(db: &Path, lang: &str) -> Config {
 }
 
 fn config_with(db: &Path, lang: &str, run: &str) -> Config {
-    Config::from_toml(Path::new("summary.toml"), &config_text(db, lang, run), std::iter::empty())
-        .unwrap_or_else(|e| panic!("{e}"))
+    Config::from_toml(
+        Path::new("summary.toml"),
+        &config_text(db, lang, run),
+        std::iter::empty(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn config_text(db: &Path, lang: &str, run: &str) -> String {
@@ -187,9 +191,10 @@ fn summary_of_a_lost_connection(lang: &str) -> Summary {
     };
     let outcome = Outcome::Failed {
         failure: Failure::Database,
-        reason: "policy \"support-messages\": deleting a batch: error communicating with database: \
+        reason:
+            "policy \"support-messages\": deleting a batch: error communicating with database: \
                  Connection reset by peer (os error 104)"
-            .into(),
+                .into(),
         before_writing: false,
     };
     report::render(&outcome, &ctx)
@@ -244,7 +249,10 @@ fn check(s: &Summary, name: &str) {
             assert!(!part.contains(word), "{name} names {word:?}:\n{part}");
         }
     }
-    golden(&format!("{name}.txt"), &format!("Subject: {}\n\n{}", s.subject, s.text));
+    golden(
+        &format!("{name}.txt"),
+        &format!("Subject: {}\n\n{}", s.subject, s.text),
+    );
     golden(&format!("{name}.html"), &s.html);
 }
 
@@ -380,12 +388,10 @@ async fn a_long_run_names_the_real_next_run() {
         .lines()
         .find_map(|l| l.trim().strip_prefix("The next run is on "))
         .unwrap_or_else(|| panic!("no next run in:\n{mail}"));
-    let named = chrono::NaiveDateTime::parse_from_str(
-        line.trim_end_matches('.'),
-        "%-d %B %Y at %H:%M:%S",
-    )
-    .unwrap_or_else(|e| panic!("{line:?}: {e}"))
-    .and_utc();
+    let named =
+        chrono::NaiveDateTime::parse_from_str(line.trim_end_matches('.'), "%-d %B %Y at %H:%M:%S")
+            .unwrap_or_else(|e| panic!("{line:?}: {e}"))
+            .and_utc();
     assert!(
         named > resumed,
         "the summary names {named}, but the run ended after {resumed}:\n{mail}"
@@ -410,7 +416,11 @@ async fn plan_at_a_future_date_counts_what_will_have_expired() {
             c.args(["--at", at]);
         }
         let out = c.output().expect("plan");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
         plan["policies"][0]["eligible"].as_u64().expect("eligible")
     };

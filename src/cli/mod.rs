@@ -129,7 +129,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Audit(command) => audit::run(command, config()?).await,
         // The statement reads the policies only: no key, password or database.
         Command::Report(args) => {
-            report::run(args, crate::config::Config::load_without_secrets(&cli.config)?).await
+            report::run(
+                args,
+                crate::config::Config::load_without_secrets(&cli.config)?,
+            )
+            .await
         }
         Command::Erase(args) => erase::run(args, config()?).await,
         Command::Install => install::run(config()?).await,

@@ -12,8 +12,7 @@ the table's size, using the same queries as the real run, in a read-only transac
 Blocked rows can become eligible during a run when an earlier policy deletes the rows that \
 reference them (children are purged before their parents).";
 
-pub const EXAMPLES: &str =
-    "Examples:\n  retentiond plan\n  retentiond plan --at 2027-06-01    # what will have expired by then\n  \
+pub const EXAMPLES: &str = "Examples:\n  retentiond plan\n  retentiond plan --at 2027-06-01    # what will have expired by then\n  \
 retentiond plan --json | jq '.policies[] | {name, eligible}'";
 
 #[derive(Debug, clap::Args)]

@@ -283,10 +283,10 @@ impl RawConfig {
     /// (key, passwords, the database URL's file) are neither read nor required.
     pub(super) fn without_secrets(mut self) -> Self {
         self.hash = RawHash::default();
-        if let Some(db) = &mut self.database {
-            if db.url_file.take().is_some() || db.url.is_none() {
-                db.url = Some("sqlite://statement-needs-no-database.db".into());
-            }
+        if let Some(db) = &mut self.database
+            && (db.url_file.take().is_some() || db.url.is_none())
+        {
+            db.url = Some("sqlite://statement-needs-no-database.db".into());
         }
         if let Some(r) = &mut self.report {
             r.password = None;

@@ -129,9 +129,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
     {
         tracing::info!(missed = %prev, last_run = %last, "a scheduled run was missed while the daemon was down; running now");
         // A scheduled run's result went into its summary and the log; the daemon goes on.
-        let _ = daemon
-            .cycle(true, slot_start(&schedule, prev))
-            .await;
+        let _ = daemon.cycle(true, slot_start(&schedule, prev)).await;
     }
 
     while !daemon.stop.load(Ordering::SeqCst) {
@@ -156,9 +154,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
             break;
         }
         // A scheduled run's result went into its summary and the log; the daemon goes on.
-        let _ = daemon
-            .cycle(true, slot_start(&schedule, next))
-            .await;
+        let _ = daemon.cycle(true, slot_start(&schedule, next)).await;
     }
     tracing::info!("stopped");
     Ok(End::Stopped)
@@ -266,7 +262,9 @@ impl Daemon {
                         Ok(_) => engine
                             .forecast(Utc::now(), report::zone(&self.config), 12)
                             .await
-                            .inspect_err(|e| tracing::warn!(error = %e, "cannot count the forecast"))
+                            .inspect_err(
+                                |e| tracing::warn!(error = %e, "cannot count the forecast"),
+                            )
                             .ok(),
                         Err(_) => None,
                     };

@@ -163,10 +163,8 @@ fn kinds(r: &RunReport, config: &Config, lang: Lang) -> Vec<Kind> {
     let mut out: Vec<Kind> = Vec::new();
     for p in &r.policies {
         let policy = config.policies.iter().find(|c| c.name == p.name);
-        let category = policy.map_or_else(
-            || p.name.clone(),
-            |c| crate::statement::category(c, lang),
-        );
+        let category =
+            policy.map_or_else(|| p.name.clone(), |c| crate::statement::category(c, lang));
         let i = match out.iter().position(|k| k.category == category) {
             Some(i) => i,
             None => {
@@ -210,12 +208,7 @@ fn when(t: DateTime<Utc>, tz: Tz, w: &Words) -> String {
 }
 
 fn day(d: NaiveDate, w: &Words) -> String {
-    format!(
-        "{} {} {}",
-        d.day(),
-        w.months[d.month0() as usize],
-        d.year()
-    )
+    format!("{} {} {}", d.day(), w.months[d.month0() as usize], d.year())
 }
 
 fn n(x: u64, w: &Words) -> String {
@@ -318,7 +311,8 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
             parts.push(w.anonymized.replace("{n}", &n(k.anonymized, w)));
         }
         if !parts.is_empty() {
-            view.done.push(format!("{}: {}.", k.category, parts.join("; ")));
+            view.done
+                .push(format!("{}: {}.", k.category, parts.join("; ")));
         }
         let overdue = n(k.backlog, w);
         if k.failed {
@@ -419,7 +413,8 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
         view.operator.push(w.reason.replace("{reason}", &f));
     }
     if let Some(reason) = &r.stop_reason {
-        view.operator.push(w.stopped_because.replace("{reason}", reason));
+        view.operator
+            .push(w.stopped_because.replace("{reason}", reason));
     }
     for h in &r.stale_holds {
         view.operator.push(h.clone());
@@ -512,7 +507,13 @@ mod tests {
             .expect("time")
             .with_timezone(&Utc);
         let ams: Tz = "Europe/Amsterdam".parse().expect("zone");
-        assert_eq!(when(t, ams, words::of(Lang::En)), "1 December 2026 at 04:30");
-        assert_eq!(when(t, ams, words::of(Lang::Nl)), "1 december 2026 om 04:30");
+        assert_eq!(
+            when(t, ams, words::of(Lang::En)),
+            "1 December 2026 at 04:30"
+        );
+        assert_eq!(
+            when(t, ams, words::of(Lang::Nl)),
+            "1 december 2026 om 04:30"
+        );
     }
 }
