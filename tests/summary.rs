@@ -163,32 +163,35 @@ async fn summary_of_a_run(lang: &str, refuse_deletes: bool) -> Summary {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     engine.db.close().await;
-    let finished_at = now() + chrono::Duration::minutes(2);
-    let ctx = Context {
-        config: &config,
+    let ctx = scheduled(
+        &config,
+        now() + chrono::Duration::minutes(2),
+        Some(&forecast),
+    );
+    report::render(&Outcome::Finished(&run), &ctx)
+}
+
+/// What the daemon renders a summary with: the next run after `finished_at`.
+fn scheduled<'a>(
+    config: &'a Config,
+    finished_at: DateTime<Utc>,
+    forecast: Option<&'a retentiond::engine::forecast::Forecast>,
+) -> Context<'a> {
+    Context {
+        config,
         finished_at,
         next_run: config
             .schedule
             .as_ref()
             .and_then(|s| s.next_after(finished_at)),
-        forecast: Some(&forecast),
-    };
-    report::render(&Outcome::Finished(&run), &ctx)
+        forecast,
+    }
 }
 
 /// The summary of a run that lost its database connection.
 fn summary_of_a_lost_connection(lang: &str) -> Summary {
     let config = config(Path::new("/nonexistent/shop.db"), lang);
-    let finished_at = now();
-    let ctx = Context {
-        config: &config,
-        finished_at,
-        next_run: config
-            .schedule
-            .as_ref()
-            .and_then(|s| s.next_after(finished_at)),
-        forecast: None,
-    };
+    let ctx = scheduled(&config, now(), None);
     let outcome = Outcome::Failed {
         failure: Failure::Database,
         reason:

@@ -564,7 +564,7 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
             None
         }
     };
-    let language = match r.language.as_deref().unwrap_or("en") {
+    let language = match r.language.as_deref().unwrap_or(defaults::REPORT_LANGUAGE) {
         "en" => Some(crate::text::Lang::En),
         "nl" => Some(crate::text::Lang::Nl),
         other => {

@@ -300,56 +300,31 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
     });
     let changed = deleted + anonymized + pseudonymized > 0;
     for k in &kinds {
-        let mut parts = Vec::new();
-        if k.deleted > 0 {
-            parts.push(w.deleted.replace("{n}", &n(k.deleted, w)));
-        }
-        if k.pseudonymized > 0 {
-            parts.push(w.pseudonymized.replace("{n}", &n(k.pseudonymized, w)));
-        }
-        if k.anonymized > 0 {
-            parts.push(w.anonymized.replace("{n}", &n(k.anonymized, w)));
-        }
+        let parts = changes(
+            [k.deleted, k.pseudonymized, k.anonymized],
+            [w.deleted, w.pseudonymized, w.anonymized],
+            w,
+        );
         if !parts.is_empty() {
             view.done
                 .push(format!("{}: {}.", k.category, parts.join("; ")));
         }
         let overdue = n(k.backlog, w);
-        if k.failed {
-            view.attention.push(Item {
-                what: format!(
-                    "{}: {}",
-                    k.category,
-                    w.kind_failed.replace("{overdue}", &overdue)
-                ),
-                todo: Some(w.todo_failed.to_string()),
-            });
+        let matter = if k.failed {
+            Some((w.kind_failed, w.todo_failed))
         } else if k.not_reached {
-            view.attention.push(Item {
-                what: format!(
-                    "{}: {}",
-                    k.category,
-                    w.kind_not_reached.replace("{overdue}", &overdue)
-                ),
-                todo: Some(w.todo_continue.to_string()),
-            });
+            Some((w.kind_not_reached, w.todo_continue))
         } else if k.stopped {
-            view.attention.push(Item {
-                what: format!(
-                    "{}: {}",
-                    k.category,
-                    w.kind_stopped.replace("{overdue}", &overdue)
-                ),
-                todo: Some(w.todo_continue.to_string()),
-            });
+            Some((w.kind_stopped, w.todo_continue))
         } else if k.backlog > 0 {
+            Some((w.kind_left, w.todo_left))
+        } else {
+            None
+        };
+        if let Some((what, todo)) = matter {
             view.attention.push(Item {
-                what: format!(
-                    "{}: {}",
-                    k.category,
-                    w.kind_left.replace("{overdue}", &overdue)
-                ),
-                todo: Some(w.todo_left.to_string()),
+                what: format!("{}: {}", k.category, what.replace("{overdue}", &overdue)),
+                todo: Some(todo.to_string()),
             });
         }
         if k.blocked > 0 {
@@ -387,16 +362,11 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
     } else if !r.stale_holds.is_empty() {
         format!("{} {}", w.attention, w.verdict_stale_holds)
     } else if changed {
-        let mut parts = Vec::new();
-        if deleted > 0 {
-            parts.push(w.deleted.replace("{n}", &n(deleted, w)));
-        }
-        if pseudonymized > 0 {
-            parts.push(w.pseudonymized_short.replace("{n}", &n(pseudonymized, w)));
-        }
-        if anonymized > 0 {
-            parts.push(w.anonymized_short.replace("{n}", &n(anonymized, w)));
-        }
+        let parts = changes(
+            [deleted, pseudonymized, anonymized],
+            [w.deleted, w.pseudonymized_short, w.anonymized_short],
+            w,
+        );
         format!("{} {}.", w.done, parts.join(", "))
     } else {
         w.nothing_to_do.to_string()
@@ -420,6 +390,16 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
         view.operator.push(h.clone());
     }
     (verdict, r.status != "ok", changed)
+}
+
+/// "40 records deleted", "2 records pseudonymised", for the counts that are not 0.
+fn changes(counts: [u64; 3], phrases: [&str; 3], w: &Words) -> Vec<String> {
+    counts
+        .iter()
+        .zip(phrases)
+        .filter(|(c, _)| **c > 0)
+        .map(|(c, p)| p.replace("{n}", &n(*c, w)))
+        .collect()
 }
 
 /// Pixels of the tallest bar.
