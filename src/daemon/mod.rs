@@ -258,15 +258,17 @@ impl Daemon {
                 Err(e) => (Err(e), None, false),
                 Ok(engine) => {
                     let report = engine.run(&opts).await;
+                    // A stop signal wants the daemon gone: no forecast then.
+                    let stopping = self.stop.load(Ordering::SeqCst);
                     let forecast = match &report {
-                        Ok(_) => engine
+                        Ok(_) if !stopping => engine
                             .forecast(Utc::now(), report::zone(&self.config), 12)
                             .await
                             .inspect_err(
                                 |e| tracing::warn!(error = %e, "cannot count the forecast"),
                             )
                             .ok(),
-                        Err(_) => None,
+                        _ => None,
                     };
                     engine.db.close().await;
                     (report, forecast, true)
