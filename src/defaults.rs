@@ -32,6 +32,8 @@ pub const SCHEDULE_TIMEZONE: &str = "UTC";
 pub const REPORT_ON: &str = "always";
 /// `[report] outbox_max`: undelivered summaries kept for retry.
 pub const OUTBOX_MAX: u32 = 100;
+/// `[report] language`: the language of the summary e-mail.
+pub const REPORT_LANGUAGE: &str = "en";
 
 /// `[erase] ledger_retain`: how long an erased subject's key stays in the replay ledger.
 pub const LEDGER_RETAIN: &str = "90 days";
@@ -57,6 +59,7 @@ mod tests {
             ("schedule.timezone", quoted(SCHEDULE_TIMEZONE)),
             ("report.on", quoted(REPORT_ON)),
             ("report.outbox_max", OUTBOX_MAX.to_string()),
+            ("report.language", quoted(REPORT_LANGUAGE)),
             ("erase.ledger_retain", quoted(LEDGER_RETAIN)),
         ]
     }

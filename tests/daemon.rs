@@ -76,13 +76,10 @@ async fn scheduled_runs_mail_the_controller_and_never_overlap() {
         "expected two summaries, got {}",
         mails.len()
     );
-    assert_eq!(
-        subject(&mails[0]),
-        "retentiond: 1 policies, 60 rows purged, 0 errors"
-    );
+    assert_eq!(subject(&mails[0]), "Done: 60 records deleted (retentiond)");
     assert_eq!(
         subject(&mails[1]),
-        "retentiond: 1 policies, 0 rows purged, 0 errors"
+        "Nothing to do: no data was due (retentiond)"
     );
     for m in &mails[..2] {
         assert!(m.contains("Content-Type: multipart/alternative"), "{m}");
@@ -90,7 +87,11 @@ async fn scheduled_runs_mail_the_controller_and_never_overlap() {
         assert!(m.contains("Content-Type: text/html"), "{m}");
         assert!(m.contains("To: controller@shop.example"), "{m}");
     }
-    assert!(mails[0].contains("Rows changed: 60"), "{}", mails[0]);
+    assert!(
+        mails[0].contains("old-messages: 60 records deleted."),
+        "{}",
+        mails[0]
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 5);
 
     // Each run started after the previous one had finished.
@@ -236,8 +237,8 @@ async fn a_mail_outage_queues_the_summary_and_delivers_it_once_later() {
     assert_eq!(
         subjects,
         vec![
-            "retentiond: 1 policies, 7 rows purged, 0 errors".to_string(),
-            "retentiond: 1 policies, 0 rows purged, 0 errors".to_string()
+            "Done: 7 records deleted (retentiond)".to_string(),
+            "Nothing to do: no data was due (retentiond)".to_string()
         ]
     );
     assert_eq!(
@@ -398,7 +399,7 @@ async fn a_safety_stop_under_the_daemon_exits_3_and_is_mailed_as_stopped() {
     let mails = smtp.wait_for(1, Duration::from_secs(10));
     assert_eq!(mails.len(), 1);
     assert!(
-        subject(&mails[0]).starts_with("retentiond: run STOPPED before writing"),
+        subject(&mails[0]).starts_with("Your attention is needed: the retention run was stopped"),
         "{}",
         subject(&mails[0])
     );

@@ -156,7 +156,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Run(args) => run::run(args, config()?, cli.log_format).await,
         Command::Daemon(args) => daemon::run(args, config()?).await,
         Command::Audit(command) => audit::run(command, config()?).await,
-        Command::Report(args) => report::run(args, config()?).await,
+        // The statement reads the policies only: no key, password or database.
+        Command::Report(args) => {
+            report::run(
+                args,
+                crate::config::Config::load_without_secrets(&cli.config)?,
+            )
+            .await
+        }
         Command::Erase(args) => erase::run(args, config()?).await,
         Command::Install => install::run(config()?).await,
         Command::Runs(args) => runs::run(args, config()?).await,

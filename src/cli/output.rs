@@ -13,18 +13,7 @@ macro_rules! out {
     }};
 }
 
-/// 1204 → "1 204": readable at a glance, unambiguous in every locale.
-pub fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::text::count;
 
 /// Rows as aligned columns; numeric columns (index in `right`) are right-aligned.
 pub fn render_table(header: &[&str], rows: &[Vec<String>], right: &[usize]) -> String {
@@ -134,6 +123,13 @@ pub fn print_check(engine: &Engine) {
             "\nReview required: these rules have a low-confidence period (a reasoned default, no source sets it): {}",
             weak.join(", ")
         );
+    }
+    let wording = crate::statement::advice(&engine.config);
+    if !wording.is_empty() {
+        crate::out!("\nRetention statement (`retentiond report`):");
+        for line in wording {
+            crate::out!("  warning: {line}");
+        }
     }
     if let Some(why) = engine.config.review.missing() {
         crate::out!("\nNot yet reviewed: {why}.");
@@ -513,15 +509,5 @@ pub fn print_verification(v: &Verification, table: &str) {
         Some((id, why)) => {
             crate::out!("Audit trail {table} is BROKEN at entry id {id}: {why}.");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn counts_are_grouped_by_thousands() {
-        assert_eq!(super::count(0), "0");
-        assert_eq!(super::count(1204), "1 204");
-        assert_eq!(super::count(1234567), "1 234 567");
     }
 }

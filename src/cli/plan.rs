@@ -12,8 +12,8 @@ the table's size, using the same queries as the real run, in a read-only transac
 Blocked rows can become eligible during a run when an earlier policy deletes the rows that \
 reference them (children are purged before their parents).";
 
-pub const EXAMPLES: &str =
-    "Examples:\n  retentiond plan\n  retentiond plan --json | jq '.policies[] | {name, eligible}'";
+pub const EXAMPLES: &str = "Examples:\n  retentiond plan\n  retentiond plan --at 2027-06-01    # what will have expired by then\n  \
+retentiond plan --json | jq '.policies[] | {name, eligible}'";
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -23,13 +23,20 @@ pub struct Args {
     /// Only this policy (repeatable).
     #[arg(long = "policy", value_name = "NAME")]
     policies: Vec<String>,
+    /// Plan as of this date (YYYY-MM-DD, 00:00 in the database's time zone) instead of now:
+    /// what will have expired by then if nothing is removed before.
+    #[arg(long, value_name = "DATE")]
+    at: Option<chrono::NaiveDate>,
 }
 
 pub async fn run(args: Args, config: Config, log_format: LogFormat) -> anyhow::Result<u8> {
     let engine = prepare(config, true).await?;
+    let at = args
+        .at
+        .map(|d| crate::engine::forecast::midnight(d, engine.config.database.timezone));
     let opts = RunOptions {
         policies: args.policies,
-        now: test_now()?,
+        now: at.or(test_now()?),
         progress: progress::observer(log_format),
         ..RunOptions::default()
     };

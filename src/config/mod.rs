@@ -152,6 +152,8 @@ impl Review {
 pub struct Wording {
     pub category: Option<String>,
     pub from: Option<String>,
+    /// The moment the period starts when a related clock has no related rows (`otherwise`).
+    pub from_otherwise: Option<String>,
     pub basis: Option<String>,
 }
 
@@ -231,6 +233,8 @@ pub struct ReportConfig {
     pub on: ReportOn,
     /// Undelivered summaries kept for retry; beyond this the oldest are dropped.
     pub outbox_max: u32,
+    /// The language of the summary (and a language the retention statement must have).
+    pub language: crate::text::Lang,
 }
 
 #[derive(Debug, Clone)]
@@ -300,6 +304,9 @@ pub struct Policy {
     /// For the retention statement: the moment the period starts, in words ("the end of the
     /// customer's last subscription").
     pub from: Option<String>,
+    /// For the retention statement: the starting moment when a related clock falls back to
+    /// its `otherwise` column ("the day they wrote").
+    pub from_otherwise: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -432,11 +439,13 @@ impl Transform {
 impl Config {
     /// Loads `path`, applies `RETENTIOND_*` environment overrides and validates everything.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml(path, &text, std::env::vars())
+        Self::build(path, &read_file(path)?, std::env::vars(), Secrets::Required)
+    }
+
+    /// Loads `path` as `load` does, but without reading or requiring any secret (HMAC key,
+    /// passwords, database URL file): for documents rendered from the policies alone.
+    pub fn load_without_secrets(path: &Path) -> Result<Config, ConfigError> {
+        Self::build(path, &read_file(path)?, std::env::vars(), Secrets::Skipped)
     }
 
     /// Builds the config from TOML text and an environment, so tests need not touch the
@@ -446,10 +455,23 @@ impl Config {
         text: &str,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
+        Self::build(path, text, env, Secrets::Required)
+    }
+
+    fn build(
+        path: &Path,
+        text: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+        secrets: Secrets,
+    ) -> Result<Config, ConfigError> {
         let raw = raw::parse(text, env).map_err(|message| ConfigError::Syntax {
             path: path.to_path_buf(),
             message,
         })?;
+        let raw = match secrets {
+            Secrets::Required => raw,
+            Secrets::Skipped => raw.without_secrets(),
+        };
         let fingerprint = hex::encode(Sha256::digest(text.as_bytes()));
         raw.validate(path, fingerprint)
             .map_err(|issues| ConfigError::Invalid {
@@ -457,6 +479,19 @@ impl Config {
                 issues,
             })
     }
+}
+
+#[derive(Clone, Copy)]
+enum Secrets {
+    Required,
+    Skipped,
+}
+
+fn read_file(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 #[cfg(test)]

@@ -29,6 +29,9 @@ pub(super) struct RawConfig {
     /// What reading found wrong, and where each key was set.
     #[serde(skip)]
     read: Read,
+    /// Set by `without_secrets`: a hash policy then needs no key.
+    #[serde(skip)]
+    keyless: bool,
 }
 
 #[derive(Debug, Default)]
@@ -70,6 +73,7 @@ struct RawReport {
     password_file: Option<String>,
     on: Option<String>,
     outbox_max: Option<i64>,
+    language: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -130,6 +134,7 @@ struct RawPolicy {
     subject: Option<RawSubject>,
     category: Option<String>,
     from: Option<String>,
+    from_otherwise: Option<String>,
     confidence: Option<String>,
     nl: Option<RawWording>,
     keep_for_obligation: Option<bool>,
@@ -140,6 +145,7 @@ struct RawPolicy {
 struct RawWording {
     category: Option<String>,
     from: Option<String>,
+    from_otherwise: Option<String>,
     basis: Option<String>,
 }
 
@@ -382,6 +388,23 @@ fn world_readable(path: &str) -> bool {
 }
 
 impl RawConfig {
+    /// The config as a document needs it (the retention statement): the secrets it names
+    /// (key, passwords, the database URL's file) are neither read nor required.
+    pub(super) fn without_secrets(mut self) -> Self {
+        self.hash = RawHash::default();
+        if let Some(db) = &mut self.database
+            && (db.url_file.take().is_some() || db.url.is_none())
+        {
+            db.url = Some("sqlite://statement-needs-no-database.db".into());
+        }
+        if let Some(r) = &mut self.report {
+            r.password = None;
+            r.password_file = None;
+        }
+        self.keyless = true;
+        self
+    }
+
     pub(super) fn validate(
         mut self,
         path: &Path,
@@ -452,6 +475,7 @@ impl RawConfig {
             if let Some(p) = validate_policy(raw, &at, run.as_ref(), &mut issues) {
                 if matches!(&p.action, Action::Anonymize(cols) if cols.iter().any(|(_, t)| *t == Transform::Hash))
                     && hash_key.is_none()
+                    && !self.keyless
                 {
                     issues.add(
                         format!("{at}.columns"),
@@ -708,6 +732,17 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
             None
         }
     };
+    let language = match r.language.as_deref().unwrap_or(defaults::REPORT_LANGUAGE) {
+        "en" => Some(crate::text::Lang::En),
+        "nl" => Some(crate::text::Lang::Nl),
+        other => {
+            issues.add(
+                "report.language",
+                format!("\"{other}\" is not known; use \"en\" or \"nl\""),
+            );
+            None
+        }
+    };
     let outbox_max = match r.outbox_max {
         None => defaults::OUTBOX_MAX,
         Some(n) if (1..=100_000).contains(&n) => n as u32,
@@ -727,6 +762,7 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
         password,
         on: on?,
         outbox_max,
+        language: language?,
     })
 }
 
@@ -1146,11 +1182,13 @@ fn validate_policy(
         subject: subject?,
         category: raw.category.clone(),
         from: raw.from.clone(),
+        from_otherwise: raw.from_otherwise.clone(),
         confidence: confidence?,
         keep_for_obligation: raw.keep_for_obligation.unwrap_or(false),
         nl: raw.nl.as_ref().map(|w| Wording {
             category: w.category.clone(),
             from: w.from.clone(),
+            from_otherwise: w.from_otherwise.clone(),
             basis: w.basis.clone(),
         }),
     })

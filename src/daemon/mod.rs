@@ -102,7 +102,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
     daemon.deliver_outbox(true).await;
 
     if once {
-        return Ok(End::Once(daemon.cycle(None, None).await));
+        return Ok(End::Once(daemon.cycle(false, None).await));
     }
     let Some(schedule) = schedule else {
         return Ok(End::Stopped);
@@ -118,9 +118,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
     {
         tracing::info!(missed = %prev, last_run = %last, "a scheduled run was missed while the daemon was down; running now");
         // A scheduled run's result went into its summary and the log; the daemon goes on.
-        let _ = daemon
-            .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, prev))
-            .await;
+        let _ = daemon.cycle(true, slot_start(&schedule, prev)).await;
     }
 
     while !daemon.stop.load(Ordering::SeqCst) {
@@ -145,9 +143,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
             break;
         }
         // A scheduled run's result went into its summary and the log; the daemon goes on.
-        let _ = daemon
-            .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, next))
-            .await;
+        let _ = daemon.cycle(true, slot_start(&schedule, next)).await;
     }
     tracing::info!("stopped");
     Ok(End::Stopped)
@@ -264,10 +260,11 @@ impl Daemon {
         }
     }
 
-    /// One run with its summary; returns the run's result.
+    /// One run with its summary; returns the run's result. A `scheduled` run's summary
+    /// names the next run, computed once this one has ended.
     async fn cycle(
         &mut self,
-        next_run: Option<chrono::DateTime<Utc>>,
+        scheduled: bool,
         slot_start: Option<chrono::DateTime<Utc>>,
     ) -> Result<RunReport, EngineError> {
         let started = Instant::now();
@@ -276,18 +273,42 @@ impl Daemon {
             slot_start,
             ..RunOptions::default()
         };
-        let result = async {
-            let engine = Engine::prepare(self.config.clone(), Access::ReadWrite).await?;
-            let report = engine.run(&opts).await;
-            engine.db.close().await;
-            report
-        }
-        .await;
+        let (result, forecast, prepared) =
+            match Engine::prepare(self.config.clone(), Access::ReadWrite).await {
+                Err(e) => (Err(e), None, false),
+                Ok(engine) => {
+                    let report = engine.run(&opts).await;
+                    // A stop signal wants the daemon gone: no forecast then.
+                    let stopping = self.stop.load(Ordering::SeqCst);
+                    let forecast = match &report {
+                        Ok(_) if !stopping => engine
+                            .forecast(Utc::now(), report::zone(&self.config), 12)
+                            .await
+                            .inspect_err(
+                                |e| tracing::warn!(error = %e, "cannot count the forecast"),
+                            )
+                            .ok(),
+                        _ => None,
+                    };
+                    engine.db.close().await;
+                    (report, forecast, true)
+                }
+            };
         let elapsed = started.elapsed().as_secs_f64();
+        let finished_at = Utc::now();
+        let ctx = report::Context {
+            config: &self.config,
+            finished_at,
+            next_run: match (scheduled, &self.config.schedule) {
+                (true, Some(s)) => s.next_after(finished_at),
+                _ => None,
+            },
+            forecast: forecast.as_ref(),
+        };
         let (summary, run_id) = match &result {
             Ok(r) => {
                 update(&self.status, |s| s.record_report(r, elapsed));
-                (report::render(&Outcome::Finished(r), next_run), r.run_id)
+                (report::render(&Outcome::Finished(r), &ctx), r.run_id)
             }
             Err(e @ (EngineError::Locked(_) | EngineError::SlotServed(_))) => {
                 tracing::info!(reason = %e, "skipping this run: another instance runs the policies");
@@ -299,12 +320,18 @@ impl Daemon {
                 let status = if stopped { "stopped" } else { "failed" };
                 tracing::error!(error = %e, status, "the run did not complete");
                 update(&self.status, |s| s.record_status(status, elapsed));
-                let outcome = Outcome::Failed {
-                    error: e.to_string(),
-                    database: self.db.display_url.clone(),
-                    stopped,
+                let failure = match e {
+                    EngineError::Safety(_) => report::Failure::Safety,
+                    EngineError::Clock(_) => report::Failure::Clock,
+                    EngineError::Db(db) if db.is_session_ended() => report::Failure::Database,
+                    _ => report::Failure::Other,
                 };
-                (report::render(&outcome, next_run), None)
+                let outcome = Outcome::Failed {
+                    failure,
+                    reason: e.to_string(),
+                    before_writing: stopped || !prepared,
+                };
+                (report::render(&outcome, &ctx), None)
             }
         };
         self.report(summary, run_id).await;

@@ -137,6 +137,7 @@ mod tests {
             subject: None,
             category: None,
             from: None,
+            from_otherwise: None,
             confidence: None,
             nl: None,
             keep_for_obligation: false,

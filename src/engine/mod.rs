@@ -7,6 +7,7 @@ mod clock;
 pub mod coverage;
 mod cutoff;
 pub mod erase;
+pub mod forecast;
 pub mod hold;
 mod order;
 mod privilege;
@@ -731,7 +732,7 @@ impl Engine {
             } else {
                 outcome.duration_ms = p.counted_in.as_millis() as u64;
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
-                // What it would have done is still to do.
+                // Never reached: everything the plan found expired is still there.
                 outcome.backlog = p.eligible;
             }
             outcomes.push(outcome);

@@ -1,23 +1,76 @@
-//! The summary of a run for the controller: subject, plain text and HTML, with counts and
-//! policy names only, never a personal value.
+//! The summary of a run for the controller, who is not a technician: the verdict first (in the
+//! subject and the first line), then per kind of data what was done, what needs attention and
+//! what to do about it, what expires in the coming months, and when the next run is. Counts
+//! and kinds of data only, never a personal value; nothing technical but in the closing "for
+//! the operator" part. In the config's language (`[report] language`).
 
 pub mod mailer;
+mod words;
 
-use crate::cli::output::{count, run_rows, run_table};
-use crate::config::ReportOn;
+use crate::config::{Action, Config, ReportOn};
 use crate::engine::RunReport;
-use chrono::{DateTime, Utc};
+use crate::engine::forecast::Forecast;
+use crate::text::{Lang, count, wrap};
+use askama::Template;
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono_tz::Tz;
+use words::Words;
+
+/// The plain-text part fits this many columns.
+pub const TEXT_WIDTH: usize = 72;
+
+/// Why a run did not complete, as the controller needs to know it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database could not be reached, or the connection was lost during the run.
+    Database,
+    /// A safety limit stopped the run before it wrote anything.
+    Safety,
+    /// The database clock looked wrong, so nothing was purged.
+    Clock,
+    Other,
+}
 
 /// What happened, as far as the summary cares.
 pub enum Outcome<'a> {
     Finished(&'a RunReport),
-    /// The run failed, or (`stopped`) a safety limit or the clock guard stopped it before
-    /// it wrote anything.
     Failed {
-        error: String,
-        database: String,
-        stopped: bool,
+        failure: Failure,
+        /// The technical reason, for the operator.
+        reason: String,
+        /// The run never reached the point of writing (it failed to start, or was stopped
+        /// before its first batch). Otherwise batches committed before the failure stay done.
+        before_writing: bool,
     },
+}
+
+/// What the summary is rendered with, besides the outcome.
+pub struct Context<'a> {
+    pub config: &'a Config,
+    /// When the run ended.
+    pub finished_at: DateTime<Utc>,
+    /// The next scheduled run, computed after this one ended.
+    pub next_run: Option<DateTime<Utc>>,
+    /// What expires in the coming months, when it could be counted.
+    pub forecast: Option<&'a Forecast>,
+}
+
+impl Context<'_> {
+    fn lang(&self) -> Lang {
+        self.config.report.as_ref().map_or(Lang::En, |r| r.language)
+    }
+
+    fn tz(&self) -> Tz {
+        zone(self.config)
+    }
+}
+
+/// The time zone a summary speaks in: the schedule's (the database's when there is none).
+pub fn zone(config: &Config) -> Tz {
+    config
+        .schedule
+        .as_ref()
+        .map_or(config.database.timezone, |s| s.timezone)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,198 +95,405 @@ impl Summary {
     }
 }
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// One point that needs the controller: what is the matter and what to do.
+pub struct Item {
+    pub what: String,
+    pub todo: Option<String>,
 }
 
-pub fn render(outcome: &Outcome, next_run: Option<DateTime<Utc>>) -> Summary {
-    let next = next_run.map_or_else(
-        || "not scheduled".to_string(),
-        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-    );
-    let footer = "This message holds counts and policy names only, no personal data.";
-    match outcome {
+/// One kind of data in the forecast: the months as bars.
+pub struct Bars {
+    pub category: String,
+    pub in_words: String,
+    pub months: Vec<Bar>,
+}
+
+pub struct Bar {
+    pub label: String,
+    pub count: String,
+    /// Pixels, 0 for an empty month.
+    pub height: u32,
+}
+
+/// Everything both parts show, in the reader's language.
+struct View {
+    lang: &'static str,
+    w: &'static Words,
+    verdict: String,
+    when: String,
+    attention: Vec<Item>,
+    done: Vec<String>,
+    kept: Vec<String>,
+    forecast: Vec<Bars>,
+    forecast_note: Option<String>,
+    next: String,
+    operator: Vec<String>,
+    /// The run ended with a report: what was done and what comes are known.
+    finished: bool,
+}
+
+#[derive(Template)]
+#[template(path = "summary.txt", escape = "none")]
+struct Text<'a> {
+    v: &'a View,
+}
+
+#[derive(Template)]
+#[template(path = "summary.html")]
+struct Html<'a> {
+    v: &'a View,
+}
+
+/// Per kind of data (a `category` may cover several policies), summed.
+#[derive(Default)]
+struct Kind {
+    category: String,
+    deleted: u64,
+    anonymized: u64,
+    pseudonymized: u64,
+    backlog: u64,
+    blocked: u64,
+    held: u64,
+    failed: bool,
+    not_reached: bool,
+    stopped: bool,
+}
+
+fn kinds(r: &RunReport, config: &Config, lang: Lang) -> Vec<Kind> {
+    let mut out: Vec<Kind> = Vec::new();
+    for p in &r.policies {
+        let policy = config.policies.iter().find(|c| c.name == p.name);
+        let category =
+            policy.map_or_else(|| p.name.clone(), |c| crate::statement::category(c, lang));
+        let i = match out.iter().position(|k| k.category == category) {
+            Some(i) => i,
+            None => {
+                out.push(Kind {
+                    category,
+                    ..Kind::default()
+                });
+                out.len() - 1
+            }
+        };
+        let k = &mut out[i];
+        match policy.map(|c| &c.action) {
+            Some(Action::Anonymize(_)) if policy.is_some_and(crate::statement::pseudonymizes) => {
+                k.pseudonymized += p.affected
+            }
+            Some(Action::Anonymize(_)) => k.anonymized += p.affected,
+            _ => k.deleted += p.affected,
+        }
+        k.backlog += p.backlog;
+        k.blocked += p.blocked;
+        k.held += p.held;
+        k.failed |= p.error.is_some();
+        let not_reached = p.stop_reason.as_deref() == Some("not started: the run stopped earlier");
+        k.not_reached |= not_reached && p.error.is_none();
+        k.stopped |= p.stop_reason.is_some() && !not_reached && p.error.is_none();
+    }
+    out
+}
+
+/// "1 December 2026 at 04:30" in `tz`.
+fn when(t: DateTime<Utc>, tz: Tz, w: &Words) -> String {
+    let local = t.with_timezone(&tz);
+    // To the minute; a schedule with seconds (a cron line of six fields) to the second.
+    let time = if local.second() == 0 {
+        local.format("%H:%M")
+    } else {
+        local.format("%H:%M:%S")
+    };
+    w.at.replace("{date}", &day(local.date_naive(), w))
+        .replace("{time}", &time.to_string())
+}
+
+fn day(d: NaiveDate, w: &Words) -> String {
+    format!("{} {} {}", d.day(), w.months[d.month0() as usize], d.year())
+}
+
+fn n(x: u64, w: &Words) -> String {
+    if x == 1 {
+        w.one_record.to_string()
+    } else {
+        w.records.replace("{n}", &count(x))
+    }
+}
+
+pub fn render(outcome: &Outcome, ctx: &Context) -> Summary {
+    let lang = ctx.lang();
+    let w = words::of(lang);
+    let tz = ctx.tz();
+    let next = match ctx.next_run {
+        Some(t) => w.next_run.replace("{when}", &when(t, tz, w)),
+        None => w.no_next_run.to_string(),
+    };
+    let mut view = View {
+        lang: lang.code(),
+        w,
+        verdict: String::new(),
+        when: w
+            .ended
+            .replace("{when}", &when(ctx.finished_at, tz, w))
+            .replace("{zone}", tz.name()),
+        attention: Vec::new(),
+        done: Vec::new(),
+        kept: Vec::new(),
+        forecast: Vec::new(),
+        forecast_note: None,
+        next,
+        operator: Vec::new(),
+        finished: matches!(outcome, Outcome::Finished(_)),
+    };
+    let (subject, is_error, changed) = match outcome {
         Outcome::Failed {
-            error,
-            database,
-            stopped,
+            failure,
+            reason,
+            before_writing,
         } => {
-            let (subject, what) = if *stopped {
-                (
-                    format!("retentiond: run STOPPED before writing on {database}"),
-                    "was stopped by a safety check before it changed anything",
-                )
+            let (verdict, what) = match failure {
+                Failure::Database => (w.verdict_failed, w.failed_database),
+                Failure::Safety => (w.verdict_stopped, w.failed_safety),
+                Failure::Clock => (w.verdict_stopped, w.failed_clock),
+                Failure::Other => (w.verdict_failed, w.failed_other),
+            };
+            let changed = if *before_writing {
+                w.nothing_changed
             } else {
-                (
-                    format!("retentiond: run FAILED on {database}"),
-                    "failed; nothing after the last committed batch was changed",
-                )
+                w.batches_stay
             };
-            let text = format!(
-                "The retention run on {database} {what}.\n\n\
-                 Reason: {error}\n\nNext scheduled run: {next}\n\n{footer}\n"
-            );
-            let html = format!(
-                "<html><body><h2>{}</h2><p>The retention run on <b>{}</b> {what}.</p><p><b>Reason:</b> {}</p>\
-                 <p>Next scheduled run: {}</p><p><small>{footer}</small></p></body></html>",
-                escape(&subject),
-                escape(database),
-                escape(error),
-                escape(&next)
-            );
-            Summary {
-                subject,
-                text,
-                html,
-                is_error: true,
-                changed: false,
-            }
+            view.verdict = format!("{} {verdict}", w.attention);
+            view.attention.push(Item {
+                what: format!("{what} {changed}"),
+                todo: Some(match (failure, ctx.next_run) {
+                    (Failure::Safety, _) => w.todo_safety.to_string(),
+                    (_, Some(t)) => w.todo_retry_at.replace("{when}", &when(t, tz, w)),
+                    (_, None) => w.todo_retry.to_string(),
+                }),
+            });
+            view.operator.push(w.reason.replace("{reason}", reason));
+            (view.verdict.clone(), true, false)
         }
-        Outcome::Finished(r) => {
-            let rows: u64 = r.policies.iter().map(|p| p.affected).sum();
-            let errors = r
-                .policies
-                .iter()
-                .filter(|p| p.stop_reason.is_some())
-                .count();
-            let failures = r.failures();
-            let failed_names: Vec<&str> = r
-                .policies
-                .iter()
-                .filter(|p| p.error.is_some())
-                .map(|p| p.name.as_str())
-                .collect();
-            let subject = match r.status.as_str() {
-                _ if !failed_names.is_empty() => format!(
-                    "retentiond: run FAILED on {} of {} policies ({}), {} rows purged",
-                    failed_names.len(),
-                    r.policies.len(),
-                    failed_names.join(", "),
-                    count(rows)
-                ),
-                "ok" => format!(
-                    "retentiond: {} policies, {} rows purged, 0 errors",
-                    r.policies.len(),
-                    count(rows)
-                ),
-                status => format!(
-                    "retentiond: run {status} after {} rows ({})",
-                    count(rows),
-                    r.stop_reason.as_deref().unwrap_or("see below")
-                ),
-            };
-            let run = r
-                .run_id
-                .map_or_else(|| "-".to_string(), |id| id.to_string());
-            let backlog: u64 = r.policies.iter().map(|p| p.backlog).sum();
-            let mut text = format!(
-                "Run {run} on {}: {}\nCutoff: {} UTC\nRows changed: {}\nBacklog (still past their cutoff): {}\n\
-                 Policies that stopped early: {errors}\nNext scheduled run: {next}\n\n{}\n",
-                r.database,
-                r.status,
-                r.cutoff,
-                count(rows),
-                count(backlog),
-                run_table(r)
-            );
-            if !failures.is_empty() {
-                text.push_str(&format!(
-                    "\nFAILED (the other policies ran; the next run tries these again):\n{}",
-                    failures
-                        .iter()
-                        .map(|f| format!("  - {f}\n"))
-                        .collect::<String>()
-                ));
-            }
-            if let Some(reason) = &r.stop_reason {
-                text.push_str(&format!(
-                    "\nThe run stopped early: {reason}. The next run continues where it left off.\n"
-                ));
-            }
-            if !r.stale_holds.is_empty() {
-                text.push_str(&format!(
-                    "\nLegal holds past their review date (still in force; release them with `retentiond hold release ID` when they are no longer needed):\n{}",
-                    r.stale_holds
-                        .iter()
-                        .map(|h| format!("  - {h}\n"))
-                        .collect::<String>()
-                ));
-            }
-            text.push_str(&format!(
-                "\nEvery batch is recorded in the audit table {}; check it with `retentiond audit verify`.\n\n{footer}\n",
-                r.audit_table
+        Outcome::Finished(r) => finished(r, ctx, lang, &mut view),
+    };
+    if let Some(f) = ctx.forecast {
+        forecast(f, ctx.config, lang, &mut view);
+    } else if matches!(outcome, Outcome::Finished(_)) {
+        view.forecast_note = Some(w.forecast_unknown.to_string());
+    }
+    let text = Text { v: &view }.render().unwrap_or_else(|e| e.to_string());
+    let html = Html { v: &view }.render().unwrap_or_else(|e| e.to_string());
+    Summary {
+        subject: format!("{} (retentiond)", subject.trim_end_matches('.')),
+        text: wrap(&format!("{}\n", text.trim_end()), TEXT_WIDTH),
+        html: format!("{}\n", html.trim_end()),
+        is_error,
+        changed,
+    }
+}
+
+/// Fills the view for a run that ended with a report; returns (subject, is_error, changed).
+fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (String, bool, bool) {
+    let w = view.w;
+    let kinds = kinds(r, ctx.config, lang);
+    let (deleted, anonymized, pseudonymized) = kinds.iter().fold((0, 0, 0), |a, k| {
+        (a.0 + k.deleted, a.1 + k.anonymized, a.2 + k.pseudonymized)
+    });
+    let changed = deleted + anonymized + pseudonymized > 0;
+    for k in &kinds {
+        let parts = changes(
+            [k.deleted, k.pseudonymized, k.anonymized],
+            [w.deleted, w.pseudonymized, w.anonymized],
+            w,
+        );
+        if !parts.is_empty() {
+            view.done
+                .push(format!("{}: {}.", k.category, parts.join("; ")));
+        }
+        let overdue = n(k.backlog, w);
+        let matter = if k.failed {
+            Some((w.kind_failed, w.todo_failed))
+        } else if k.not_reached {
+            Some((w.kind_not_reached, w.todo_continue))
+        } else if k.stopped {
+            Some((w.kind_stopped, w.todo_continue))
+        } else if k.backlog > 0 {
+            Some((w.kind_left, w.todo_left))
+        } else {
+            None
+        };
+        if let Some((what, todo)) = matter {
+            view.attention.push(Item {
+                what: format!("{}: {}", k.category, what.replace("{overdue}", &overdue)),
+                todo: Some(todo.to_string()),
+            });
+        }
+        if k.blocked > 0 {
+            view.kept.push(format!(
+                "{}: {}",
+                k.category,
+                w.kept_blocked.replace("{n}", &n(k.blocked, w))
             ));
-            let stale_html = if r.stale_holds.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<p><b>Legal holds past their review date</b> (still in force):</p><ul>{}</ul>",
-                    r.stale_holds
-                        .iter()
-                        .map(|h| format!("<li>{}</li>", escape(h)))
-                        .collect::<String>()
-                )
-            };
-            let header = [
-                "Policy", "Action", "Affected", "Batches", "Blocked", "Undated", "Held", "Backlog",
-                "Time", "Stopped",
-            ];
-            let mut table =
-                String::from("<table border=\"1\" cellpadding=\"4\" cellspacing=\"0\"><tr>");
-            for h in header {
-                table.push_str(&format!("<th>{h}</th>"));
-            }
-            table.push_str("</tr>");
-            for row in run_rows(r) {
-                table.push_str("<tr>");
-                for (i, cell) in row.iter().enumerate() {
-                    let align = if (2..=8).contains(&i) {
-                        " align=\"right\""
-                    } else {
-                        ""
-                    };
-                    table.push_str(&format!("<td{align}>{}</td>", escape(cell)));
-                }
-                table.push_str("</tr>");
-            }
-            table.push_str("</table>");
-            let failures_html = if failures.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<p><b>FAILED</b> (the other policies ran; the next run tries these again):</p><ul>{}</ul>",
-                    failures
-                        .iter()
-                        .map(|f| format!("<li>{}</li>", escape(f)))
-                        .collect::<String>()
-                )
-            };
-            let html = format!(
-                "<html><body><h2>retentiond: run {} {}</h2><p>Database: {}<br>Cutoff: {} UTC<br>Rows changed: {}<br>\
-                 Backlog: {}<br>Next scheduled run: {}</p>{table}{failures_html}{}{stale_html}<p>Audit table: {}</p><p><small>{footer}</small></p></body></html>",
-                escape(&run),
-                escape(&r.status),
-                escape(&r.database),
-                escape(&r.cutoff),
-                count(rows),
-                count(backlog),
-                escape(&next),
-                r.stop_reason
-                    .as_ref()
-                    .map(|s| format!("<p><b>Stopped early:</b> {}</p>", escape(s)))
-                    .unwrap_or_default(),
-                escape(&r.audit_table)
-            );
-            Summary {
-                subject,
-                text,
-                html,
-                is_error: r.status != "ok",
-                changed: rows > 0,
-            }
         }
+        if k.held > 0 {
+            view.kept.push(format!(
+                "{}: {}",
+                k.category,
+                w.kept_held.replace("{n}", &n(k.held, w))
+            ));
+        }
+    }
+    if !r.stale_holds.is_empty() {
+        view.attention.push(Item {
+            what: w
+                .stale_holds
+                .replace("{n}", &count(r.stale_holds.len() as u64)),
+            todo: Some(w.todo_stale_holds.to_string()),
+        });
+    }
+    let failed = kinds.iter().any(|k| k.failed);
+    let stopped = r.status != "ok" && !failed;
+    let overdue = kinds.iter().any(|k| k.backlog > 0);
+    let verdict = if failed {
+        format!("{} {}", w.attention, w.verdict_rule_failed)
+    } else if stopped {
+        format!("{} {}", w.attention, w.verdict_run_stopped)
+    } else if overdue {
+        format!("{} {}", w.attention, w.verdict_overdue)
+    } else if !r.stale_holds.is_empty() {
+        format!("{} {}", w.attention, w.verdict_stale_holds)
+    } else if changed {
+        let parts = changes(
+            [deleted, pseudonymized, anonymized],
+            [w.deleted, w.pseudonymized_short, w.anonymized_short],
+            w,
+        );
+        format!("{} {}.", w.done, parts.join(", "))
+    } else {
+        w.nothing_to_do.to_string()
+    };
+    view.verdict = verdict.clone();
+    if let Some(id) = r.run_id {
+        view.operator.push(
+            w.run_id
+                .replace("{id}", &id.to_string())
+                .replace("{cutoff}", &r.cutoff),
+        );
+    }
+    for f in r.failures() {
+        view.operator.push(w.reason.replace("{reason}", &f));
+    }
+    if let Some(reason) = &r.stop_reason {
+        view.operator
+            .push(w.stopped_because.replace("{reason}", reason));
+    }
+    for h in &r.stale_holds {
+        view.operator.push(h.clone());
+    }
+    (verdict, r.status != "ok", changed)
+}
+
+/// "40 records deleted", "2 records pseudonymised", for the counts that are not 0.
+fn changes(counts: [u64; 3], phrases: [&str; 3], w: &Words) -> Vec<String> {
+    counts
+        .iter()
+        .zip(phrases)
+        .filter(|(c, _)| **c > 0)
+        .map(|(c, p)| p.replace("{n}", &n(*c, w)))
+        .collect()
+}
+
+/// Pixels of the tallest bar.
+const BAR_MAX: u32 = 48;
+
+fn forecast(f: &Forecast, config: &Config, lang: Lang, view: &mut View) {
+    let w = view.w;
+    let mut per: Vec<(String, Vec<u64>)> = Vec::new();
+    for (name, counts) in &f.policies {
+        let category = config
+            .policies
+            .iter()
+            .find(|c| &c.name == name)
+            .map_or_else(|| name.clone(), |c| crate::statement::category(c, lang));
+        match per.iter_mut().find(|(c, _)| *c == category) {
+            Some((_, sum)) => {
+                for (s, c) in sum.iter_mut().zip(counts) {
+                    *s += c;
+                }
+            }
+            None => per.push((category, counts.clone())),
+        }
+    }
+    let most = per
+        .iter()
+        .flat_map(|(_, c)| c.iter().copied())
+        .max()
+        .unwrap_or(0);
+    for (category, counts) in per {
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            continue;
+        }
+        let (peak_i, peak) = counts
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i)))
+            .map_or((0, 0), |(i, c)| (i, *c));
+        let peak_month = f.months.get(peak_i).map_or_else(String::new, |m| {
+            format!("{} {}", w.months[m.month0() as usize], m.year())
+        });
+        let busy = counts.iter().filter(|c| **c > 0).count();
+        let in_words = if busy == 1 {
+            w.forecast_once
+                .replace("{n}", &n(total, w))
+                .replace("{month}", &peak_month)
+        } else {
+            w.forecast_spread
+                .replace("{n}", &n(total, w))
+                .replace("{months}", &busy.to_string())
+                .replace("{peak}", &count(peak))
+                .replace("{month}", &peak_month)
+        };
+        let months = f
+            .months
+            .iter()
+            .zip(&counts)
+            .map(|(m, c)| Bar {
+                label: w.short_months[m.month0() as usize].to_string(),
+                count: if *c == 0 { String::new() } else { count(*c) },
+                height: match (*c, most) {
+                    (0, _) | (_, 0) => 0,
+                    (c, most) => ((c * BAR_MAX as u64).div_ceil(most) as u32).max(2),
+                },
+            })
+            .collect();
+        view.forecast.push(Bars {
+            category,
+            in_words,
+            months,
+        });
+    }
+    if view.forecast.is_empty() {
+        view.forecast_note = Some(w.forecast_nothing.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_in_the_readers_language_and_zone() {
+        let t = DateTime::parse_from_rfc3339("2026-12-01T03:30:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        let ams: Tz = "Europe/Amsterdam".parse().expect("zone");
+        assert_eq!(
+            when(t, ams, words::of(Lang::En)),
+            "1 December 2026 at 04:30"
+        );
+        assert_eq!(
+            when(t, ams, words::of(Lang::Nl)),
+            "1 december 2026 om 04:30"
+        );
     }
 }

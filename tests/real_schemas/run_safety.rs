@@ -637,7 +637,7 @@ async fn a_failing_policy_does_not_stop_the_others(b: Backend) {
     assert_eq!(summaries.len(), 1, "{}", stderr(&out));
     let text = summaries[0].replace("=\r\n", "").replace("=\n", "");
     assert!(
-        text.contains("Subject: retentiond: run FAILED on 1 of 3 policies (activity-log)"),
+        text.contains("Subject: Your attention is needed: a retention rule failed (retentiond)"),
         "{text}"
     );
     assert!(
