@@ -2,8 +2,8 @@
 //! zones) stay strings here so that validation can report all of them at once.
 
 use super::{
-    Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, Period, Policy, Review,
-    Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
+    Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, KeptFor, Period, Policy,
+    Review, Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
 };
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
@@ -31,6 +31,7 @@ pub(super) struct RawConfig {
 struct RawErase {
     ledger_retain: Option<String>,
     ledger_file: Option<String>,
+    backup_retention: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,7 +122,7 @@ struct RawPolicy {
     from: Option<String>,
     confidence: Option<String>,
     nl: Option<RawWording>,
-    keep_for_obligation: Option<bool>,
+    kept_for: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -410,6 +411,18 @@ impl RawConfig {
             }
         };
 
+        let backup_retention = self
+            .erase
+            .as_ref()
+            .and_then(|e| e.backup_retention.as_deref())
+            .and_then(|b| match b.parse::<Period>() {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    issues.add("erase.backup_retention", format!("\"{b}\": {e}"));
+                    None
+                }
+            });
+
         match (issues.0.is_empty(), database, run, ledger_retain) {
             (true, Some(database), Some(run), Some(ledger_retain)) => Ok(Config {
                 path: path.to_path_buf(),
@@ -429,6 +442,7 @@ impl RawConfig {
                     .as_ref()
                     .and_then(|e| e.ledger_file.as_ref())
                     .map(PathBuf::from),
+                backup_retention,
             }),
             _ => Err(issues.0),
         }
@@ -940,6 +954,21 @@ fn validate_policy(
             None
         }
     };
+    let kept_for = match raw.kept_for.as_deref() {
+        None => Some(None),
+        Some(k) => match KeptFor::ALL.iter().find(|(n, _)| *n == k) {
+            Some((_, kept)) => Some(Some(*kept)),
+            None => {
+                issues.add(
+                    format!("{at}.kept_for"),
+                    format!(
+                        "\"{k}\" is not known; use \"legal_obligation\", \"legal_claims\" or \"suppression\" (or leave it out: erase applies the action)"
+                    ),
+                );
+                None
+            }
+        },
+    };
     let subject = match &raw.subject {
         None => Some(None),
         Some(RawSubject::Column(c)) => {
@@ -969,7 +998,7 @@ fn validate_policy(
         category: raw.category.clone(),
         from: raw.from.clone(),
         confidence: confidence?,
-        keep_for_obligation: raw.keep_for_obligation.unwrap_or(false),
+        kept_for: kept_for?,
         nl: raw.nl.as_ref().map(|w| Wording {
             category: w.category.clone(),
             from: w.from.clone(),

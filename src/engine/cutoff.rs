@@ -139,7 +139,7 @@ mod tests {
             from: None,
             confidence: None,
             nl: None,
-            keep_for_obligation: false,
+            kept_for: None,
         }
     }
 
