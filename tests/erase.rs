@@ -84,6 +84,17 @@ fn section<'a>(answer: &'a str, heading: &str) -> &'a str {
     &rest[..rest.find("\n## ").unwrap_or(rest.len())]
 }
 
+/// The file of a SQLite test database.
+fn sqlite_file(db: &TestDb) -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        db.url()
+            .trim_start_matches("sqlite://")
+            .split('?')
+            .next()
+            .unwrap_or_default(),
+    )
+}
+
 /// `erase-20270301-1a2b3c4d` from the answer's "Request: ..." line.
 fn request_id(answer: &str) -> &str {
     answer
@@ -250,13 +261,7 @@ async fn replay_after_restoring_a_backup_uses_the_ledger_file() {
         ),
         "",
     );
-    let file = std::path::PathBuf::from(
-        db.url()
-            .trim_start_matches("sqlite://")
-            .split('?')
-            .next()
-            .unwrap_or_default(),
-    );
+    let file = sqlite_file(&db);
     let backup = db.dir.path().join("backup.db");
     std::fs::copy(&file, &backup).expect("back up the database");
 
@@ -401,13 +406,7 @@ INSERT INTO consents VALUES (1, 1, 'c1@example.nl', '2026-06-01 09:00:00')",
         ),
         0,
     );
-    let file = std::path::PathBuf::from(
-        db.url()
-            .trim_start_matches("sqlite://")
-            .split('?')
-            .next()
-            .unwrap_or_default(),
-    );
+    let file = sqlite_file(&db);
     let before = db.dir.path().join("before.db");
     std::fs::copy(&file, &before).expect("copy the database");
     for (lang, format, golden) in [

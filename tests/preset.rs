@@ -11,19 +11,25 @@ fn preset() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/presets/nl-subscriptions.toml")
 }
 
-#[test]
-fn preset_needs_a_review_before_it_writes() {
+/// `retentiond demo` with this many customers, in a temporary directory: (it, the demo folder).
+fn demo(customers: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let demo = dir.path().join("demo");
     let demo_arg = demo.to_string_lossy().to_string();
     expect_exit(
         &run_cli(
             &preset(),
-            &["demo", "--dir", &demo_arg, "--customers", "200"],
+            &["demo", "--dir", &demo_arg, "--customers", customers],
             &[],
         ),
         0,
     );
+    (dir, demo)
+}
+
+#[test]
+fn preset_needs_a_review_before_it_writes() {
+    let (_dir, demo) = demo("200");
     let url = format!("sqlite://{}", demo.join("shop.db").display());
     let env = [("RETENTIOND_DATABASE__URL", url.as_str())];
 
@@ -129,17 +135,7 @@ async fn age(pool: &sqlx::SqlitePool, id: i64, years: &str) {
 /// supplies is pseudonymised and erased as before; a do-not-mail entry survives both.
 #[tokio::test]
 async fn preset_keeps_oss_evidence_ten_years_and_the_do_not_mail_list() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let demo = dir.path().join("demo");
-    let demo_arg = demo.to_string_lossy().to_string();
-    expect_exit(
-        &run_cli(
-            &preset(),
-            &["demo", "--dir", &demo_arg, "--customers", "400"],
-            &[],
-        ),
-        0,
-    );
+    let (_dir, demo) = demo("400");
     let file = demo.join("shop.db");
     let pool = open(&file).await;
     macro_rules! oss_customer {

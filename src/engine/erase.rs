@@ -336,13 +336,10 @@ impl Engine {
                 }
             }
             let suppression_rows = if kept_for == Some(KeptFor::Suppression) {
-                let mut tx = self.db.begin().await?;
-                let rows = tx
-                    .fetch_i64(&q.count_matching())
-                    .await
-                    .ctx(|| ctx("counting the subject's rows"))? as u64;
-                let _ = tx.rollback().await;
-                Some(rows)
+                Some(
+                    self.count(&q.count_matching(), || ctx("counting the subject's rows"))
+                        .await?,
+                )
             } else {
                 None
             };
@@ -371,12 +368,7 @@ impl Engine {
                     t.name()
                 )));
             }
-            let mut tx = self.db.begin().await?;
-            let blocked = tx
-                .fetch_i64(&q.count_blocked())
-                .await
-                .ctx(|| ctx("blocked"))? as u64;
-            let _ = tx.rollback().await;
+            let blocked = self.count(&q.count_blocked(), || ctx("blocked")).await?;
             let columns = column_changes(t);
             if let Some(rows) = suppression_rows {
                 if rows > 0 {
@@ -413,6 +405,18 @@ impl Engine {
         }
         report.found = !report.kept.is_empty() || !report.erased.is_empty();
         Ok(report)
+    }
+
+    /// One count, in a transaction of its own that writes nothing.
+    async fn count(
+        &self,
+        sql: &crate::db::Sql,
+        what: impl FnOnce() -> String,
+    ) -> Result<u64, EngineError> {
+        let mut tx = self.db.begin().await?;
+        let n = tx.fetch_i64(sql).await.ctx(what)? as u64;
+        let _ = tx.rollback().await;
+        Ok(n)
     }
 
     /// Erases again every subject in the ledger (after a backup was restored); first drops

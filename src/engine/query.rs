@@ -88,11 +88,16 @@ impl Queries<'_> {
             "SELECT 1 FROM {} AS r WHERE ",
             self.db.table(table)
         ));
-        let conds: Vec<String> = matches
+        q.push(&self.matching("r", matches));
+    }
+
+    /// `alias.theirs = t.own AND ...`: the related rows under `alias` that match this row.
+    fn matching(&self, alias: &str, matches: &[(String, String)]) -> String {
+        matches
             .iter()
-            .map(|(own, theirs)| format!("{} = {}", self.col("r", theirs), self.col(T, own)))
-            .collect();
-        q.push(&conds.join(" AND "));
+            .map(|(own, theirs)| format!("{} = {}", self.col(alias, theirs), self.col(T, own)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
     }
 
     /// `expr` holds a real instant: not a MariaDB zero or partly zero date
@@ -369,16 +374,10 @@ impl Queries<'_> {
                 column,
                 matches,
             }) => {
-                let conds: Vec<String> = matches
-                    .iter()
-                    .map(|(own, theirs)| {
-                        format!("{} = {}", self.col("s", theirs), self.col(T, own))
-                    })
-                    .collect();
                 q.push(&format!(
                     "EXISTS (SELECT 1 FROM {} AS s WHERE {} AND {} = ",
                     self.db.table(table),
-                    conds.join(" AND "),
+                    self.matching("s", matches),
                     self.column_text("s", column)
                 ));
                 rhs(q, column);
@@ -518,12 +517,6 @@ impl Queries<'_> {
                 ..
             } => {
                 let rc = self.col("lr", &column.name);
-                let conds: Vec<String> = matches
-                    .iter()
-                    .map(|(own, theirs)| {
-                        format!("{} = {}", self.col("lr", theirs), self.col(T, own))
-                    })
-                    .collect();
                 q.push(&format!(
                     "SELECT {} FROM {} AS lr WHERE EXISTS (SELECT 1 FROM {} WHERE {} AND ",
                     self.as_text(&format!(
@@ -531,7 +524,7 @@ impl Queries<'_> {
                     )),
                     self.db.table(table),
                     self.target_table(),
-                    conds.join(" AND ")
+                    self.matching("lr", matches)
                 ));
                 self.expired(&mut q);
                 q.push(")");
