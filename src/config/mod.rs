@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Where the config is looked for when `--config` is not given.
-pub const DEFAULT_PATH: &str = "/etc/retentiond/retentiond.toml";
+pub const DEFAULT_PATH: &str = crate::defaults::CONFIG_PATH;
 
 /// One mistake in the configuration, with the key it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use super::{
     Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, KeptFor, Period, Policy,
     Review, Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
 };
+use crate::defaults;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -401,7 +402,7 @@ impl RawConfig {
             .erase
             .as_ref()
             .and_then(|e| e.ledger_retain.as_deref())
-            .unwrap_or("90 days")
+            .unwrap_or(defaults::LEDGER_RETAIN)
             .parse::<Period>()
         {
             Ok(p) => Some(p),
@@ -453,7 +454,7 @@ fn validate_schedule(s: &RawSchedule, issues: &mut Issues) -> Option<crate::sche
     let tz = match s
         .timezone
         .as_deref()
-        .unwrap_or("UTC")
+        .unwrap_or(defaults::SCHEDULE_TIMEZONE)
         .parse::<chrono_tz::Tz>()
     {
         Ok(tz) => tz,
@@ -541,7 +542,7 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
         },
         (None, None) => None,
     };
-    let on = match r.on.as_deref().unwrap_or("always") {
+    let on = match r.on.as_deref().unwrap_or(defaults::REPORT_ON) {
         "always" => Some(ReportOn::Always),
         "changes" => Some(ReportOn::Changes),
         "errors" => Some(ReportOn::Errors),
@@ -554,7 +555,7 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
         }
     };
     let outbox_max = match r.outbox_max {
-        None => 100,
+        None => defaults::OUTBOX_MAX,
         Some(n) if (1..=100_000).contains(&n) => n as u32,
         Some(n) => {
             issues.add(
@@ -613,7 +614,7 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
     let timezone = match db
         .timezone
         .as_deref()
-        .unwrap_or("UTC")
+        .unwrap_or(defaults::DATABASE_TIMEZONE)
         .parse::<chrono_tz::Tz>()
     {
         Ok(tz) => Some(tz),
@@ -631,7 +632,7 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
     let table_prefix = db
         .table_prefix
         .clone()
-        .unwrap_or_else(|| "retentiond_".to_string());
+        .unwrap_or_else(|| defaults::TABLE_PREFIX.to_string());
     if table_prefix.is_empty()
         || table_prefix.len() > 30
         || !table_prefix
@@ -679,7 +680,7 @@ fn batch_size(value: Option<i64>, path: &str, issues: &mut Issues) -> Option<u32
             None
         }
         Some(n) => Some(n as u32),
-        None => Some(1000),
+        None => Some(defaults::BATCH_SIZE),
     }
 }
 
@@ -714,13 +715,23 @@ fn max_rows(
 
 fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
     let batch_size = batch_size(run.batch_size, "run.batch_size", issues);
-    let pause = duration_or(&run.pause, "0ms", "run.pause", issues);
-    let max_fraction = fraction(run.max_fraction, 0.5, "run.max_fraction", issues);
+    let pause = duration_or(&run.pause, defaults::PAUSE, "run.pause", issues);
+    let max_fraction = fraction(
+        run.max_fraction,
+        defaults::MAX_FRACTION,
+        "run.max_fraction",
+        issues,
+    );
     let max_rows = max_rows(run.max_rows, None, "run.max_rows", issues);
-    let lock_timeout = duration_or(&run.lock_timeout, "2s", "run.lock_timeout", issues);
+    let lock_timeout = duration_or(
+        &run.lock_timeout,
+        defaults::LOCK_TIMEOUT,
+        "run.lock_timeout",
+        issues,
+    );
     let statement_timeout = duration_or(
         &run.statement_timeout,
-        "30s",
+        defaults::STATEMENT_TIMEOUT,
         "run.statement_timeout",
         issues,
     );
@@ -749,13 +760,12 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
             );
             None
         }
-        // Gentle by default: the server spends at most two thirds of the run on our batches.
-        f => Some(f.unwrap_or(0.5)),
+        f => Some(f.unwrap_or(defaults::PAUSE_FACTOR)),
     };
     let max_clock_jump = match run
         .max_clock_jump
         .as_deref()
-        .unwrap_or("400 days")
+        .unwrap_or(defaults::MAX_CLOCK_JUMP)
         .parse::<Period>()
     {
         Ok(p) if p.months == 0 => Some(std::time::Duration::from_secs(
@@ -930,7 +940,7 @@ fn validate_policy(
     );
     let max_fraction = fraction(
         raw.max_fraction,
-        run.map_or(0.5, |r| r.max_fraction),
+        run.map_or(defaults::MAX_FRACTION, |r| r.max_fraction),
         &format!("{at}.max_fraction"),
         issues,
     );

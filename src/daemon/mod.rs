@@ -5,10 +5,9 @@
 mod http;
 pub mod status;
 
-use crate::cli::exit;
 use crate::config::Config;
 use crate::db::{Access, Db};
-use crate::engine::{Engine, EngineError, RunOptions};
+use crate::engine::{Engine, EngineError, RunOptions, RunReport};
 use crate::report::mailer::Mailer;
 use crate::report::{self, Outcome};
 use crate::store::Store;
@@ -57,7 +56,18 @@ pub fn install_signals() -> std::io::Result<(Arc<AtomicBool>, watch::Receiver<bo
     Ok((stop, rx))
 }
 
-pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
+/// How the daemon ended, when it did not fail to start.
+#[derive(Debug)]
+pub enum End {
+    /// Stopped by a signal (or before the database was reached).
+    Stopped,
+    /// The schedule has no future run.
+    ScheduleExhausted,
+    /// `--once`: its run's report, or why it did not run.
+    Once(Result<RunReport, EngineError>),
+}
+
+pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
     let schedule = match (&config.schedule, once) {
         (Some(s), _) => Some(s.clone()),
         (None, true) => None,
@@ -83,7 +93,9 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     spawn_watchdog();
 
     let db = startup_checks(&config, &stop).await?;
-    let Some(db) = db else { return Ok(exit::OK) };
+    let Some(db) = db else {
+        return Ok(End::Stopped);
+    };
     update(&status, |s| s.ready = true);
     notify(&[
         sd_notify::NotifyState::Ready,
@@ -101,10 +113,10 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     daemon.deliver_outbox(true).await;
 
     if once {
-        return Ok(daemon.cycle(None, None).await);
+        return Ok(End::Once(daemon.cycle(None, None).await));
     }
     let Some(schedule) = schedule else {
-        return Ok(exit::OK);
+        return Ok(End::Stopped);
     };
     tracing::info!(cron = %schedule.pattern, timezone = %schedule.timezone, "daemon started");
 
@@ -116,7 +128,8 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     ) && last < prev
     {
         tracing::info!(missed = %prev, last_run = %last, "a scheduled run was missed while the daemon was down; running now");
-        daemon
+        // A scheduled run's result went into its summary and the log; the daemon goes on.
+        let _ = daemon
             .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, prev))
             .await;
     }
@@ -124,7 +137,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
     while !daemon.stop.load(Ordering::SeqCst) {
         let Some(next) = schedule.next_after(Utc::now()) else {
             tracing::error!(cron = %schedule.pattern, "the schedule has no future run; stopping");
-            return Ok(exit::FAILED);
+            return Ok(End::ScheduleExhausted);
         };
         update(&daemon.status, |s| s.next_run = Some(next));
         let last = daemon
@@ -142,12 +155,13 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<u8> {
         if !daemon.wait_until(next).await {
             break;
         }
-        daemon
+        // A scheduled run's result went into its summary and the log; the daemon goes on.
+        let _ = daemon
             .cycle(schedule.next_after(Utc::now()), slot_start(&schedule, next))
             .await;
     }
     tracing::info!("stopped");
-    Ok(exit::OK)
+    Ok(End::Stopped)
 }
 
 /// From when a run counts as this slot's run: the slot time, less half the gap to the next
@@ -230,12 +244,12 @@ impl Daemon {
         }
     }
 
-    /// One run with its summary; returns the exit code `retentiond run` would give.
+    /// One run with its summary; returns the run's result.
     async fn cycle(
         &mut self,
         next_run: Option<chrono::DateTime<Utc>>,
         slot_start: Option<chrono::DateTime<Utc>>,
-    ) -> u8 {
+    ) -> Result<RunReport, EngineError> {
         let started = Instant::now();
         let opts = RunOptions {
             stop: Some(self.stop.clone()),
@@ -250,19 +264,14 @@ impl Daemon {
         }
         .await;
         let elapsed = started.elapsed().as_secs_f64();
-        let (summary, run_id, code) = match &result {
+        let (summary, run_id) = match &result {
             Ok(r) => {
                 update(&self.status, |s| s.record_report(r, elapsed));
-                let finished = r.status == "ok" || r.status == crate::engine::INTERRUPTED;
-                (
-                    report::render(&Outcome::Finished(r), next_run),
-                    r.run_id,
-                    if finished { exit::OK } else { exit::FAILED },
-                )
+                (report::render(&Outcome::Finished(r), next_run), r.run_id)
             }
             Err(e @ (EngineError::Locked(_) | EngineError::SlotServed(_))) => {
                 tracing::info!(reason = %e, "skipping this run: another instance runs the policies");
-                return exit::LOCKED;
+                return result;
             }
             Err(e) => {
                 // A safety stop wrote nothing on purpose: stopped, not failed.
@@ -275,15 +284,11 @@ impl Daemon {
                     database: self.db.display_url.clone(),
                     stopped,
                 };
-                (
-                    report::render(&outcome, next_run),
-                    None,
-                    e.exit_code() as u8,
-                )
+                (report::render(&outcome, next_run), None)
             }
         };
         self.report(summary, run_id).await;
-        code
+        result
     }
 
     /// Queues the summary in the outbox (so a mail outage loses nothing) and delivers.

@@ -3,10 +3,9 @@
 
 pub mod dataset;
 
-use crate::cli::exit;
 use crate::config::Config;
 use crate::db::Access;
-use crate::engine::{Engine, RunOptions};
+use crate::engine::{Engine, RunOptions, RunReport};
 use anyhow::Context as _;
 use sqlx::Row;
 use std::path::Path;
@@ -73,7 +72,8 @@ async fn counts(pool: &sqlx::SqlitePool) -> anyhow::Result<Vec<i64>> {
     Ok(out)
 }
 
-pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
+/// Builds the demo and runs it; returns the run's report.
+pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<RunReport> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let db_path = dir.join("shop.db");
     for suffix in ["", "-wal", "-shm", "-journal"] {
@@ -167,11 +167,7 @@ pub async fn run(dir: &Path, customers: u32) -> anyhow::Result<u8> {
         db_path.display(),
         db_path.display()
     );
-    Ok(if report.status == "ok" {
-        exit::OK
-    } else {
-        exit::FAILED
-    })
+    Ok(report)
 }
 
 #[cfg(test)]

@@ -75,16 +75,6 @@ impl EngineError {
             _ => false,
         }
     }
-
-    /// The process exit code for this error (see the README).
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            EngineError::Check(_) | EngineError::Usage(_) => 2,
-            EngineError::Db(_) | EngineError::Io(_) => 1,
-            EngineError::Safety(_) | EngineError::Clock(_) => 3,
-            EngineError::Locked(_) | EngineError::SlotServed(_) => 4,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default)]

@@ -1,0 +1,37 @@
+//! `retentiond audit`: the audit trail.
+
+use super::output;
+use crate::config::Config;
+use crate::db::{Access, Db, schema::Schema};
+use crate::exit;
+use crate::store::Store;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Check the audit trail's hash chain; exits 1 if an entry was edited, inserted or removed.
+    #[command(after_help = "Example:\n  retentiond audit verify")]
+    Verify,
+}
+
+pub async fn run(command: Command, config: Config) -> anyhow::Result<u8> {
+    match command {
+        Command::Verify => verify(config).await,
+    }
+}
+
+async fn verify(config: Config) -> anyhow::Result<u8> {
+    let db = Db::connect(&config.database, &config.run, Access::ReadOnly).await?;
+    let store = Store::new(&db, &config.database.table_prefix);
+    let schema = Schema::load(&db).await?;
+    if !store.installed(&schema) {
+        crate::out!(
+            "No audit trail yet: retentiond has not run on {}.",
+            db.display_url
+        );
+        return Ok(exit::OK);
+    }
+    let v = store.verify_audit().await?;
+    db.close().await;
+    output::print_verification(&v, &store.table("audit"));
+    Ok(exit::of_verification(&v))
+}
