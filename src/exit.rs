@@ -4,6 +4,7 @@
 
 use crate::config::ConfigError;
 use crate::daemon::End;
+use crate::db::{DbError, Failure};
 use crate::engine::{EngineError, INTERRUPTED as RUN_INTERRUPTED, RunReport};
 use crate::store::audit::Verification;
 
@@ -27,12 +28,19 @@ pub fn of_error(e: &anyhow::Error) -> u8 {
     if e.downcast_ref::<ConfigError>().is_some() {
         return USAGE;
     }
+    if e.downcast_ref::<DbError>()
+        .is_some_and(|e| e.failure() == Failure::Config)
+    {
+        return USAGE;
+    }
     FAILED
 }
 
 pub fn of_engine_error(e: &EngineError) -> u8 {
     match e {
         EngineError::Check(_) | EngineError::Usage(_) => USAGE,
+        // A server that refuses the config (password, database, role, grant, read-only).
+        EngineError::Db(e) if e.failure() == Failure::Config => USAGE,
         EngineError::Db(_) | EngineError::Io(_) => FAILED,
         EngineError::Safety(_) | EngineError::Clock(_) => SAFETY,
         EngineError::Locked(_) | EngineError::SlotServed(_) => LOCKED,
@@ -56,6 +64,7 @@ pub fn of_verification(v: &Verification) -> u8 {
 pub fn of_daemon(end: &End) -> u8 {
     match end {
         End::Stopped => OK,
+        End::StoppedBeforeRun => FAILED,
         End::ScheduleExhausted => FAILED,
         End::Once(Ok(report)) => of_run(report),
         End::Once(Err(e)) => of_engine_error(e),
@@ -78,6 +87,11 @@ mod tests {
             of_engine_error(&EngineError::SlotServed("x".into())),
             LOCKED
         );
+        let read_only = DbError::ReadOnly {
+            url: "postgres://db/shop".into(),
+            why: "a replica".into(),
+        };
+        assert_eq!(of_error(&anyhow::Error::new(read_only)), USAGE);
         let wrapped = anyhow::Error::new(EngineError::Safety(Vec::new())).context("running");
         assert_eq!(of_error(&wrapped), SAFETY);
         assert_eq!(of_error(&anyhow::anyhow!("anything else")), FAILED);

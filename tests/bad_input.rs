@@ -343,7 +343,8 @@ async fn usage_errors_exit_2(b: Backend) {
 }
 
 /// A server that does not answer: exit 1 (the run failed; the config may be right and the
-/// server down), a message naming the URL without its password, and the reason.
+/// server down), a message naming the URL without its password, and the reason. A SQLite
+/// file that cannot be opened is the config's to fix: exit 2.
 async fn an_unreachable_database_is_a_clear_failure(b: Backend) {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("no-such-dir").join("shop.db");
@@ -377,7 +378,7 @@ async fn an_unreachable_database_is_a_clear_failure(b: Backend) {
             .collect::<Vec<_>>()
     });
     for (args, out) in outs {
-        expect_exit(&out, 1);
+        expect_exit(&out, if b == Backend::Sqlite { 2 } else { 1 });
         let err = stderr(&out);
         assert!(
             err.contains(&format!("cannot connect to {shown}")),

@@ -258,37 +258,47 @@ async fn a_mail_outage_queues_the_summary_and_delivers_it_once_later() {
     db.drop().await;
 }
 
-#[tokio::test]
-async fn metrics_parse_and_healthz_reports_a_failed_run() {
-    let db = PgDb::new().await;
-    messages(&db, 3, 1).await;
-    let dir = tempfile::tempdir().expect("tempdir");
+/// The daemon on a two-second schedule with /healthz and /metrics on a free port.
+fn serving_daemon(dir: &std::path::Path, cfg: String) -> (std::process::Child, u16) {
     let http = free_port();
-    let cfg = config(&db, "")
+    let cfg = cfg
         + &format!(
             "\n[schedule]\ncron = \"*/2 * * * * *\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n"
         );
-    let path = write(dir.path(), "r.toml", &cfg);
-    let mut child = bin()
+    let path = write(dir, "r.toml", &cfg);
+    let child = bin()
         .arg("--config")
         .arg(&path)
         .arg("daemon")
         .spawn()
         .expect("start");
+    (child, http)
+}
 
+/// /metrics as soon as it shows `needle` (at most 30 s).
+async fn metrics_once(http: u16, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
-    let metrics = loop {
+    loop {
         if let Some((200, body)) = http_get(http, "/metrics")
-            && body.contains("retentiond_runs_total{status=\"ok\"}")
+            && body.contains(needle)
         {
-            break body;
+            return body;
         }
         assert!(
             Instant::now() < deadline,
-            "no successful run showed up in /metrics"
+            "{needle} never showed up in /metrics"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_parse_and_healthz_reports_a_failed_run() {
+    let db = PgDb::new().await;
+    messages(&db, 3, 1).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut child, http) = serving_daemon(dir.path(), config(&db, ""));
+    let metrics = metrics_once(http, "retentiond_runs_total{status=\"ok\"}").await;
     // Prometheus text format: comments, or `name{labels} number`.
     for line in metrics
         .lines()
@@ -522,5 +532,273 @@ async fn refused_mail_is_queued_within_the_cap_and_delivered_once() {
         4,
         "each summary is delivered once"
     );
+    db.drop().await;
+}
+
+/// The daemon's stderr after it has run for `secs` (SIGTERM then), with its exit code.
+fn run_for(args: &[&str], config: &std::path::Path, secs: u64) -> (Option<i32>, String, bool) {
+    let child = bin()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start daemon");
+    let mut child = child;
+    std::thread::sleep(Duration::from_secs(secs));
+    let running = child.try_wait().expect("poll").is_none();
+    terminate(&child);
+    let status = wait_exit(&mut child, Duration::from_secs(10));
+    let out = child.wait_with_output().expect("daemon output");
+    (
+        status.and_then(|s| s.code()),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        running,
+    )
+}
+
+/// A MariaDB account of this test alone, with a password, dropped at the end.
+struct MariaDbUser {
+    admin: String,
+    name: String,
+}
+
+impl MariaDbUser {
+    async fn create(password: &str) -> MariaDbUser {
+        let admin = std::env::var("RETENTIOND_TEST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into());
+        let name = format!("rd_pw_{}", std::process::id());
+        let mut c = <sqlx::MySqlConnection as sqlx::Connection>::connect(&admin)
+            .await
+            .expect("MariaDB at RETENTIOND_TEST_MYSQL_URL");
+        for sql in [
+            format!("DROP USER IF EXISTS '{name}'@'%'"),
+            format!("CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'"),
+        ] {
+            sqlx::Executor::execute(&mut c, sqlx::AssertSqlSafe(sql))
+                .await
+                .expect("create the account");
+        }
+        MariaDbUser { admin, name }
+    }
+
+    async fn drop(self) {
+        if let Ok(mut c) = <sqlx::MySqlConnection as sqlx::Connection>::connect(&self.admin).await {
+            let _ = sqlx::Executor::execute(
+                &mut c,
+                sqlx::AssertSqlSafe(format!("DROP USER IF EXISTS '{}'@'%'", self.name)),
+            )
+            .await;
+        }
+    }
+}
+
+/// A wrong password, an unknown database or an unknown role is the config's to fix: the
+/// daemon exits 2 at once with the server's reason instead of waiting for a database that
+/// will never accept it, and a one-shot `run` says the same with the same exit code.
+#[tokio::test]
+async fn a_server_that_refuses_the_config_ends_the_daemon_with_exit_2() {
+    let db = PgDb::new().await;
+    messages(&db, 1, 0).await;
+    let user = MariaDbUser::create("right-password").await;
+    let base = db.url.rsplit_once('/').map_or("", |(b, _)| b).to_string();
+    let cases = [
+        (
+            format!("{base}/rd_no_such_database_{}", std::process::id()),
+            "does not exist",
+        ),
+        (
+            db.url.replacen("postgres@", "rd_no_such_role@", 1),
+            "role \"rd_no_such_role\" does not exist",
+        ),
+        (
+            format!("mysql://{}:wrong-password@127.0.0.1:3306/test", user.name),
+            "Access denied",
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (url, reason) in cases {
+        let cfg =
+            config(&db, "").replacen(&db.url, &url, 1) + "\n[schedule]\ncron = \"30 3 * * *\"\n";
+        let path = write(dir.path(), "r.toml", &cfg);
+        let started = Instant::now();
+        let mut child = bin()
+            .arg("--config")
+            .arg(&path)
+            .arg("daemon")
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start daemon");
+        let status = wait_exit(&mut child, Duration::from_secs(30));
+        let err =
+            String::from_utf8_lossy(&child.wait_with_output().expect("output").stderr).into_owned();
+        assert_eq!(
+            status.and_then(|s| s.code()),
+            Some(2),
+            "{url}: the daemon exits 2 instead of waiting:\n{err}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{url}: took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            err.contains(reason),
+            "{url}: the reason ({reason}) is missing:\n{err}"
+        );
+        assert!(
+            !err.contains("not available yet"),
+            "{url}: it waited:\n{err}"
+        );
+        assert!(
+            !err.contains("wrong-password"),
+            "the password leaked:\n{err}"
+        );
+
+        let out = bin()
+            .arg("--config")
+            .arg(&path)
+            .arg("run")
+            .output()
+            .expect("run");
+        assert_eq!(out.status.code(), Some(2), "{url}: `run` exits 2 as well");
+    }
+    user.drop().await;
+    db.drop().await;
+}
+
+/// A server that refuses connections (not started yet, restarting) is waited for, with a
+/// growing pause, saying so in the log; it is no config error. `daemon --once` stopped while
+/// waiting did not run: exit 1, so a CronJob does not look green having done nothing.
+#[tokio::test]
+async fn a_refused_connection_is_waited_for_and_once_stopped_before_its_run_exits_1() {
+    let db = PgDb::new().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let nobody = format!("postgres://postgres@127.0.0.1:{}/shop", free_port());
+    let cfg =
+        config(&db, "").replacen(&db.url, &nobody, 1) + "\n[schedule]\ncron = \"30 3 * * *\"\n";
+    let path = write(dir.path(), "r.toml", &cfg);
+    let (daemon, once) = std::thread::scope(|s| {
+        let daemon = s.spawn(|| run_for(&["daemon"], &path, 25));
+        let once = s.spawn(|| run_for(&["daemon", "--once"], &path, 25));
+        (
+            daemon.join().expect("daemon thread"),
+            once.join().expect("--once thread"),
+        )
+    });
+    for (what, (code, log, running), stopped) in [("daemon", daemon, 0), ("daemon --once", once, 1)]
+    {
+        assert!(running, "{what} gave up waiting:\n{log}");
+        let waits = log
+            .lines()
+            .filter(|l| l.contains("database not available yet; retrying with backoff"))
+            .count();
+        assert!(waits >= 2, "{what} retried {waits} time(s):\n{log}");
+        assert!(log.contains("\"retry_in_s\""), "{log}");
+        assert!(log.to_lowercase().contains("refused"), "{log}");
+        assert_eq!(code, Some(stopped), "{what} stopped while waiting:\n{log}");
+    }
+    db.drop().await;
+}
+
+/// A run that uses up `max_runtime` ended as planned: /healthz stays 200,
+/// `retentiond_last_run_success` is 1 and the success timestamp is set; a policy the run
+/// never reached shows the rows it still has to do.
+#[tokio::test]
+async fn a_max_runtime_stop_is_no_failure_for_healthz_or_metrics() {
+    let db = PgDb::new().await;
+    messages(&db, 2000, 1).await;
+    db.exec("CREATE TABLE logins (id BIGSERIAL PRIMARY KEY, at TIMESTAMPTZ NOT NULL)")
+        .await;
+    db.exec(
+        "INSERT INTO logins (at) SELECT now() - interval '400 days' FROM generate_series(1, 7)",
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(
+        &db,
+        "batch_size = 10\npause = \"300ms\"\nmax_runtime = \"1s\"",
+    ) + "\n[[policies]]\nname = \"old-logins\"\ntable = \"logins\"\nsince = \"at\"\n\
+           retain = \"6 months\"\naction = \"delete\"\nbasis = \"test\"\n";
+    let (mut child, http) = serving_daemon(dir.path(), cfg);
+    let metrics = metrics_once(http, "retentiond_runs_total{status=\"stopped\"}").await;
+    let health = http_get(http, "/healthz");
+    terminate(&child);
+    assert!(wait_exit(&mut child, Duration::from_secs(10)).is_some_and(|s| s.success()));
+
+    assert!(
+        metrics.contains("\nretentiond_last_run_success 1\n"),
+        "{metrics}"
+    );
+    let success_at: i64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("retentiond_last_success_timestamp_seconds "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no success timestamp:\n{metrics}"));
+    let now = chrono::Utc::now().timestamp();
+    assert!(
+        (now - 60..=now).contains(&success_at),
+        "{success_at} vs now {now}"
+    );
+    assert!(
+        metrics.contains("retentiond_backlog_rows{policy=\"old-logins\"} 7"),
+        "the policy the run never reached still has its 7 rows to do:\n{metrics}"
+    );
+    let (code, body) = health.expect("/healthz answers");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"last_run\":\"stopped\""), "{body}");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM logins").await, 7);
+    db.drop().await;
+}
+
+/// A statement the server cancels at `run.statement_timeout` is reported as a statement
+/// timeout naming the setting: in the log, the run's recorded reason and the summary.
+#[tokio::test]
+async fn a_statement_timeout_is_reported_as_such() {
+    let db = PgDb::new().await;
+    messages(&db, 20, 0).await;
+    // The application's trigger makes every delete slow.
+    db.exec(
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(0.3); RETURN OLD; END $$",
+    )
+    .await;
+    db.exec("CREATE TRIGGER slow BEFORE DELETE ON messages FOR EACH ROW EXECUTE FUNCTION slow()")
+        .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mail = dir.path().join("mail");
+    let cfg = config(&db, "batch_size = 10\nstatement_timeout = \"1s\"")
+        + &format!(
+            "\n[report]\nto = [\"controller@shop.example\"]\nfrom = \"retentiond@shop.example\"\nsmtp_url = \"file://{}\"\n",
+            mail.display()
+        );
+    let path = write(dir.path(), "r.toml", &cfg);
+    let out = bin()
+        .arg("--config")
+        .arg(&path)
+        .args(["daemon", "--once"])
+        .output()
+        .expect("run");
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{log}");
+    let said = "statement timeout: the server cancelled the statement after statement_timeout (run.statement_timeout)";
+    assert!(log.contains(said), "{log}");
+    let summaries: Vec<String> = std::fs::read_dir(&mail)
+        .expect("the mail directory")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    assert_eq!(summaries.len(), 1);
+    // Quoted-printable may wrap the line: compare without soft line breaks.
+    let summary = summaries[0].replace("=\r\n", "").replace("=\n", "");
+    assert!(summary.contains("statement timeout"), "{summary}");
+    assert!(summary.contains("run.statement_timeout"), "{summary}");
+    let mut c = db.conn().await;
+    let recorded: String = sqlx::query_scalar("SELECT stop_reason FROM retentiond_runs")
+        .fetch_one(&mut c)
+        .await
+        .expect("the run's reason");
+    assert!(recorded.contains(said), "{recorded}");
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM messages").await, 20);
     db.drop().await;
 }

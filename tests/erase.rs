@@ -223,7 +223,16 @@ async fn held_subject_is_not_erased(b: Backend) {
     expect_exit(
         &run_cli(
             &cfg,
-            &["hold", "add", "--subject", "2", "--reason", "court case"],
+            &[
+                "hold",
+                "add",
+                "--subject",
+                "2",
+                "--reason",
+                "court case",
+                "--by",
+                "ann",
+            ],
             &[],
         ),
         0,

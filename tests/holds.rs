@@ -60,10 +60,11 @@ basis = "test"
 subject = "id"
 "#;
 
+/// `hold add` on 2020-01-01 (the review dates below lie after it).
 fn hold(cfg: &std::path::Path, args: &[&str]) -> String {
     let mut all = vec!["hold", "add", "--reason", "tax audit", "--by", "ann"];
     all.extend_from_slice(args);
-    expect_exit(&run_cli(cfg, &all, &[]), 0)
+    expect_exit(&run_cli(cfg, &all, &at("2020-01-01T00:00:00Z")), 0)
 }
 
 async fn held_subject_and_record_are_kept_until_released(b: Backend) {
@@ -121,18 +122,131 @@ async fn held_subject_and_record_are_kept_until_released(b: Backend) {
     );
     assert!(list.contains("2020-06-30 (past)"), "{list}");
 
-    expect_exit(&run_cli(&cfg, &["hold", "release", "1"], &[]), 0);
-    expect_exit(&run_cli(&cfg, &["hold", "release", "2"], &[]), 0);
-    let again = run_cli(&cfg, &["hold", "release", "2"], &[]);
+    let release = |id: &str| {
+        let args = [
+            "hold",
+            "release",
+            id,
+            "--reason",
+            "audit closed",
+            "--by",
+            "bo",
+        ];
+        run_cli(&cfg, &args, &[])
+    };
+    expect_exit(&release("1"), 0);
+    expect_exit(&release("2"), 0);
+    let again = release("2");
     assert!(expect_exit(&again, 2).is_empty());
     let list = stdout(&run_cli(&cfg, &["hold", "list"], &[]));
     assert!(list.contains("No holds in force"), "{list}");
+    // Who released each hold and why stays with it.
+    let all = json_ok(&run_cli(&cfg, &["hold", "list", "--all", "--json"], &[]));
+    let released: Vec<(Option<&str>, Option<&str>)> = all
+        .as_array()
+        .map(|hs| {
+            hs.iter()
+                .map(|h| (h["released_by"].as_str(), h["release_reason"].as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        released,
+        vec![(Some("bo"), Some("audit closed")); 2],
+        "{all:#}"
+    );
+    let table = stdout(&run_cli(&cfg, &["hold", "list", "--all"], &[]));
+    assert!(table.contains("by bo: audit closed"), "{table}");
 
     let run = json_ok(&run_cli(&cfg, &["run", "--json"], &at(NOW)));
     assert_eq!(field(&run, "messages", "affected"), 3, "{run:#}");
     assert_eq!(field(&run, "payments", "affected"), 1, "{run:#}");
     assert_eq!(db.count("messages").await, 0);
     assert_eq!(db.count("payments").await, 0);
+}
+
+/// Holds are evidence: one without a name for who acted, or with a review date already past
+/// (a typo in the year, mostly), is refused with exit 2 and writes nothing.
+async fn holds_need_a_name_and_a_review_date_to_come(b: Backend) {
+    let db = TestDb::new(b).await;
+    shop(&db).await;
+    let cfg = db.write_config(POLICIES, "");
+    let nobody = [("USER", ""), ("LOGNAME", ""), ("SUDO_USER", "")];
+
+    let out = run_cli(
+        &cfg,
+        &["hold", "add", "--subject", "1", "--reason", "x"],
+        &nobody,
+    );
+    expect_exit(&out, 2);
+    assert!(
+        common::stderr(&out).contains("--by NAME is required"),
+        "{}",
+        common::stderr(&out)
+    );
+
+    let past = run_cli(
+        &cfg,
+        &[
+            "hold",
+            "add",
+            "--subject",
+            "1",
+            "--reason",
+            "x",
+            "--by",
+            "ann",
+            "--until",
+            "2027-02-28",
+        ],
+        &at(NOW),
+    );
+    expect_exit(&past, 2);
+    assert!(
+        common::stderr(&past).contains("--until 2027-02-28 is in the past (today is 2027-03-01)"),
+        "{}",
+        common::stderr(&past)
+    );
+    assert!(
+        !db.has_table("retentiond_holds").await,
+        "a refused hold wrote"
+    );
+
+    // Today is not past; the login name is taken when --by is not given.
+    let env = [at(NOW)[0], ("USER", "carla")];
+    let out = run_cli(
+        &cfg,
+        &[
+            "hold",
+            "add",
+            "--subject",
+            "1",
+            "--reason",
+            "x",
+            "--until",
+            "2027-03-01",
+        ],
+        &env,
+    );
+    assert!(
+        expect_exit(&out, 0).contains("by carla"),
+        "{}",
+        stdout(&out)
+    );
+
+    let out = run_cli(&cfg, &["hold", "release", "1", "--reason", "done"], &nobody);
+    expect_exit(&out, 2);
+    assert!(common::stderr(&out).contains("--by NAME is required"));
+    let out = run_cli(
+        &cfg,
+        &["hold", "release", "1", "--reason", "done"],
+        &[("USER", "dirk")],
+    );
+    assert!(
+        expect_exit(&out, 0).contains("released by dirk"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 /// A hold that no policy would see is refused, and changes nothing.
@@ -182,5 +296,6 @@ async fn holds_that_would_keep_nothing_are_refused(b: Backend) {
 
 on_every_backend!(
     held_subject_and_record_are_kept_until_released,
-    holds_that_would_keep_nothing_are_refused
+    holds_that_would_keep_nothing_are_refused,
+    holds_need_a_name_and_a_review_date_to_come,
 );

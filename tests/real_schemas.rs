@@ -5,6 +5,8 @@
 
 mod common;
 
+#[path = "real_schemas/blocked.rs"]
+mod blocked;
 #[path = "real_schemas/catalog.rs"]
 mod catalog;
 #[path = "real_schemas/clocks.rs"]

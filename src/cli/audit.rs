@@ -11,11 +11,15 @@ pub enum Command {
     /// Check the audit trail's hash chain; exits 1 if an entry was edited, inserted or removed.
     #[command(after_help = "Example:\n  retentiond audit verify")]
     Verify,
+    /// Export audit entries (of a run, a policy, a period) as CSV or JSON, with the chain's verdict.
+    #[command(long_about = super::audit_export::LONG_ABOUT, after_help = super::audit_export::EXAMPLES)]
+    Export(super::audit_export::Args),
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<u8> {
     match command {
         Command::Verify => verify(config).await,
+        Command::Export(args) => super::audit_export::export(args, config).await,
     }
 }
 

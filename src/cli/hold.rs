@@ -3,7 +3,7 @@
 use super::output;
 use crate::config::Config;
 use crate::db::{Access, Db, schema::Schema};
-use crate::engine::{Engine, EngineError};
+use crate::engine::{Engine, EngineError, hold};
 use crate::exit;
 use crate::store::Store;
 use crate::store::holds::NewHold;
@@ -29,7 +29,7 @@ retentiond hold add --table invoices --key 90210 --reason \"disputed invoice\" -
     List(ListArgs),
     /// Release a hold: the next run treats its records like any other.
     #[command(
-        after_help = "Example:\n  retentiond hold release 3   # the id shown by `hold list`; the row stays, marked released"
+        after_help = "Example:\n  retentiond hold release 3 --reason \"audit closed\"   # the id shown by `hold list`; the row stays, marked released"
     )]
     Release(ReleaseArgs),
 }
@@ -70,6 +70,12 @@ pub struct ListArgs {
 pub struct ReleaseArgs {
     /// The hold's id, from `hold list`.
     id: i64,
+    /// Why it is released (kept with the hold, shown by `hold list --all`).
+    #[arg(long)]
+    reason: String,
+    /// Who releases it (default: the login name; required when there is none).
+    #[arg(long)]
+    by: Option<String>,
 }
 
 pub async fn run(command: Command, config: Config) -> anyhow::Result<u8> {
@@ -82,24 +88,23 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<u8> {
 
 async fn add(args: AddArgs, config: Config) -> anyhow::Result<u8> {
     let prefix = config.database.table_prefix.clone();
+    let today = super::test_now()?
+        .unwrap_or_else(chrono::Utc::now)
+        .date_naive();
+    let until = hold::review_date(args.until, today)?;
     let engine = Engine::prepare(config, Access::ReadWrite).await?;
     let scope = engine.hold_scope(args.table.as_deref(), &args.key, args.subject.as_deref())?;
     if args.reason.trim().is_empty() {
         return Err(EngineError::Usage("--reason is empty".into()).into());
     }
-    let set_by = args
-        .by
-        .or_else(|| std::env::var("SUDO_USER").ok())
-        .or_else(|| std::env::var("USER").ok())
-        .unwrap_or_else(|| "unknown".into());
+    let set_by = hold::operator(args.by.as_deref(), "--by")?;
     let store = Store::new(&engine.db, &prefix);
     store.migrate().await?;
     let hold = NewHold {
         scope,
         reason: args.reason,
         set_by,
-        review_at: args
-            .until
+        review_at: until
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc()),
     };
@@ -130,10 +135,14 @@ async fn list(args: ListArgs, config: Config) -> anyhow::Result<u8> {
 
 async fn release(args: ReleaseArgs, config: Config) -> anyhow::Result<u8> {
     let id = args.id;
+    if args.reason.trim().is_empty() {
+        return Err(EngineError::Usage("--reason is empty".into()).into());
+    }
+    let by = hold::operator(args.by.as_deref(), "--by")?;
     let db = Db::connect(&config.database, &config.run, Access::ReadWrite).await?;
     let store = Store::new(&db, &config.database.table_prefix);
     store.migrate().await?;
-    let released = store.release_hold(id).await?;
+    let released = store.release_hold(id, &by, &args.reason).await?;
     db.close().await;
     if !released {
         return Err(EngineError::Usage(format!(
@@ -141,6 +150,6 @@ async fn release(args: ReleaseArgs, config: Config) -> anyhow::Result<u8> {
         ))
         .into());
     }
-    crate::out!("Hold {id} released: the next run treats its records like any other.");
+    crate::out!("Hold {id} released by {by}: the next run treats its records like any other.");
     Ok(exit::OK)
 }

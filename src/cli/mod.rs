@@ -2,6 +2,7 @@
 //! code or an error; `crate::exit` alone turns outcomes and errors into codes.
 
 mod audit;
+mod audit_export;
 mod check;
 mod daemon;
 mod demo;
@@ -12,6 +13,7 @@ pub mod output;
 mod plan;
 mod report;
 mod run;
+mod runs;
 
 use crate::config::{self, Config};
 use crate::engine::Engine;
@@ -87,6 +89,10 @@ enum Command {
     #[command(long_about = install::LONG_ABOUT, after_help = install::EXAMPLES)]
     Install,
 
+    /// The latest runs: when, how long, how they ended, rows per action, backlog, next run.
+    #[command(visible_alias = "status", long_about = runs::LONG_ABOUT, after_help = runs::EXAMPLES)]
+    Runs(runs::Args),
+
     /// Legal holds: keep a record, or everything of one data subject, until released.
     #[command(subcommand, long_about = hold::LONG_ABOUT)]
     Hold(hold::Command),
@@ -130,6 +136,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Report(args) => report::run(args, config()?).await,
         Command::Erase(args) => erase::run(args, config()?).await,
         Command::Install => install::run(config()?).await,
+        Command::Runs(args) => runs::run(args, config()?).await,
         Command::Hold(command) => hold::run(command, config()?).await,
         Command::Demo(args) => demo::run(args).await,
     }

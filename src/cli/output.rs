@@ -249,10 +249,57 @@ pub fn print_plan(plan: &Plan) {
             );
         }
     }
+    for p in &plan.policies {
+        if p.freed_by_earlier_policies > 0 {
+            crate::out!(
+                "{}: {} of the {} eligible rows are referenced now by rows that earlier policies of \
+                 this run delete first; the run deletes them after those.",
+                p.name,
+                count(p.freed_by_earlier_policies),
+                count(p.eligible)
+            );
+        }
+        if p.deleted_by_earlier_policies > 0 {
+            crate::out!(
+                "{}: {} more rows have expired, but a delete policy of this run deletes them first; \
+                 they are not counted as eligible.",
+                p.name,
+                count(p.deleted_by_earlier_policies)
+            );
+        }
+        let clock_table = p.clock_table.as_deref().unwrap_or("-");
+        if p.undated_by_earlier_policies > 0 {
+            crate::out!(
+                "{}: {} more rows have expired, but their clock's rows in {clock_table} are deleted \
+                 earlier in this run; then they have no clock and are kept (not counted as eligible).",
+                p.name,
+                count(p.undated_by_earlier_policies)
+            );
+        }
+        if p.may_change_by > 0 {
+            crate::out!(
+                "{}: the count may change during the run by up to {} rows: their clock's rows in \
+                 {clock_table} are deleted earlier in this run, and then `otherwise` dates them.",
+                p.name,
+                count(p.may_change_by)
+            );
+        }
+        if p.blocked > 0 {
+            let by: Vec<String> = p
+                .blocked_by
+                .iter()
+                .map(|b| format!("{} by {}.{}", count(b.rows), b.table, b.columns.join(", ")))
+                .collect();
+            crate::out!(
+                "{}: {} blocked rows stay after the run, still referenced: {}.",
+                p.name,
+                count(p.blocked),
+                by.join("; ")
+            );
+        }
+    }
     if plan.policies.iter().any(|p| p.blocked > 0) {
-        crate::out!(
-            "Blocked rows are still referenced by other rows; they become eligible once those go."
-        );
+        crate::out!("Blocked rows are retried on every run; they go once nothing references them.");
     }
 }
 
@@ -405,7 +452,11 @@ pub fn print_holds(holds: &[crate::store::holds::Hold], now: chrono::DateTime<ch
                 h.set_by.clone(),
                 day(&h.set_at),
                 review,
-                h.released_at.as_deref().map_or_else(|| "-".into(), day),
+                match (&h.released_at, &h.released_by, &h.release_reason) {
+                    (None, _, _) => "-".into(),
+                    (Some(at), Some(by), Some(why)) => format!("{} by {by}: {why}", day(at)),
+                    (Some(at), _, _) => day(at),
+                },
             ]
         })
         .collect();

@@ -6,7 +6,7 @@ mod http;
 pub mod status;
 
 use crate::config::Config;
-use crate::db::{Access, Db};
+use crate::db::{Access, Db, Failure};
 use crate::engine::{Engine, EngineError, RunOptions, RunReport};
 use crate::report::mailer::Mailer;
 use crate::report::{self, Outcome};
@@ -61,6 +61,9 @@ pub fn install_signals() -> std::io::Result<(Arc<AtomicBool>, watch::Receiver<bo
 pub enum End {
     /// Stopped by a signal (or before the database was reached).
     Stopped,
+    /// `--once` stopped by a signal before its run could start (still waiting for the
+    /// database): not a success.
+    StoppedBeforeRun,
     /// The schedule has no future run.
     ScheduleExhausted,
     /// `--once`: its run's report, or why it did not run.
@@ -94,7 +97,12 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
 
     let db = startup_checks(&config, &stop).await?;
     let Some(db) = db else {
-        return Ok(End::Stopped);
+        // Stopped while waiting for the database: a single run that never ran did not succeed.
+        return Ok(if once {
+            End::StoppedBeforeRun
+        } else {
+            End::Stopped
+        });
     };
     update(&status, |s| s.ready = true);
     notify(&[
@@ -179,9 +187,10 @@ fn slot_start(
 }
 
 /// Checks config and database before declaring readiness. A config that does not fit the
-/// schema is fatal (exit 2); an unreachable database is waited for, with backoff.
+/// schema or the server (a wrong password, an unknown database or role, a read-only server)
+/// is fatal (exit 2); a database that is not reachable yet is waited for, with backoff.
 async fn startup_checks(config: &Config, stop: &AtomicBool) -> anyhow::Result<Option<Db>> {
-    let mut wait = Duration::from_secs(2);
+    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(60));
     loop {
         match Engine::prepare(config.clone(), Access::ReadWrite).await {
             Ok(engine) => {
@@ -191,8 +200,14 @@ async fn startup_checks(config: &Config, stop: &AtomicBool) -> anyhow::Result<Op
                 return Ok(Some(engine.db));
             }
             Err(e @ (EngineError::Check(_) | EngineError::Usage(_))) => return Err(e.into()),
+            Err(EngineError::Db(e)) if e.failure() == Failure::Config => return Err(e.into()),
             Err(e) => {
-                tracing::warn!(error = %e, retry_in_s = wait.as_secs(), "database not available yet");
+                let wait = backoff.next();
+                tracing::warn!(
+                    error = %e,
+                    retry_in_s = wait.as_secs_f64().round(),
+                    "database not available yet; retrying with backoff"
+                );
                 notify(&[sd_notify::NotifyState::Status("waiting for the database")]);
                 let until = Instant::now() + wait;
                 while Instant::now() < until {
@@ -201,9 +216,33 @@ async fn startup_checks(config: &Config, stop: &AtomicBool) -> anyhow::Result<Op
                     }
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-                wait = (wait * 2).min(Duration::from_secs(60));
             }
         }
+    }
+}
+
+/// Exponential backoff with jitter: each wait is between half and all of a step that doubles
+/// up to `max`, so replicas that lost the database together do not return in step.
+struct Backoff {
+    step: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(first: Duration, max: Duration) -> Self {
+        Backoff { step: first, max }
+    }
+
+    fn next(&mut self) -> Duration {
+        use std::hash::{BuildHasher, Hasher};
+        // A randomly keyed hasher: different for every call, no dependency for a coin toss.
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
+        let wait = self.step.mul_f64(fraction);
+        self.step = (self.step * 2).min(self.max);
+        wait
     }
 }
 
@@ -369,5 +408,31 @@ impl Daemon {
         if let Ok(n) = store.outbox_size().await {
             update(&self.status, |s| s.outbox_size = n);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_with_jitter() {
+        let mut b = Backoff::new(Duration::from_secs(2), Duration::from_secs(60));
+        let waits: Vec<Duration> = (0..8).map(|_| b.next()).collect();
+        for (i, w) in waits.iter().enumerate() {
+            let step = Duration::from_secs((2u64 << i).min(60));
+            assert!(
+                *w >= step / 2 && *w <= step,
+                "wait {i}: {w:?} for a step of {step:?}"
+            );
+        }
+        let samples: std::collections::BTreeSet<u128> = (0..20)
+            .map(|_| {
+                Backoff::new(Duration::from_secs(2), Duration::from_secs(60))
+                    .next()
+                    .as_millis()
+            })
+            .collect();
+        assert!(samples.len() > 1, "the waits are jittered: {samples:?}");
     }
 }

@@ -1,6 +1,6 @@
 //! What the daemon knows about itself, shared with /healthz and /metrics.
 
-use crate::engine::RunReport;
+use crate::engine::{FAILED, MAX_RUNTIME_REACHED, RunReport};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,6 +12,8 @@ pub struct Status {
     pub last_status: Option<String>,
     pub last_finished: Option<DateTime<Utc>>,
     pub last_duration_s: f64,
+    /// When the last run that did its work ended: ok, or at `max_runtime`.
+    pub last_success: Option<DateTime<Utc>>,
     pub next_run: Option<DateTime<Utc>>,
     pub runs_total: BTreeMap<String, u64>,
     /// (policy, action) → rows changed since the daemon started.
@@ -26,6 +28,13 @@ pub struct Status {
 impl Status {
     pub fn record_report(&mut self, r: &RunReport, duration_s: f64) {
         self.record_status(&r.status, duration_s);
+        let at_max_runtime = r
+            .stop_reason
+            .as_deref()
+            .is_some_and(|why| why.starts_with(MAX_RUNTIME_REACHED));
+        if r.status == "ok" || (r.status == "stopped" && at_max_runtime) {
+            self.last_success = self.last_finished;
+        }
         for p in &r.policies {
             *self
                 .rows_total
@@ -41,14 +50,21 @@ impl Status {
         self.last_finished = Some(Utc::now());
         self.last_duration_s = duration_s;
         *self.runs_total.entry(status.to_string()).or_default() += 1;
-        if status == "failed" {
+        if status == FAILED {
             self.errors_total += 1;
         }
     }
 
+    /// Whether the last run failed (None before the first). Ended early (`max_runtime`,
+    /// SIGTERM, a lock timeout) or held back by a safety stop is not failed: /healthz and
+    /// `retentiond_last_run_success` both answer from here.
+    pub fn last_run_failed(&self) -> Option<bool> {
+        self.last_status.as_deref().map(|s| s == FAILED)
+    }
+
     /// Healthy when ready and the last run did not fail.
     pub fn healthy(&self) -> bool {
-        self.ready && self.last_status.as_deref() != Some("failed")
+        self.ready && self.last_run_failed() != Some(true)
     }
 
     /// Prometheus text exposition format.
@@ -137,10 +153,19 @@ impl Status {
         metric(
             "retentiond_last_run_success",
             "gauge",
-            "1 when the last run ended ok, 0 otherwise (absent before the first run).",
-            self.last_status
+            "0 when the last run failed, 1 when it did not (also when it ended at max_runtime); as /healthz. Absent before the first run.",
+            self.last_run_failed()
                 .iter()
-                .map(|s| (String::new(), u8::from(s == "ok").to_string()))
+                .map(|failed| (String::new(), u8::from(!failed).to_string()))
+                .collect(),
+        );
+        metric(
+            "retentiond_last_success_timestamp_seconds",
+            "gauge",
+            "When the last run that did its work (ok, or ended at max_runtime) finished (Unix time). Absent until one has since the daemon started.",
+            self.last_success
+                .iter()
+                .map(|t| (String::new(), t.timestamp().to_string()))
                 .collect(),
         );
         metric(

@@ -22,7 +22,7 @@ use std::time::Duration;
 pub enum DbError {
     #[error("cannot connect to {url}: {source}")]
     Connect { url: String, source: sqlx::Error },
-    #[error("{context}: {source}")]
+    #[error("{context}: {}", describe(source))]
     Query {
         context: String,
         source: sqlx::Error,
@@ -56,6 +56,108 @@ impl DbError {
             Some("55P03" | "40P01" | "40001" | "5" | "6" | "517")
         )
     }
+}
+
+/// What a database error means for whoever sees it: retentiond's one reading of SQLSTATEs and
+/// server error numbers, used by the daemon (wait or give up) and every command (exit code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Wrong password, unknown database or role, a missing grant, a file that cannot be
+    /// opened, a read-only server where writes are needed: no retry cures it, the config or
+    /// the server's setup must change.
+    Config,
+    /// The server is not there yet or went away (refused, reset, restarting, too many
+    /// connections): waiting can cure it.
+    Passing,
+    /// The server cancelled a statement that ran longer than its statement timeout.
+    StatementTimeout,
+    /// Anything else: the statement or the data.
+    Other,
+}
+
+impl DbError {
+    pub fn failure(&self) -> Failure {
+        match self {
+            DbError::ReadOnly { .. } => Failure::Config,
+            DbError::Unexpected(_) => Failure::Other,
+            DbError::Connect { source, .. } | DbError::Query { source, .. } => classify(source),
+        }
+    }
+}
+
+/// PostgreSQL SQLSTATEs and MySQL/MariaDB error numbers that say the config is wrong for
+/// this server, and SQLite's primary result codes likewise.
+fn classify(e: &sqlx::Error) -> Failure {
+    let db = match e {
+        sqlx::Error::Database(db) => db,
+        sqlx::Error::Configuration(_) => return Failure::Config,
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+            return Failure::Passing;
+        }
+        _ => return Failure::Other,
+    };
+    if let Some(my) = db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return match my.number() {
+            // Access denied (password; to a database; socket auth), unknown database, table or
+            // column privileges, privilege needed, auth plugin, read-only server or transaction.
+            1044 | 1045 | 1049 | 1142 | 1143 | 1227 | 1251 | 1290 | 1698 | 1792 => Failure::Config,
+            // Too many connections, shutdown, killed, gone away, lost, can't connect.
+            1040 | 1053 | 1927 | 2002 | 2003 | 2006 | 2013 => Failure::Passing,
+            // MariaDB max_statement_time, MySQL max_execution_time.
+            1969 | 3024 => Failure::StatementTimeout,
+            _ => Failure::Other,
+        };
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // The primary result code is the low byte of the extended one.
+        let primary = db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .map(|c| c & 0xff);
+        return match primary {
+            // SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_NOTADB, SQLITE_AUTH.
+            Some(3 | 8 | 14 | 23 | 26) => Failure::Config,
+            _ => Failure::Other,
+        };
+    }
+    let code = db.code();
+    match code.as_deref() {
+        // invalid_password, invalid_authorization_specification (no such role, no pg_hba
+        // entry), invalid_catalog_name (no such database), insufficient_privilege,
+        // invalid_schema_name, read_only_sql_transaction.
+        Some("28P01" | "28000" | "3D000" | "42501" | "3F000" | "25006") => Failure::Config,
+        // query_canceled: a statement timeout, unless someone cancelled it by hand.
+        Some("57014") if db.message().contains("statement timeout") => Failure::StatementTimeout,
+        Some(c) if c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03" | "53300") => {
+            Failure::Passing
+        }
+        _ => Failure::Other,
+    }
+}
+
+/// A server error, saying plainly when it was a statement timeout and which setting set it.
+fn describe(e: &sqlx::Error) -> String {
+    if classify(e) != Failure::StatementTimeout {
+        return e.to_string();
+    }
+    let setting = match e {
+        sqlx::Error::Database(db)
+            if db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some_and(|m| m.number() == 1969) =>
+        {
+            "the server's max_statement_time"
+        }
+        sqlx::Error::Database(db)
+            if db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .is_some() =>
+        {
+            "the server's max_execution_time"
+        }
+        _ => "statement_timeout (run.statement_timeout)",
+    };
+    format!("statement timeout: the server cancelled the statement after {setting} ({e})")
 }
 
 impl DbError {

@@ -150,9 +150,52 @@ impl Engine {
     }
 }
 
+/// Who sets or releases a hold: `--by`, else the login name (`SUDO_USER` first, so that
+/// `sudo retentiond hold ...` records the person, not root). A hold is evidence: without
+/// a name it is refused rather than recorded as nobody.
+pub fn operator(by: Option<&str>, flag: &str) -> Result<String, EngineError> {
+    let named = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    named(by.map(str::to_string))
+        .or_else(|| named(std::env::var("SUDO_USER").ok()))
+        .or_else(|| named(std::env::var("USER").ok()))
+        .or_else(|| named(std::env::var("LOGNAME").ok()))
+        .ok_or_else(|| {
+            EngineError::Usage(format!(
+                "{flag} NAME is required: no user name was found (SUDO_USER, USER and LOGNAME are unset), \
+                 and a hold records who acted"
+            ))
+        })
+}
+
+/// A review date before today would list the hold as overdue from the moment it is set:
+/// almost always a typo in the year.
+pub fn review_date(
+    until: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Option<NaiveDate>, EngineError> {
+    match until {
+        Some(d) if d < today => Err(EngineError::Usage(format!(
+            "--until {d} is in the past (today is {today}); give the date on which the hold should be reviewed"
+        ))),
+        other => Ok(other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::canonical_key_text;
+
+    #[test]
+    fn a_review_date_before_today_is_refused() {
+        let day = |s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        let today = day("2026-12-01").unwrap_or_default();
+        assert!(super::review_date(day("2026-11-30"), today).is_err());
+        assert_eq!(
+            super::review_date(day("2026-12-01"), today).ok(),
+            Some(day("2026-12-01"))
+        );
+        assert_eq!(super::review_date(None, today).ok(), Some(None));
+    }
     use crate::db::Dialect;
     use crate::db::schema::ColumnKind;
 

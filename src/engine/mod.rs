@@ -2,11 +2,12 @@
 //! policies in small keyset batches, each committed together with its audit entry.
 
 mod advice;
+pub mod blocked;
 mod clock;
 pub mod coverage;
 mod cutoff;
 pub mod erase;
-mod hold;
+pub mod hold;
 mod order;
 mod privilege;
 pub mod query;
@@ -31,6 +32,9 @@ const MAX_WALKS: u32 = 100;
 
 /// The stop reason of a run ended by a signal.
 pub const INTERRUPTED: &str = "interrupted";
+/// The stop reason of a run that used up `run.max_runtime` begins with this: a planned end,
+/// not a failure (the next run continues).
+pub const MAX_RUNTIME_REACHED: &str = "max_runtime";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -118,6 +122,23 @@ pub struct PolicyPlan {
     /// Of `eligible`: rows referenced now only by rows of their own table that go first in
     /// the same run (replies to replies), which the repeated walk then deletes.
     pub freed_by_own_deletes: u64,
+    /// Of `eligible`: rows referenced now only by rows that earlier delete policies of the
+    /// same run delete first (payments before their invoices); the run deletes them after.
+    pub freed_by_earlier_policies: u64,
+    /// The references that keep the `blocked` rows after the run, per foreign key.
+    pub blocked_by: Vec<blocked::BlockedBy>,
+    /// Not in `eligible`: rows an anonymize policy would change that a delete policy of the
+    /// same run deletes first.
+    pub deleted_by_earlier_policies: u64,
+    /// Not in `eligible`: rows whose related clock rows a delete policy of the same run deletes
+    /// first, so that they become undated and are kept.
+    pub undated_by_earlier_policies: u64,
+    /// With a related clock whose rows an earlier policy deletes and an `otherwise` fallback:
+    /// at most this many rows move to the fallback clock during the run, so `eligible` may
+    /// grow or shrink by up to this many.
+    pub may_change_by: u64,
+    /// The related table of `undated_by_earlier_policies` and `may_change_by`.
+    pub clock_table: Option<String>,
     /// The highest eligible or blocked key when counted (single integer keys): where the
     /// walk ends. Rows that expire beyond it during the run are the next run's.
     #[serde(skip)]
@@ -407,6 +428,7 @@ impl Engine {
 
     async fn plan_at(&self, cutoff: DateTime<Utc>, opts: &RunOptions) -> Result<Plan, EngineError> {
         let mut policies = Vec::new();
+        let mut earlier: Vec<blocked::Earlier<'_>> = Vec::new();
         let mut tx = self.db.begin().await?;
         for t in self.selected(&opts.policies)? {
             let th = self.thresholds(t, cutoff)?;
@@ -421,10 +443,6 @@ impl Engine {
             let (eligible, last_eligible) = count_and_last_key(&mut tx, &q, false)
                 .await
                 .ctx(|| ctx("expired"))?;
-            let total = match eligible {
-                0 => None,
-                _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
-            };
             let (blocked, last_blocked) = count_and_last_key(&mut tx, &q, true)
                 .await
                 .ctx(|| ctx("blocked"))?;
@@ -434,10 +452,29 @@ impl Engine {
                 }
                 _ => 0,
             };
-            let (eligible, blocked) = (
-                eligible + freed_by_own_deletes,
-                blocked - freed_by_own_deletes,
-            );
+            let why = match blocked > freed_by_own_deletes {
+                true => blocked::analyse(&mut tx, &q, &earlier)
+                    .await
+                    .ctx(|| ctx("blocked"))?,
+                false => blocked::Analysis::default(),
+            };
+            let freed = (freed_by_own_deletes + why.freed_by_earlier).min(blocked);
+            let gone = match eligible {
+                0 => 0,
+                _ => blocked::deleted_first(&mut tx, &q, &earlier)
+                    .await
+                    .ctx(|| ctx("deleted"))?
+                    .min(eligible),
+            };
+            let moves = blocked::clock_moves(&mut tx, &q, &earlier)
+                .await
+                .ctx(|| ctx("related-clock"))?;
+            let (undated_first, may_change_by) = match &moves {
+                Some(m) if m.has_otherwise => (0, m.all),
+                Some(m) => (m.eligible.min(eligible - gone), 0),
+                None => (0, 0),
+            };
+            let (eligible, blocked) = (eligible + freed - gone - undated_first, blocked - freed);
             let last_key = match (last_eligible, last_blocked) {
                 (Some(a), Some(b)) => Some(a.max(b)),
                 (a, b) => a.or(b),
@@ -450,6 +487,10 @@ impl Engine {
             let held = match t.holds {
                 Some(_) => tx.fetch_i64(&q.count_held()).await.ctx(|| ctx("held"))? as u64,
                 None => 0,
+            };
+            let total = match eligible {
+                0 => None,
+                _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
             };
             let safety_stop = safety(t, eligible, total.unwrap_or(0));
             policies.push(PolicyPlan {
@@ -465,8 +506,20 @@ impl Engine {
                 basis: t.policy.basis.clone(),
                 safety_stop,
                 freed_by_own_deletes,
+                freed_by_earlier_policies: why.freed_by_earlier,
+                blocked_by: why.blocked_by,
+                deleted_by_earlier_policies: gone,
+                undated_by_earlier_policies: undated_first,
+                may_change_by,
+                clock_table: moves.map(|m| m.table),
                 last_key,
             });
+            if t.is_delete() {
+                earlier.push(blocked::Earlier {
+                    target: t,
+                    thresholds: th.clone(),
+                });
+            }
         }
         tx.rollback()
             .await
@@ -588,6 +641,12 @@ impl Engine {
             Err(e) => (RunStatus::Failed, Some(e.to_string())),
         };
         stall_point("before-run-record").await;
+        if let Ok(r) = &result {
+            let backlog = r.policies.iter().map(|p| p.backlog).sum();
+            if let Err(e) = store.record_backlog(run_id, backlog).await {
+                tracing::error!(run_id, error = %e, "could not record the run's backlog");
+            }
+        }
         if let Err(e) = store.finish_run(run_id, status, reason.as_deref()).await {
             tracing::error!(run_id, error = %e, "could not record the end of the run");
         }
@@ -657,6 +716,8 @@ impl Engine {
                 stop_reason = outcome.stop_reason.clone();
             } else {
                 outcome.stop_reason = Some("not started: the run stopped earlier".into());
+                // What it would have done is still to do.
+                outcome.backlog = p.eligible;
             }
             outcomes.push(outcome);
         }
@@ -831,7 +892,10 @@ impl Engine {
                 .await?;
             walks += 1;
             if !writes {
-                outcome.affected += p.freed_by_own_deletes;
+                outcome.affected = (outcome.affected
+                    + p.freed_by_own_deletes
+                    + p.freed_by_earlier_policies)
+                    .saturating_sub(p.deleted_by_earlier_policies + p.undated_by_earlier_policies);
             }
             if stop.is_some() || !repeat || outcome.affected == before || walks >= MAX_WALKS {
                 return Ok(stop);
@@ -893,7 +957,10 @@ impl Engine {
             if let Some(max) = self.config.run.max_runtime
                 && run_started.elapsed() >= max
             {
-                return Ok(Some(format!("max_runtime of {}s reached", max.as_secs())));
+                return Ok(Some(format!(
+                    "{MAX_RUNTIME_REACHED} of {}s reached",
+                    max.as_secs()
+                )));
             }
             let mut attempt = 0;
             let batch_started = Instant::now();

@@ -51,7 +51,8 @@ pub struct Queries<'a> {
     pub walk_end: Option<&'a [Value]>,
 }
 
-const T: &str = "t";
+/// The alias of the policy's own table in every statement.
+pub(super) const T: &str = "t";
 
 /// One row to anonymize with values computed outside SQL: its key, and per column the new
 /// value (`None` for NULL) and the value it was computed from.
@@ -74,7 +75,7 @@ impl Queries<'_> {
         self.db.dialect
     }
 
-    fn col(&self, alias: &str, name: &str) -> String {
+    pub(super) fn col(&self, alias: &str, name: &str) -> String {
         format!("{alias}.{}", self.db.quote(name))
     }
 
@@ -83,7 +84,7 @@ impl Queries<'_> {
     }
 
     /// `r.a = t.b AND ...` for the related clock's match columns.
-    fn related_match(&self, q: &mut Sql, table: &str, matches: &[(String, String)]) {
+    pub(super) fn related_match(&self, q: &mut Sql, table: &str, matches: &[(String, String)]) {
         q.push(&format!(
             "SELECT 1 FROM {} AS r WHERE ",
             self.db.table(table)
@@ -161,7 +162,7 @@ impl Queries<'_> {
 
     /// The clock has run out (and the filter holds); for an erasure request, the row belongs
     /// to the subject instead, whatever its clock says.
-    fn expired(&self, q: &mut Sql) {
+    pub(super) fn expired(&self, q: &mut Sql) {
         if let Some(subject) = self.subject {
             q.push("(");
             self.subject_is(q, Subject::Value(subject));
@@ -212,7 +213,7 @@ impl Queries<'_> {
     }
 
     /// Some other row still references this one.
-    fn blocked(&self, q: &mut Sql) {
+    pub(super) fn blocked(&self, q: &mut Sql) {
         self.blocked_through(q, |_| true);
     }
 
@@ -330,7 +331,7 @@ impl Queries<'_> {
 
     /// A legal hold that has not been released names this row, or its data subject.
     /// Without retentiond's holds table (before the first real run) nothing can be held.
-    fn held(&self, q: &mut Sql) {
+    pub(super) fn held(&self, q: &mut Sql) {
         let Some(holds) = &self.target.holds else {
             q.push("1 = 0");
             return;
@@ -387,7 +388,7 @@ impl Queries<'_> {
     }
 
     /// What the run writes: expired, not held, not blocked and (for anonymize) not yet done.
-    fn eligible(&self, q: &mut Sql) {
+    pub(super) fn eligible(&self, q: &mut Sql) {
         self.expired(q);
         q.push(" AND NOT ");
         self.held(q);
@@ -400,7 +401,7 @@ impl Queries<'_> {
         }
     }
 
-    fn count_where(&self, build: impl FnOnce(&Self, &mut Sql)) -> Sql {
+    pub(super) fn count_where(&self, build: impl FnOnce(&Self, &mut Sql)) -> Sql {
         let mut q = self.db.sql();
         q.push(&format!(
             "SELECT COUNT(*) FROM {} WHERE ",
@@ -549,7 +550,7 @@ impl Queries<'_> {
     /// The rows of a foreign key's child table, to look up. MySQL refuses a DELETE whose
     /// subquery reads the table it deletes from (error 1093) unless that read is a derived
     /// table, which it materializes first: a self-reference is read that way there.
-    fn referencing_rows(&self, fk: &ForeignKey) -> String {
+    pub(super) fn referencing_rows(&self, fk: &ForeignKey) -> String {
         let table = self.db.qualified(&fk.child);
         if self.d() != Dialect::MySql || !fk.child.is_local(self.target.table()) {
             return table;

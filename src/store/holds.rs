@@ -38,6 +38,9 @@ pub struct Hold {
     pub set_at: String,
     pub review_at: Option<String>,
     pub released_at: Option<String>,
+    /// Who released it and why (holds released before these were recorded have neither).
+    pub released_by: Option<String>,
+    pub release_reason: Option<String>,
 }
 
 impl Hold {
@@ -98,7 +101,7 @@ impl Store<'_> {
     pub async fn holds(&self, all: bool) -> Result<Vec<Hold>, DbError> {
         let mut q = self.db.sql();
         q.push(&format!(
-            "SELECT {}, table_name, key_value, subject, reason, set_by, {}, {}, {} FROM {}",
+            "SELECT {}, table_name, key_value, subject, reason, set_by, {}, {}, {}, released_by, release_reason FROM {}",
             self.db.dialect.as_i64("id"),
             self.utc_text("set_at"),
             self.utc_text("review_at"),
@@ -110,7 +113,7 @@ impl Store<'_> {
         }
         q.push(" ORDER BY id");
         let mut decode = vec![Decode::Int];
-        decode.extend([Decode::Text; 8]);
+        decode.extend([Decode::Text; 10]);
         let rows = self.db.read(&q, &decode, "reading the holds").await?;
         let text = |v: &Value| match v {
             Value::Text(s) => Some(s.clone()),
@@ -131,18 +134,24 @@ impl Store<'_> {
                 set_at: text(&r[6]).unwrap_or_default(),
                 review_at: text(&r[7]),
                 released_at: text(&r[8]),
+                released_by: text(&r[9]),
+                release_reason: text(&r[10]),
             })
             .collect())
     }
 
-    /// Releases a hold in force; false when there is none with that id.
-    pub async fn release_hold(&self, id: i64) -> Result<bool, DbError> {
+    /// Releases a hold in force, recording who and why; false when there is none with that id.
+    pub async fn release_hold(&self, id: i64, by: &str, reason: &str) -> Result<bool, DbError> {
         let mut q = self.db.sql();
         q.push(&format!(
-            "UPDATE {} SET released_at = {} WHERE released_at IS NULL AND id = ",
+            "UPDATE {} SET released_at = {}, released_by = ",
             self.table("holds"),
             self.now_expr()
         ))
+        .bind(Value::Text(by.into()))
+        .push(", release_reason = ")
+        .bind(Value::Text(reason.into()))
+        .push(" WHERE released_at IS NULL AND id = ")
         .bind(Value::Int(id));
         Ok(self.db.write(&q, "releasing the hold").await? == 1)
     }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod erasures;
 pub mod holds;
+pub mod runs;
 
 use crate::db::schema::Schema;
 use crate::db::{Context, Db, DbError, Decode, Dialect, Sql, Tx, Value};
@@ -13,14 +14,17 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 const POSTGRES: &[&str] = &[
     include_str!("../../migrations/postgres/0001_init.sql"),
     include_str!("../../migrations/postgres/0002_erasures.sql"),
+    include_str!("../../migrations/postgres/0003_history.sql"),
 ];
 const MYSQL: &[&str] = &[
     include_str!("../../migrations/mysql/0001_init.sql"),
     include_str!("../../migrations/mysql/0002_erasures.sql"),
+    include_str!("../../migrations/mysql/0003_history.sql"),
 ];
 const SQLITE: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_erasures.sql"),
+    include_str!("../../migrations/sqlite/0003_history.sql"),
 ];
 
 pub const TABLES: [&str; 6] = ["runs", "audit", "holds", "outbox", "erasures", "migrations"];
@@ -330,6 +334,11 @@ impl<'a> Store<'a> {
 
     /// Reads the whole trail in order and checks every link of the chain.
     pub async fn verify_audit(&self) -> Result<audit::Verification, DbError> {
+        Ok(audit::verify(&self.audit_trail().await?))
+    }
+
+    /// The whole trail, in order.
+    pub async fn audit_trail(&self) -> Result<Vec<audit::Stored>, DbError> {
         let q = Sql::raw(
             self.db.dialect,
             &format!(
@@ -349,9 +358,7 @@ impl<'a> Store<'a> {
                 "reading the audit trail",
             )
             .await?;
-        Ok(audit::verify(
-            rows.iter().map(|r| audit::Stored::from_row(r)),
-        ))
+        Ok(rows.iter().map(|r| audit::Stored::from_row(r)).collect())
     }
 }
 
@@ -517,7 +524,7 @@ impl Store<'_> {
     }
 }
 
-fn parse_utc(text: Option<String>) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_utc(text: Option<String>) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(&text?, "%Y-%m-%d %H:%M:%S%.f")
         .ok()
         .map(|t| t.and_utc())

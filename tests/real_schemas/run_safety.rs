@@ -349,7 +349,8 @@ fn refuses_to_write(cfg: &std::path::Path, env: &[(&str, &str)], why: &str) {
     ] {
         let out = run_cli(cfg, args, env);
         let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(1), "{args:?}:\n{err}");
+        // A read-only server is the config's to fix (point it at the primary): exit 2.
+        assert_eq!(out.status.code(), Some(2), "{args:?}:\n{err}");
         assert!(err.contains(why), "{args:?} does not say {why:?}:\n{err}");
         assert!(
             err.contains("retentiond does not override it"),

@@ -123,6 +123,21 @@ impl SmtpSink {
 
     /// A server that accepts mail only after a login with `user:password`.
     pub fn start_with(port: u16, dir: &Path, auth: Option<&str>) -> SmtpSink {
+        SmtpSink::spawn(port, dir, |command| {
+            if let Some(auth) = auth {
+                command.arg("--auth").arg(auth);
+            }
+        })
+    }
+
+    /// A server speaking implicit TLS (smtps://) with this certificate chain and key.
+    pub fn start_smtps(port: u16, dir: &Path, cert: &Path, key: &Path) -> SmtpSink {
+        SmtpSink::spawn(port, dir, |command| {
+            command.arg("--smtps").arg(cert).arg(key);
+        })
+    }
+
+    fn spawn(port: u16, dir: &Path, options: impl FnOnce(&mut Command)) -> SmtpSink {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let mut command = Command::new("python3");
         command
@@ -131,9 +146,7 @@ impl SmtpSink {
             .arg(port.to_string())
             .arg("--dir")
             .arg(dir);
-        if let Some(auth) = auth {
-            command.arg("--auth").arg(auth);
-        }
+        options(&mut command);
         let child = command
             .stdout(Stdio::null())
             .spawn()

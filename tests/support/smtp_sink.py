@@ -4,11 +4,13 @@
 
 A file named `reject` in the directory makes it answer RCPT with 550, to test delivery
 failures without stopping the server. `--auth USER:PASSWORD` requires that login (PLAIN or
-LOGIN, without TLS) before mail is accepted.
+LOGIN, without TLS) before mail is accepted. `--smtps CERT KEY` speaks implicit TLS
+(smtps://) with that certificate chain and key.
 """
 import argparse
 import asyncio
 import os
+import ssl
 import uuid
 
 from aiosmtpd.controller import Controller
@@ -38,6 +40,7 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True)
     parser.add_argument("--auth")
+    parser.add_argument("--smtps", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()
     os.makedirs(args.dir, exist_ok=True)
     options = {}
@@ -50,6 +53,10 @@ def main():
             return AuthResult(success=ok)
 
         options = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    if args.smtps:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*args.smtps)
+        options["ssl_context"] = context
     controller = Controller(Sink(args.dir), hostname="127.0.0.1", port=args.port, **options)
     controller.start()
     print(f"listening on 127.0.0.1:{args.port}", flush=True)
