@@ -409,7 +409,8 @@ INSERT INTO consents VALUES (1, 1, 'c1@example.nl', '2026-06-01 09:00:00')",
         &run_cli(
             &cfg,
             &[
-                "hold", "add", "--table", "messages", "--key", "12", "--reason", "dispute",
+                "hold", "add", "--table", "messages", "--key", "12", "--reason", "dispute", "--by",
+                "ann",
             ],
             &[],
         ),
