@@ -2,6 +2,7 @@
 //! records whose retention has run out and deletes or anonymizes them in small batches, each
 //! committed together with its entry in a hash-chained audit trail.
 
+pub mod answer;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -2,22 +2,27 @@
 //! of the ledger after a restore.
 
 use super::{output, prepare};
+use crate::answer;
 use crate::config::Config;
 use crate::engine::{EngineError, RunOptions};
 use crate::exit;
+use crate::statement::{Format, Lang};
 use std::path::PathBuf;
 
 pub const LONG_ABOUT: &str = "For one data subject (the key the policies' `subject` links hold, e.g. a customer \
 id), applies now every policy's action, whatever its clock says: rows are deleted or anonymized \
-in audited batches, children first, as in a run. Policies marked keep_for_obligation (invoices, \
-payments) keep the subject's rows; anonymize policies on the same tables still strip them. Held \
-records stay. Prints the answer the controller owes the data subject: what was erased, what was \
-kept, why and until when (--markdown FILE writes it too). The run records a request id; the \
-subject's key goes into a ledger for [erase] ledger_retain (default 90 days) so that \
-`erase --replay` can erase it again after a backup is restored.";
+in audited batches, children first, as in a run. A policy with kept_for (legal_obligation: \
+invoices; legal_claims: proof of accepted terms) keeps the subject's rows as they are until its \
+period runs out; kept_for = \"suppression\" applies the action and keeps the row (a do-not-mail \
+entry). Held records stay. Prints the answer the controller owes the data subject, in English or \
+Dutch, as Markdown or HTML: what was erased, what was only pseudonymised, what is kept, on which \
+ground and until when, when backups lose it ([erase] backup_retention), and the right to \
+complain (--output FILE writes it too). The run records a request id; the subject's key goes \
+into a ledger for [erase] ledger_retain (default 90 days) so that `erase --replay` can erase it \
+again after a backup is restored.";
 
 pub const EXAMPLES: &str = "Examples:\n  retentiond erase --subject 4711 --dry-run\n  \
-retentiond erase --subject 4711 --markdown answer-4711.md\n  \
+retentiond erase --subject 4711 --lang nl --format html --output antwoord-4711.html\n  \
 retentiond erase --replay    # after restoring a backup";
 
 #[derive(Debug, clap::Args)]
@@ -33,9 +38,15 @@ pub struct Args {
     /// Count what would happen, in read-only transactions; write nothing.
     #[arg(long, conflicts_with = "replay")]
     dry_run: bool,
-    /// Also write the answer to the data subject to this Markdown file.
+    /// Also write the answer to the data subject to this file.
     #[arg(long, value_name = "FILE")]
-    markdown: Option<PathBuf>,
+    output: Option<PathBuf>,
+    /// The answer as Markdown (also fit to read as plain text) or as an HTML page.
+    #[arg(long, value_enum, default_value_t = Format::Markdown)]
+    format: Format,
+    /// Language of the answer: en or nl (the policies' own words as the config gives them).
+    #[arg(long, value_enum, default_value_t = Lang::En)]
+    lang: Lang,
     /// Erase again every subject in the ledger (run after restoring a backup).
     #[arg(long)]
     replay: bool,
@@ -49,6 +60,7 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
     let signals = crate::signals::install()?;
     let opts = RunOptions {
         stop: Some(signals.flag()),
+        now: super::test_now()?,
         ..RunOptions::default()
     };
     let reports = match (args.replay, args.subject) {
@@ -67,12 +79,18 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
         output::print_replay(&reports);
     } else {
         for r in &reports {
-            crate::out!("{}", output::erasure_answer(r));
+            crate::out!(
+                "{}",
+                answer::render(r, &engine.config, args.format, args.lang)
+            );
         }
     }
-    if let (Some(path), Some(r)) = (args.markdown, reports.first()) {
-        std::fs::write(&path, output::erasure_answer(r))
-            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    if let (Some(path), Some(r)) = (args.output, reports.first()) {
+        std::fs::write(
+            &path,
+            answer::render(r, &engine.config, args.format, args.lang),
+        )
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     }
     Ok(exit::after_signals(exit::OK, signals.sigint()))
 }

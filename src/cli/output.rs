@@ -134,6 +134,13 @@ pub fn print_check(engine: &Engine) {
     if let Some(why) = engine.config.review.missing() {
         crate::out!("\nNot yet reviewed: {why}.");
     }
+    let erasure = erasure_warnings(&engine.config);
+    if !erasure.is_empty() {
+        crate::out!("\nErasure answers:");
+        for line in erasure {
+            crate::out!("  warning: {line}");
+        }
+    }
     let advice = engine.index_advice();
     if !advice.is_empty() {
         crate::out!("\nMissing indexes (runs work without them, but slowly on big tables):");
@@ -152,6 +159,35 @@ pub fn print_check(engine: &Engine) {
         crate::out!("\nClock values:");
         for line in &engine.clock_warnings {
             crate::out!("  warning: {line}");
+        }
+    }
+}
+
+/// What an erasure answer cannot say truthfully with this config.
+fn erasure_warnings(config: &crate::config::Config) -> Vec<String> {
+    if !config.policies.iter().any(|p| p.subject.is_some()) {
+        return Vec::new();
+    }
+    match config.backup_retention {
+        None => vec![
+            "[erase] backup_retention is not set: the answer to an erasure request cannot say \
+             when the erased data is gone from backups, and asks you to fill it in by hand"
+                .to_string(),
+        ],
+        Some(backups) => {
+            let day = chrono::NaiveDate::from_ymd_opt(2000, 1, 1)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .unwrap_or_default();
+            if config.ledger_retain.add_to(day) < backups.add_to(day) {
+                vec![format!(
+                    "[erase] ledger_retain ({}) is shorter than backup_retention ({backups}): a \
+                     restore of an old backup brings back subjects that `erase --replay` no \
+                     longer knows",
+                    config.ledger_retain
+                )]
+            } else {
+                Vec::new()
+            }
         }
     }
 }
@@ -362,74 +398,6 @@ pub fn print_coverage(findings: &[crate::engine::coverage::Finding]) {
     for f in findings {
         crate::out!("  warning: {}.{}: {}", f.table, f.column, f.why);
     }
-}
-
-/// The answer to a data subject's erasure request, in Markdown: what was erased, what was
-/// kept, why and until when. Counts and categories only.
-pub fn erasure_answer(r: &crate::engine::erase::EraseReport) -> String {
-    let mut out = format!(
-        "# Erasure request {}{}\n\nData subject: {}  \nDate: {} UTC\n\n",
-        r.request_id,
-        if r.dry_run {
-            " (dry run: nothing was changed)"
-        } else {
-            ""
-        },
-        r.subject,
-        r.date.get(..19).unwrap_or(&r.date)
-    );
-    out.push_str("## Erased\n\n");
-    if r.erased.iter().all(|e| e.rows == 0) {
-        out.push_str("Nothing: no record of this data subject was found that may be erased now.\n");
-    }
-    for e in r.erased.iter().filter(|e| e.rows > 0) {
-        let what = if e.action == "deleted" {
-            "deleted".to_string()
-        } else {
-            format!("anonymized ({})", e.action)
-        };
-        out.push_str(&format!(
-            "- {}: {} record(s) {what}.\n",
-            e.category,
-            count(e.rows)
-        ));
-    }
-    if !r.kept.is_empty() {
-        out.push_str("\n## Kept, because the law requires it\n\n");
-        for k in &r.kept {
-            out.push_str(&format!(
-                "- {}: {} record(s), kept because: {}. Deleted on or after {}.\n",
-                k.category,
-                count(k.rows),
-                k.basis,
-                k.until
-            ));
-        }
-    }
-    let held: Vec<_> = r.erased.iter().filter(|e| e.held > 0).collect();
-    let blocked: Vec<_> = r.erased.iter().filter(|e| e.blocked > 0).collect();
-    if !held.is_empty() || !blocked.is_empty() {
-        out.push_str("\n## Not erased yet\n\n");
-        for e in held {
-            out.push_str(&format!(
-                "- {}: {} record(s) under a legal hold; erased once the hold is released.\n",
-                e.category,
-                count(e.held)
-            ));
-        }
-        for e in blocked {
-            out.push_str(&format!(
-                "- {}: {} record(s) still referenced by records that are kept; deleted with them.\n",
-                e.category,
-                count(e.blocked)
-            ));
-        }
-    }
-    out.push_str(
-        "\nBackups that still hold these records expire on their own schedule; after a restore the \
-         erasure is applied again (`retentiond erase --replay`).\n",
-    );
-    out
 }
 
 pub fn print_replay(reports: &[crate::engine::erase::EraseReport]) {

@@ -117,6 +117,9 @@ pub struct Config {
     /// A copy of the ledger outside the database (JSON lines), which a restore of the
     /// database cannot roll back.
     pub ledger_file: Option<PathBuf>,
+    /// How long the oldest backup is kept (`[erase] backup_retention`): the erasure answer
+    /// says when erased data is gone from backups too.
+    pub backup_retention: Option<Period>,
 }
 
 /// Printed by every command on a config that asks for a review (a preset).
@@ -155,6 +158,27 @@ pub struct Wording {
     /// The moment the period starts when a related clock has no related rows (`otherwise`).
     pub from_otherwise: Option<String>,
     pub basis: Option<String>,
+}
+
+/// Why `erase` keeps a policy's rows (`kept_for`): the exceptions of GDPR art. 17(3) an
+/// erasure answer has to name, and the do-not-mail list that honours an objection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptFor {
+    /// A law requires keeping them (tax records): art. 17(3)(b).
+    LegalObligation,
+    /// Evidence to establish or defend legal claims (proof of accepted terms): art. 17(3)(e).
+    LegalClaims,
+    /// A do-not-mail entry that keeps an address off future mailings.
+    Suppression,
+}
+
+impl KeptFor {
+    pub const ALL: [(&'static str, KeptFor); 3] = [
+        ("legal_obligation", KeptFor::LegalObligation),
+        ("legal_claims", KeptFor::LegalClaims),
+        ("suppression", KeptFor::Suppression),
+    ];
 }
 
 /// How sure the rule's author is of its period: shown by `check` so that weak rules get read.
@@ -292,9 +316,9 @@ pub struct Policy {
     pub allow_cascade: bool,
     /// How this table's rows belong to a data subject: a hold on the subject keeps them.
     pub subject: Option<SubjectLink>,
-    /// A legal obligation keeps these rows (invoices): `erase` leaves them, says why and until
-    /// when, and only the anonymize policies of the table strip them.
-    pub keep_for_obligation: bool,
+    /// On what ground an erasure request leaves this policy's rows of the subject as they are
+    /// (`kept_for`): `erase` then says why and until when; `None` applies the action now.
+    pub kept_for: Option<KeptFor>,
     /// Dutch wording of category, from and basis for `report --lang nl`.
     pub nl: Option<Wording>,
     /// How well the period is founded (presets say; `check` lists the low ones).

@@ -212,6 +212,24 @@ impl fmt::Display for Period {
 }
 
 impl Period {
+    /// The period in words of a language: `units` are (singular, plural) for years, months,
+    /// days, hours and minutes.
+    pub fn in_units(&self, units: [(&str, &str); 5]) -> String {
+        let (hours, minutes) = self.hours_minutes();
+        [
+            (self.months / 12, units[0]),
+            (self.months % 12, units[1]),
+            (self.days, units[2]),
+            (hours, units[3]),
+            (minutes, units[4]),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
     /// The sub-day part as whole hours and the minutes left over.
     pub fn hours_minutes(&self) -> (u32, u32) {
         let minutes = self.seconds / 60;

@@ -3,8 +3,8 @@
 
 use super::tree::{self, NameOr, Places, Step};
 use super::{
-    Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, Period, Policy, Review,
-    Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
+    Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, KeptFor, Period, Policy,
+    Review, Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
 };
 use crate::defaults;
 use serde::Deserialize;
@@ -45,6 +45,7 @@ struct Read {
 struct RawErase {
     ledger_retain: Option<String>,
     ledger_file: Option<String>,
+    backup_retention: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,7 +138,7 @@ struct RawPolicy {
     from_otherwise: Option<String>,
     confidence: Option<String>,
     nl: Option<RawWording>,
-    keep_for_obligation: Option<bool>,
+    kept_for: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -554,6 +555,18 @@ impl RawConfig {
             }
         };
 
+        let backup_retention = self
+            .erase
+            .as_ref()
+            .and_then(|e| e.backup_retention.as_deref())
+            .and_then(|b| match b.parse::<Period>() {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    issues.add("erase.backup_retention", format!("\"{b}\": {e}"));
+                    None
+                }
+            });
+
         match (issues.0.is_empty(), database, run, ledger_retain) {
             (true, Some(database), Some(run), Some(ledger_retain)) => Ok(Config {
                 path: path.to_path_buf(),
@@ -573,6 +586,7 @@ impl RawConfig {
                     .as_ref()
                     .and_then(|e| e.ledger_file.as_ref())
                     .map(PathBuf::from),
+                backup_retention,
             }),
             _ => {
                 let mut found = issues.0;
@@ -1154,6 +1168,21 @@ fn validate_policy(
             None
         }
     };
+    let kept_for = match raw.kept_for.as_deref() {
+        None => Some(None),
+        Some(k) => match KeptFor::ALL.iter().find(|(n, _)| *n == k) {
+            Some((_, kept)) => Some(Some(*kept)),
+            None => {
+                issues.add(
+                    format!("{at}.kept_for"),
+                    format!(
+                        "\"{k}\" is not known; use \"legal_obligation\", \"legal_claims\" or \"suppression\" (or leave it out: erase applies the action)"
+                    ),
+                );
+                None
+            }
+        },
+    };
     let subject = match &raw.subject {
         None => Some(None),
         Some(RawSubject::Column(c)) => {
@@ -1184,7 +1213,7 @@ fn validate_policy(
         from: raw.from.clone(),
         from_otherwise: raw.from_otherwise.clone(),
         confidence: confidence?,
-        keep_for_obligation: raw.keep_for_obligation.unwrap_or(false),
+        kept_for: kept_for?,
         nl: raw.nl.as_ref().map(|w| Wording {
             category: w.category.clone(),
             from: w.from.clone(),

@@ -53,6 +53,7 @@ pub async fn create(
             "name",
             "email",
             "ip_address",
+            "billing_country",
             "terms_accepted_at",
             "created_at",
         ],
@@ -62,6 +63,7 @@ pub async fn create(
                 text(&c.name),
                 text(&c.email),
                 opt(c.ip_address.clone()),
+                text(c.billing_country),
                 Text(ts(c.terms_accepted_at)),
                 Text(ts(c.created_at)),
             ]
@@ -93,6 +95,7 @@ pub async fn create(
             "direction",
             "subject",
             "body",
+            "fiscal",
         ],
         data.messages.iter().map(|m| {
             vec![
@@ -102,6 +105,7 @@ pub async fn create(
                 text(m.direction),
                 text(&m.subject),
                 text(&m.body),
+                Int(i64::from(m.fiscal)),
             ]
         }),
     )
@@ -114,6 +118,8 @@ pub async fn create(
             "customer_id",
             "number",
             "issued_at",
+            "period_start",
+            "period_end",
             "amount_cents",
             "vat_cents",
             "billing_name",
@@ -126,6 +132,8 @@ pub async fn create(
                 Int(i.customer_id),
                 text(&i.number),
                 Text(i.issued_at.format("%Y-%m-%d").to_string()),
+                Text(i.period_start.format("%Y-%m-%d").to_string()),
+                Text(i.period_end.format("%Y-%m-%d").to_string()),
                 Int(i.amount_cents),
                 Int(i.vat_cents),
                 text(&i.billing_name),
@@ -233,6 +241,7 @@ const SCHEMA: &[&str] = &[
         name TEXT NOT NULL,
         email TEXT NOT NULL,
         ip_address TEXT,
+        billing_country TEXT,
         terms_accepted_at TIMESTAMP NOT NULL,
         created_at TIMESTAMP NOT NULL
     )",
@@ -249,13 +258,16 @@ const SCHEMA: &[&str] = &[
         sent_at TIMESTAMP NOT NULL,
         direction TEXT NOT NULL,
         subject TEXT NOT NULL,
-        body TEXT NOT NULL
+        body TEXT NOT NULL,
+        fiscal INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE TABLE invoices (
         id INTEGER PRIMARY KEY,
         customer_id INTEGER NOT NULL REFERENCES customers(id),
         number TEXT NOT NULL UNIQUE,
         issued_at DATE NOT NULL,
+        period_start DATE NOT NULL,
+        period_end DATE NOT NULL,
         amount_cents INTEGER NOT NULL,
         vat_cents INTEGER NOT NULL,
         billing_name TEXT NOT NULL,
@@ -370,6 +382,8 @@ struct Customer {
     name: String,
     email: String,
     ip_address: Option<String>,
+    /// The country of the billing address, as used to decide where the customer lives.
+    billing_country: &'static str,
     terms_accepted_at: NaiveDateTime,
     created_at: NaiveDateTime,
 }
@@ -391,6 +405,9 @@ struct Message {
     direction: &'static str,
     subject: String,
     body: String,
+    /// Marked by the helpdesk as backing the administration (an invoice question, a billing
+    /// address, a price or plan change, a cancellation).
+    fiscal: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -399,6 +416,9 @@ struct Invoice {
     customer_id: i64,
     number: String,
     issued_at: NaiveDate,
+    /// The supplied period the invoice bills (a subscription year, billed in advance).
+    period_start: NaiveDate,
+    period_end: NaiveDate,
     amount_cents: i64,
     vat_cents: i64,
     billing_name: String,
@@ -722,6 +742,14 @@ enum Kind {
     Active,
 }
 
+/// The support mail that backs the administration.
+const FISCAL_SUBJECTS: [&str; 4] = [
+    "Question about my invoice",
+    "Change of address",
+    "Your plan has changed",
+    "Cancellation confirmed",
+];
+
 fn generate(customers: u32, seed: u64, now: NaiveDateTime) -> Dataset {
     let now = now.with_nanosecond(0).unwrap_or(now);
     let origin = now.checked_sub_months(Months::new(144)).unwrap_or(now);
@@ -790,6 +818,7 @@ fn generate(customers: u32, seed: u64, now: NaiveDateTime) -> Dataset {
             name: name.clone(),
             email: email.clone(),
             ip_address,
+            billing_country: country.code,
             terms_accepted_at,
             created_at,
         });
@@ -912,6 +941,7 @@ fn generate(customers: u32, seed: u64, now: NaiveDateTime) -> Dataset {
         }
         mail.sort_by_key(|a| a.0);
         for (sent_at, direction, subject, body) in mail {
+            let fiscal = FISCAL_SUBJECTS.contains(&subject.as_str());
             data.messages.push(Message {
                 id: data.messages.len() as i64 + 1,
                 customer_id: id,
@@ -919,6 +949,7 @@ fn generate(customers: u32, seed: u64, now: NaiveDateTime) -> Dataset {
                 direction,
                 subject,
                 body,
+                fiscal,
             });
         }
 
@@ -936,6 +967,10 @@ fn generate(customers: u32, seed: u64, now: NaiveDateTime) -> Dataset {
                     customer_id: id,
                     number: String::new(),
                     issued_at: at.date(),
+                    period_start: at.date(),
+                    period_end: at
+                        .checked_add_months(Months::new(12))
+                        .map_or(at.date(), |end| end.date() - Duration::days(1)),
                     amount_cents: amount,
                     vat_cents: (amount * country.vat_permille + 500) / 1000,
                     billing_name: name.clone(),

@@ -140,7 +140,7 @@ mod tests {
             from_otherwise: None,
             confidence: None,
             nl: None,
-            keep_for_obligation: false,
+            kept_for: None,
         }
     }
 

@@ -1,13 +1,14 @@
 //! Erasure requests (GDPR art. 17): for one data subject, apply now every policy's action,
-//! except where a legal obligation keeps the records (`keep_for_obligation`), and say what was
-//! erased, what was kept, why and until when. The same batches, audit entries, foreign-key
+//! except where the policy's `kept_for` keeps the records (a legal obligation, legal claims),
+//! and say what was erased, what was only pseudonymised, what was kept, why and until when.
+//! A do-not-mail entry (`kept_for = "suppression"`) gets its action, and the row stays. The same batches, audit entries, foreign-key
 //! order and holds as a run; the run carries a request id, and the subject's surrogate key
 //! goes into the ledger that `erase --replay` re-applies after a restore.
 
 use super::query::{Queries, Thresholds};
-use super::target::{Target, TargetClock};
+use super::target::Target;
 use super::{Engine, EngineError, PolicyOutcome, RunOptions, cutoff};
-use crate::config::{Action, Transform};
+use crate::config::{Action, KeptFor, Transform};
 use crate::db::Context;
 use crate::db::lock::InstanceLock;
 use crate::store::{RunStatus, Store, audit, format_utc};
@@ -16,13 +17,34 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::time::Instant;
 
-/// One policy's part of the answer.
+/// What happened to one policy's rows of the subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartKind {
+    /// Deleted, or every changed column removed or replaced by a fixed value.
+    Erased,
+    /// At least one column hashed, truncated or reduced: still personal data (recital 26).
+    Pseudonymised,
+}
+
+/// One column an anonymize policy changed, and how (`hash`, `truncate_ip`, ...).
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnChange {
+    pub column: String,
+    pub transform: &'static str,
+    /// Only `null` and `redact` erase the value; every other transform leaves personal data.
+    pub erased: bool,
+}
+
+/// One policy's part of the answer: what it did now.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErasedPart {
     pub policy: String,
     pub category: String,
-    /// "deleted", or what anonymizing did ("email hashed, name redacted").
-    pub action: String,
+    pub kind: PartKind,
+    /// The whole records were deleted (else `columns` says what changed).
+    pub deleted: bool,
+    pub columns: Vec<ColumnChange>,
     pub rows: u64,
     /// Rows of the subject that a legal hold keeps.
     pub held: u64,
@@ -30,14 +52,18 @@ pub struct ErasedPart {
     pub blocked: u64,
 }
 
+/// One policy's rows that the erasure leaves, on the ground its `kept_for` names.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeptPart {
     pub policy: String,
     pub category: String,
+    pub kind: KeptFor,
     pub rows: u64,
     pub basis: String,
-    /// When the normal policy deletes the last of them (own clocks), else the rule in words.
-    pub until: String,
+    /// The day the normal policy changes the last of them, when the clock gives one.
+    pub until: Option<NaiveDate>,
+    /// For a do-not-mail entry: what was done to keep only what the list needs.
+    pub columns: Vec<ColumnChange>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -47,6 +73,8 @@ pub struct EraseReport {
     pub dry_run: bool,
     pub run_id: Option<i64>,
     pub date: String,
+    /// Some record of the subject was found (erased, held, blocked or kept).
+    pub found: bool,
     pub erased: Vec<ErasedPart>,
     pub kept: Vec<KeptPart>,
 }
@@ -128,25 +156,17 @@ fn new_request_id() -> String {
     )
 }
 
-fn action_words(t: &Target) -> String {
+fn column_changes(t: &Target) -> Vec<ColumnChange> {
     match &t.policy.action {
-        Action::Delete => "deleted".into(),
+        Action::Delete => Vec::new(),
         Action::Anonymize(cols) => cols
             .iter()
-            .map(|(c, tr)| {
-                let done = match tr {
-                    Transform::Null => "removed",
-                    Transform::Redact => "redacted",
-                    Transform::Hash => "replaced by a keyed hash (pseudonymised)",
-                    Transform::TruncateIp => "truncated (pseudonymised)",
-                    Transform::YearOnly => "reduced to the year",
-                    Transform::MonthOnly => "reduced to the month",
-                    Transform::EmailDomain => "reduced to the domain",
-                };
-                format!("{c} {done}")
+            .map(|(c, tr)| ColumnChange {
+                column: c.clone(),
+                transform: tr.name(),
+                erased: matches!(tr, Transform::Null | Transform::Redact),
             })
-            .collect::<Vec<_>>()
-            .join(", "),
+            .collect(),
     }
 }
 
@@ -245,7 +265,10 @@ impl Engine {
         run_id: Option<i64>,
         opts: &RunOptions,
     ) -> Result<EraseReport, EngineError> {
-        let now = self.db.now().await?;
+        let now = match opts.now {
+            Some(now) => now,
+            None => self.db.now().await?,
+        };
         let mut chain = match run_id {
             Some(_) => store.last_audit_hash().await?,
             None => audit::GENESIS.to_string(),
@@ -261,6 +284,7 @@ impl Engine {
             dry_run: run_id.is_none(),
             run_id,
             date: format_utc(now),
+            found: false,
             erased: Vec::new(),
             kept: Vec::new(),
         };
@@ -274,55 +298,51 @@ impl Engine {
                 walk_end: None,
             };
             let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
-            if t.policy.keep_for_obligation && t.is_delete() {
+            let kept_for = t.policy.kept_for;
+            if let Some(kind @ (KeptFor::LegalObligation | KeptFor::LegalClaims)) = kept_for {
                 let mut tx = self.db.begin().await?;
                 let rows = tx
-                    .fetch_i64(&q.count_matching())
+                    .fetch_i64(&q.count_changeable())
                     .await
                     .ctx(|| ctx("counting the subject's rows"))? as u64;
-                let latest = match q.latest_clock() {
-                    Some(sql) => tx
-                        .fetch(&sql, &[crate::db::Decode::Text])
-                        .await
-                        .ctx(|| ctx("reading the latest clock"))?
-                        .first()
-                        .and_then(|r| match r.first() {
-                            Some(crate::db::Value::Text(s)) => parse_clock(s),
-                            _ => None,
-                        }),
-                    None => None,
-                };
+                let latest = tx
+                    .fetch(&q.latest_clock(), &[crate::db::Decode::Text])
+                    .await
+                    .ctx(|| ctx("reading the latest clock"))?
+                    .first()
+                    .and_then(|r| match r.first() {
+                        Some(crate::db::Value::Text(s)) => parse_clock(s),
+                        _ => None,
+                    });
                 let _ = tx.rollback().await;
+                let until = latest.and_then(|c| cutoff::expires(&t.policy, c));
+                // A ground that has run out keeps nothing: the action applies now, as the next
+                // run would apply it.
+                let lapsed = until.is_some_and(|u| u <= now.naive_utc());
                 if rows == 0 {
                     continue;
                 }
-                let after = match t.policy.round {
-                    crate::config::Rounding::EndOfYear => "from the end of the year of",
-                    crate::config::Rounding::None => "after",
-                };
-                let rule = format!(
-                    "{} {after} {}",
-                    t.policy.retain,
-                    t.policy.from.clone().unwrap_or_else(|| match &t.clock {
-                        TargetClock::Own(c) => c.name.clone(),
-                        TargetClock::Related { table, column, .. } =>
-                            format!("the latest {table}.{}", column.name),
-                    })
-                );
-                let until = latest
-                    .and_then(|c| cutoff::expires(&t.policy, c))
-                    .map_or(rule.clone(), |d| {
-                        format!("{} ({rule})", d.format("%Y-%m-%d"))
+                if !lapsed {
+                    report.kept.push(KeptPart {
+                        policy: t.name().to_string(),
+                        category: category(t),
+                        kind,
+                        rows,
+                        basis: t.policy.basis.clone(),
+                        until: until.map(|u| u.date()),
+                        columns: Vec::new(),
                     });
-                report.kept.push(KeptPart {
-                    policy: t.name().to_string(),
-                    category: category(t),
-                    rows,
-                    basis: t.policy.basis.clone(),
-                    until,
-                });
-                continue;
+                    continue;
+                }
             }
+            let suppression_rows = if kept_for == Some(KeptFor::Suppression) {
+                Some(
+                    self.count(&q.count_matching(), || ctx("counting the subject's rows"))
+                        .await?,
+                )
+            } else {
+                None
+            };
             let mut outcome = PolicyOutcome::new(t);
             let mut tx = self.db.begin().await?;
             let held = match t.holds {
@@ -348,25 +368,55 @@ impl Engine {
                     t.name()
                 )));
             }
-            let mut tx = self.db.begin().await?;
-            let blocked = tx
-                .fetch_i64(&q.count_blocked())
-                .await
-                .ctx(|| ctx("blocked"))? as u64;
-            let _ = tx.rollback().await;
+            let blocked = self.count(&q.count_blocked(), || ctx("blocked")).await?;
+            let columns = column_changes(t);
+            if let Some(rows) = suppression_rows {
+                if rows > 0 {
+                    report.kept.push(KeptPart {
+                        policy: t.name().to_string(),
+                        category: category(t),
+                        kind: KeptFor::Suppression,
+                        rows,
+                        basis: t.policy.basis.clone(),
+                        until: None,
+                        columns,
+                    });
+                }
+                continue;
+            }
             if outcome.affected + held + blocked == 0 {
                 continue;
             }
+            let kind = if columns.iter().all(|c| c.erased) {
+                PartKind::Erased
+            } else {
+                PartKind::Pseudonymised
+            };
             report.erased.push(ErasedPart {
                 policy: t.name().to_string(),
                 category: category(t),
-                action: action_words(t),
+                kind,
+                deleted: t.is_delete(),
+                columns,
                 rows: outcome.affected,
                 held,
                 blocked,
             });
         }
+        report.found = !report.kept.is_empty() || !report.erased.is_empty();
         Ok(report)
+    }
+
+    /// One count, in a transaction of its own that writes nothing.
+    async fn count(
+        &self,
+        sql: &crate::db::Sql,
+        what: impl FnOnce() -> String,
+    ) -> Result<u64, EngineError> {
+        let mut tx = self.db.begin().await?;
+        let n = tx.fetch_i64(sql).await.ctx(what)? as u64;
+        let _ = tx.rollback().await;
+        Ok(n)
     }
 
     /// Erases again every subject in the ledger (after a backup was restored); first drops

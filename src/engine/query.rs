@@ -89,11 +89,16 @@ impl Queries<'_> {
             "SELECT 1 FROM {} AS r WHERE ",
             self.db.table(table)
         ));
-        let conds: Vec<String> = matches
+        q.push(&self.matching("r", matches));
+    }
+
+    /// `alias.theirs = t.own AND ...`: the related rows under `alias` that match this row.
+    fn matching(&self, alias: &str, matches: &[(String, String)]) -> String {
+        matches
             .iter()
-            .map(|(own, theirs)| format!("{} = {}", self.col("r", theirs), self.col(T, own)))
-            .collect();
-        q.push(&conds.join(" AND "));
+            .map(|(own, theirs)| format!("{} = {}", self.col(alias, theirs), self.col(T, own)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
     }
 
     /// `expr` holds a real instant: not a MariaDB zero or partly zero date
@@ -370,16 +375,10 @@ impl Queries<'_> {
                 column,
                 matches,
             }) => {
-                let conds: Vec<String> = matches
-                    .iter()
-                    .map(|(own, theirs)| {
-                        format!("{} = {}", self.col("s", theirs), self.col(T, own))
-                    })
-                    .collect();
                 q.push(&format!(
                     "EXISTS (SELECT 1 FROM {} AS s WHERE {} AND {} = ",
                     self.db.table(table),
-                    conds.join(" AND "),
+                    self.matching("s", matches),
                     self.column_text("s", column)
                 ));
                 rhs(q, column);
@@ -486,20 +485,53 @@ impl Queries<'_> {
         self.count_where(Self::expired)
     }
 
-    /// The latest own-clock value among the selected rows, as text (for an erasure answer:
-    /// when the normal policy will delete what a legal obligation keeps now).
-    pub fn latest_clock(&self) -> Option<Sql> {
-        let TargetClock::Own(c) = &self.target.clock else {
-            return None;
-        };
+    /// Selected rows the policy would still change: for anonymize, rows with a column not yet
+    /// transformed (what an erasure request keeps on a policy's ground).
+    pub fn count_changeable(&self) -> Sql {
+        self.count_where(|s, q| {
+            s.expired(q);
+            if !s.target.is_delete() {
+                q.push(" AND ");
+                s.needs_any(q);
+            }
+        })
+    }
+
+    /// The latest clock value among the selected rows, as text (for an erasure answer: when
+    /// the normal policy will change what is kept now). For a related clock, the latest
+    /// related value, NULL while any related row is open.
+    pub fn latest_clock(&self) -> Sql {
         let mut q = self.db.sql();
-        q.push(&format!(
-            "SELECT {} FROM {} WHERE ",
-            self.as_text(&format!("MAX({})", self.col(T, &c.name))),
-            self.target_table()
-        ));
-        self.expired(&mut q);
-        Some(q)
+        match &self.target.clock {
+            TargetClock::Own(c) => {
+                q.push(&format!(
+                    "SELECT {} FROM {} WHERE ",
+                    self.as_text(&format!("MAX({})", self.col(T, &c.name))),
+                    self.target_table()
+                ));
+                self.expired(&mut q);
+            }
+            TargetClock::Related {
+                table,
+                column,
+                matches,
+                ..
+            } => {
+                let rc = self.col("lr", &column.name);
+                q.push(&format!(
+                    "SELECT {} FROM {} AS lr WHERE EXISTS (SELECT 1 FROM {} WHERE {} AND ",
+                    self.as_text(&format!(
+                        "CASE WHEN COUNT(*) = COUNT({rc}) THEN MAX({rc}) END"
+                    )),
+                    self.db.table(table),
+                    self.target_table(),
+                    self.matching("lr", matches)
+                ));
+                self.expired(&mut q);
+                q.push(")");
+            }
+        }
+        q
     }
 
     /// Expired rows that a legal hold keeps (and that the policy would otherwise change).
