@@ -321,6 +321,20 @@ async fn an_unknown_subject_is_told_that_nothing_was_found() {
         nl.contains("Onder de sleutel 999 is geen enkel gegeven gevonden"),
         "{nl}"
     );
+
+    // Without --lang the answer speaks the language the controller's summary is set to.
+    let outbox = db.dir.path().join("mail");
+    let report = format!(
+        "[report]\nto = [\"privacy@shop.example\"]\nfrom = \"retentiond@shop.example\"\n\
+         smtp_url = \"file://{}\"\nlanguage = \"nl\"\n\n{POLICIES}",
+        outbox.display()
+    );
+    let dutch = db.write_config(&report, "");
+    let nl = expect_exit(&run_cli(&dutch, &["erase", "--subject", "999"], &[]), 0);
+    assert!(
+        nl.contains("Onder de sleutel 999 is geen enkel gegeven gevonden"),
+        "{nl}"
+    );
 }
 
 const ANSWER_POLICIES: &str = r#"

@@ -45,8 +45,9 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Format::Markdown)]
     format: Format,
     /// Language of the answer: en or nl (the policies' own words as the config gives them).
-    #[arg(long, value_enum, default_value_t = Lang::En)]
-    lang: Lang,
+    /// Default: the summary's `report.language`, else en.
+    #[arg(long, value_enum)]
+    lang: Option<Lang>,
     /// Erase again every subject in the ledger (run after restoring a backup).
     #[arg(long)]
     replay: bool,
@@ -57,6 +58,10 @@ pub struct Args {
 
 pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
     let engine = prepare(config, args.dry_run).await?;
+    let lang = args
+        .lang
+        .or(engine.config.report.as_ref().map(|r| r.language))
+        .unwrap_or(Lang::En);
     let signals = crate::signals::install()?;
     let opts = RunOptions {
         stop: Some(signals.flag()),
@@ -79,18 +84,12 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
         output::print_replay(&reports);
     } else {
         for r in &reports {
-            crate::out!(
-                "{}",
-                answer::render(r, &engine.config, args.format, args.lang)
-            );
+            crate::out!("{}", answer::render(r, &engine.config, args.format, lang));
         }
     }
     if let (Some(path), Some(r)) = (args.output, reports.first()) {
-        std::fs::write(
-            &path,
-            answer::render(r, &engine.config, args.format, args.lang),
-        )
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        std::fs::write(&path, answer::render(r, &engine.config, args.format, lang))
+            .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
     }
     Ok(exit::after_signals(exit::OK, signals.sigint()))
 }
