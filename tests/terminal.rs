@@ -445,7 +445,8 @@ async fn an_interrupted_daemon_with_a_closed_output_still_mails_its_summary() {
     let mails = smtp.wait_for(1, Duration::from_secs(20));
     assert_eq!(mails.len(), 1, "the summary is delivered (exit {code:?})");
     assert!(
-        support::subject(&mails[0]).contains("interrupted"),
+        support::subject(&mails[0])
+            .starts_with("Your attention is needed: the retention run stopped"),
         "{}",
         support::subject(&mails[0])
     );

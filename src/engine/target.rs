@@ -1038,7 +1038,10 @@ mod tests {
         let config = crate::config::Config::from_toml(
             std::path::Path::new("t.toml"),
             &text,
-            [("RETENTIOND_HASH__KEY".to_string(), "k".repeat(20))],
+            [(
+                "RETENTIOND_HASH__KEY".to_string(),
+                "a test key, sixteen bytes or more".to_string(),
+            )],
         )
         .expect("config");
         match check(&config.policies, schema, Dialect::Sqlite, "retentiond_") {
