@@ -60,17 +60,21 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
 fi
 
 # tests/package.rs builds the Debian package (deploy/build-deb.py: Python 3.11's tomllib,
-# dpkg-deb, strip) and checks it with man and systemd-analyze.
+# dpkg-deb, strip) and checks it with man and systemd-analyze; tests/tls_mail.rs makes its CA
+# with the openssl CLI; tests/terminal.rs runs the binary under a pseudo-terminal with `script`.
 need=()
+command -v openssl >/dev/null || need+=(openssl)
+command -v script >/dev/null || need+=(util-linux)
 command -v dpkg-deb >/dev/null || need+=(dpkg)
 command -v strip >/dev/null || need+=(binutils)
 command -v man >/dev/null || need+=(man-db)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 python3 -c 'import tomllib' 2>/dev/null || need+=(python3)
 if [[ ${#need[@]} -gt 0 ]]; then
-    echo "Installing ${need[*]} for the package test ..."
-    apt-get install -y -qq "${need[@]}" >/dev/null || {
-        echo "error: cannot install ${need[*]} (apt-get install ${need[*]}) for tests/package.rs" >&2
+    echo "Installing ${need[*]} for the package, TLS mail and terminal tests ..."
+    apt-get install -y -qq "${need[@]}" >/dev/null ||
+        { apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; } || {
+        echo "error: cannot install ${need[*]} (apt-get install ${need[*]})" >&2
         exit 1
     }
 fi
