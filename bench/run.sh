@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # retentiond benchmark: the same purge done by the database itself (one DELETE, a server-side
-# batch loop), by pt-archiver (MariaDB) and by retentiond, on identical fresh data, under a
-# concurrent OLTP load. See bench/README.md.
+# batch loop, the best hand-written loop), by pt-archiver (MariaDB) and by retentiond, on
+# identical fresh data, under a concurrent OLTP load; with --curve also the trade-off between
+# purge speed and the load's p99 at several pacing settings. See bench/README.md.
 #
-#   bench/run.sh [--scale 0.1] [--reps 3] [--db postgres|mariadb|both]
+#   bench/run.sh [--scale 0.1] [--reps 3] [--db postgres|mariadb|both] [--curve]
 #
-# Writes bench/results/latest.md and prints the same table.
+# Writes bench/results/latest.md (and with --curve bench/results/curve-*.svg) and prints the
+# same table.
 set -euo pipefail
 
 usage() {
@@ -21,17 +23,37 @@ Usage: bench/run.sh [--scale S] [--reps N] [--db postgres|mariadb|both] [options
                    set MariaDB's innodb_buffer_pool_size (e.g. 4G) for the run and put the old
                    value back at the end; by default the server's settings are left alone
   --only LIST      run only these variants, comma-separated, of: idle (load alone), a (one
-                   DELETE), b (server-side loop), c (pt-archiver), default, fast (retentiond),
-                   nothing (a run that finds nothing), anon (anonymization); default: all
+                   DELETE), b (server-side loop), e (the best loop: expired customers found
+                   once), c (pt-archiver), default, fast (retentiond), nothing (a run that
+                   finds nothing), anon (anonymization); default: all
+  --curve          also measure the trade-off curve (off by default: it adds about 20 points
+                   of up to --curve-seconds each): under the OLTP load, retentiond at several
+                   [run] write_budget settings, the best loop (e) with a sleep after each
+                   batch, pt-archiver with --sleep-coef / --sleep (MariaDB); rows/s against
+                   the load's p99, once per database after the repetitions; writes
+                   bench/results/curve-postgres.svg and curve-mariadb.svg and a table in
+                   latest.md. retentiond's points are skipped, saying why, when its
+                   `check` refuses write_budget.
+  --curve-seconds S
+                   each curve point purges for at most S seconds from a fresh copy (default
+                   120); a longer window also catches the checkpoints a slow setting forces
+                   later (PostgreSQL: beyond checkpoint_timeout, e.g. 330)
+  --curve-budgets LIST
+                   retentiond's write_budget values, comma-separated
+                   (default "auto,2 MB/s,8 MB/s,32 MB/s,off")
+  --curve-sleeps LIST
+                   the best loop's sleeps after each batch in ms (default "0,10,50,150")
   --keep           keep the rd_bench databases and bench/work/ afterwards (for inspection)
   -h, --help       this text
 
 Servers (environment): BENCH_PG_HOST/PORT/USER (127.0.0.1, 5432, postgres),
 BENCH_MY_HOST/PORT/USER (127.0.0.1, 3306, root); passwords through PGPASSWORD / MYSQL_PWD.
+BENCH_DB: the name of the scratch database created and dropped on each server (rd_bench).
 
 Examples:
   bench/run.sh --reps 1                  # quick: scale 0.1, one repetition, a few minutes
   bench/run.sh --scale 1 --reps 3        # the published scale: 3M messages per database
+  bench/run.sh --scale 1 --reps 3 --curve   # the published table and trade-off curve
 EOF
 }
 
@@ -44,7 +66,15 @@ IDLE_SECONDS=10
 WARMUP_SECONDS=2
 MY_POOL=""
 KEEP=0
-ONLY="idle,a,b,c,default,nothing,fast,anon"
+ONLY="idle,a,b,e,c,default,nothing,fast,anon"
+CURVE=0
+CURVE_SECONDS=120
+CURVE_BUDGETS="auto,2 MB/s,8 MB/s,32 MB/s,off"
+CURVE_SLEEPS="0,10,50,150"
+# pt-archiver's own pacing: --sleep N sleeps N whole seconds after each batch's COMMIT;
+# --sleep-coef F makes that F times the last SELECT's time, but only when --sleep is given too
+# (pt-archiver 3.2.1 ignores it alone).
+PT_CURVE=("none" "--sleep 1 --sleep-coef 1" "--sleep 1 --sleep-coef 4" "--sleep 1")
 ORIG_ARGS="$*"
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -55,6 +85,10 @@ while [[ $# -gt 0 ]]; do
         --idle-seconds) IDLE_SECONDS="${2:?}"; shift 2 ;;
         --mariadb-buffer-pool) MY_POOL="${2:?}"; shift 2 ;;
         --only) ONLY="${2:?--only needs a list}"; shift 2 ;;
+        --curve) CURVE=1; shift ;;
+        --curve-seconds) CURVE_SECONDS="${2:?--curve-seconds needs a value}"; shift 2 ;;
+        --curve-budgets) CURVE_BUDGETS="${2:?--curve-budgets needs a list}"; shift 2 ;;
+        --curve-sleeps) CURVE_SLEEPS="${2:?--curve-sleeps needs a list}"; shift 2 ;;
         --keep) KEEP=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) echo "bench/run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
@@ -62,6 +96,11 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || { echo "--reps must be a positive integer" >&2; exit 2; }
 [[ "$SCALE" =~ ^[0-9]*\.?[0-9]+$ ]] || { echo "--scale must be a number, e.g. 0.1 or 1" >&2; exit 2; }
+[[ "$CURVE_SECONDS" =~ ^[1-9][0-9]*$ ]] || { echo "--curve-seconds must be a positive integer" >&2; exit 2; }
+[[ "$CURVE_SLEEPS" =~ ^[0-9]+(,[0-9]+)*$ ]] || { echo "--curve-sleeps must be milliseconds, comma-separated, e.g. 0,10,50,150" >&2; exit 2; }
+[[ "$CURVE_BUDGETS" =~ ^[A-Za-z0-9./\ ]+(,[A-Za-z0-9./\ ]+)*$ ]] || { echo "--curve-budgets must be write_budget values, comma-separated, e.g. \"auto,2 MB/s\"" >&2; exit 2; }
+BENCH_DB="${BENCH_DB:-rd_bench}"
+[[ "$BENCH_DB" =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || { echo "BENCH_DB must be a plain lower-case name, e.g. rd_bench" >&2; exit 2; }
 case "$DBS" in
     postgres) DB_LIST=(postgres) ;;
     mariadb|mysql) DB_LIST=(mariadb) ;;
@@ -111,8 +150,8 @@ cleanup() {
     if (( KEEP == 0 )); then
         for db in "${DB_LIST[@]}"; do
             case "$db" in
-                postgres) pgq -d postgres -c "DROP DATABASE IF EXISTS rd_bench" >/dev/null 2>&1 ;;
-                mariadb) myq -e "DROP DATABASE IF EXISTS rd_bench" >/dev/null 2>&1 ;;
+                postgres) pgq -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null 2>&1 ;;
+                mariadb) myq -e "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null 2>&1 ;;
             esac
         done
     fi
@@ -133,13 +172,13 @@ trap 'exit 130' INT TERM
 # Clients
 
 pgq() { psql -X -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -v ON_ERROR_STOP=1 "$@"; }
-pg() { pgq -d rd_bench "$@"; }
-pgval() { pgq -d rd_bench -qAt -c "$1"; }
+pg() { pgq -d "$BENCH_DB" "$@"; }
+pgval() { pgq -d "$BENCH_DB" -qAt -c "$1"; }
 MYCLIENT=mariadb
 command -v mariadb >/dev/null || MYCLIENT=mysql
 myq() { "$MYCLIENT" -h "$MY_HOST" -P "$MY_PORT" -u "$MY_USER" "$@"; }
-my() { myq rd_bench "$@"; }
-myval() { myq -N -B rd_bench -e "SET SESSION time_zone = '+00:00'; $1"; }
+my() { myq "$BENCH_DB" "$@"; }
+myval() { myq -N -B "$BENCH_DB" -e "SET SESSION time_zone = '+00:00'; $1"; }
 
 # ---------------------------------------------------------------------------------------------
 # 1. Build, tools, servers
@@ -207,13 +246,13 @@ oltp_start() { # db name
             # the real pgbench behind Debian's pg_wrapper.
             setsid pgbench -n -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -f "$BENCH/sql/pg_oltp.sql" \
                 -D ncust="$NC" -D nactive="$nactive" -R "$OLTP_RATE" -c "$OLTP_CLIENTS" -j 1 \
-                -T 86400 -l --log-prefix="$WORK/pgblog_$name" rd_bench >"$WORK/oltp_$name.out" 2>&1 &
+                -T 86400 -l --log-prefix="$WORK/pgblog_$name" "$BENCH_DB" >"$WORK/oltp_$name.out" 2>&1 &
             ;;
         mariadb)
             nactive=$(myval "SELECT COUNT(*) FROM bench_active")
             setsid python3 "$LIB" oltp-mysql --out "$WORK/mylat_$name" --rate "$OLTP_RATE" \
                 --clients "$OLTP_CLIENTS" --ncust "$NC" --nactive "$nactive" --client "$MYCLIENT" \
-                --host "$MY_HOST" --port "$MY_PORT" --user "$MY_USER" --password "${MYSQL_PWD:-}" \
+                --host "$MY_HOST" --port "$MY_PORT" --user "$MY_USER" --password "${MYSQL_PWD:-}" --database "$BENCH_DB" \
                 >"$WORK/oltp_$name.out" 2>&1 &
             ;;
     esac
@@ -244,12 +283,12 @@ oltp_stop() { # db t_from t_to -> JSON latency stats of the window on stdout
 EXPECTED=0
 setup_postgres() {
     log "postgres: generating the dataset (scale $SCALE: $NC customers)"
-    pgq -d postgres -q -c "DROP DATABASE IF EXISTS rd_bench" -c "CREATE DATABASE rd_bench"
+    pgq -d postgres -q -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
     local t0 t1
     t0=$(now)
     sed "s/@@NC@@/$NC/g" "$BENCH/sql/pg_generate.sql" | pg -q >/dev/null
     t1=$(now)
-    pg -q -f "$BENCH/sql/pg_procs.sql"
+    pg -q -f "$BENCH/sql/pg_procs.sql" -f "$BENCH/sql/pg_best_loop.sql"
     local e1 e2
     e1=$(pgval "SELECT count(*) FROM messages_src m WHERE m.customer_id IN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING count(*) = count(ended_at) AND max(ended_at) < now() - interval '6 months')")
     e2=$(pgval "SELECT count(*) FROM messages_src m WHERE EXISTS (SELECT 1 FROM subscriptions r WHERE r.customer_id = m.customer_id) AND NOT EXISTS (SELECT 1 FROM subscriptions r WHERE r.customer_id = m.customer_id AND (r.ended_at IS NULL OR r.ended_at >= now() - interval '6 months'))")
@@ -272,12 +311,13 @@ setup_postgres() {
 
 setup_mariadb() {
     log "mariadb: generating the dataset (scale $SCALE: $NC customers)"
-    myq -e "DROP DATABASE IF EXISTS rd_bench; CREATE DATABASE rd_bench"
+    myq -e "DROP DATABASE IF EXISTS $BENCH_DB; CREATE DATABASE $BENCH_DB"
     local t0 t1
     t0=$(now)
     sed "s/@@NC@@/$NC/g" "$BENCH/sql/my_generate.sql" | my >/dev/null
     t1=$(now)
     my <"$BENCH/sql/my_procs.sql"
+    my <"$BENCH/sql/my_best_loop.sql"
     local e1 e2
     e1=$(myval "SELECT COUNT(*) FROM messages_src m JOIN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING COUNT(*) = COUNT(ended_at) AND MAX(ended_at) < UTC_TIMESTAMP() - INTERVAL 6 MONTH) e ON e.customer_id = m.customer_id")
     e2=$(myval "SELECT COUNT(*) FROM messages_src m WHERE EXISTS (SELECT 1 FROM subscriptions r WHERE r.customer_id = m.customer_id) AND NOT EXISTS (SELECT 1 FROM subscriptions r WHERE r.customer_id = m.customer_id AND (r.ended_at IS NULL OR r.ended_at >= UTC_TIMESTAMP() - INTERVAL 6 MONTH))")
@@ -290,7 +330,7 @@ setup_mariadb() {
         "mariadb.settings=innodb_buffer_pool_size $((pool / 1048576))M, innodb_flush_log_at_trx_commit $(myval "SELECT @@innodb_flush_log_at_trx_commit"), innodb_flush_method $(myval "SELECT @@innodb_flush_method"), binlog $(myval "SELECT @@log_bin")" \
         "mariadb.expected=$EXPECTED" \
         "mariadb.messages=$(myval "SELECT COUNT(*) FROM messages_src")" \
-        "mariadb.messages_size=$(myval "SELECT CONCAT(ROUND((data_length + index_length) / 1048576), ' MB') FROM information_schema.TABLES WHERE table_schema = 'rd_bench' AND table_name = 'messages_src'")" \
+        "mariadb.messages_size=$(myval "SELECT CONCAT(ROUND((data_length + index_length) / 1048576), ' MB') FROM information_schema.TABLES WHERE table_schema = '$BENCH_DB' AND table_name = 'messages_src'")" \
         "mariadb.customers=$(myval "SELECT COUNT(*) FROM customers")" \
         "mariadb.subscriptions=$(myval "SELECT COUNT(*) FROM subscriptions")" \
         "mariadb.invoices=$(myval "SELECT COUNT(*) FROM invoices")" \
@@ -323,6 +363,40 @@ verify() { # db variant reported
     esac
     if [[ "$reported" != "$EXPECTED" || "$gone" != "$EXPECTED" || "$left" != 0 ]]; then
         die "$db $variant deleted the wrong rows: expected $EXPECTED, it reported $reported, $gone are gone from the pristine copy, $left expired rows remain"
+    fi
+}
+
+# A curve point stopped at its time limit deleted only part of the expired rows: what it
+# reports must be what is gone, and every row gone must have been expired.
+verify_partial() { # db what reported
+    local db=$1 what=$2 reported=$3 gone wrong
+    case "$db" in
+        postgres)
+            gone=$(pgval "SELECT count(*) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id)")
+            wrong=$(pgval "SELECT count(*) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id) AND s.customer_id NOT IN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING count(*) = count(ended_at) AND max(ended_at) < now() - interval '6 months')")
+            ;;
+        mariadb)
+            gone=$(myval "SELECT COUNT(*) FROM messages_src s LEFT JOIN messages m ON m.id = s.id WHERE m.id IS NULL")
+            wrong=$(myval "SELECT COUNT(*) FROM messages_src s LEFT JOIN messages m ON m.id = s.id LEFT JOIN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING COUNT(*) = COUNT(ended_at) AND MAX(ended_at) < UTC_TIMESTAMP() - INTERVAL 6 MONTH) e ON e.customer_id = s.customer_id WHERE m.id IS NULL AND e.customer_id IS NULL")
+            ;;
+    esac
+    if [[ "$reported" != "$gone" || "$wrong" != 0 ]]; then
+        die "$db $what deleted the wrong rows: it reported $reported, $gone are gone from the pristine copy, $wrong of them were not expired"
+    fi
+}
+
+# A curve point either deleted every expired row, or stopped at --curve-seconds with part of
+# them (then it must have run that long). Prints "done" or "capped".
+verify_point() { # db what reported seconds
+    local db=$1 what=$2 reported=$3 seconds=$4
+    if [[ "$reported" == "$EXPECTED" ]]; then
+        verify "$db" "$what" "$reported"
+        echo done
+    elif python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) - 1 else 1)" "$seconds" "$CURVE_SECONDS"; then
+        verify_partial "$db" "$what" "$reported"
+        echo capped
+    else
+        die "$db $what stopped after $seconds s with $reported of $EXPECTED expired rows deleted, before its time limit of $CURVE_SECONDS s"
     fi
 }
 
@@ -376,7 +450,7 @@ run_server_loop() { # db rep
     T0=$(now)
     case "$db" in
         postgres)
-            rows=$(pgq -d rd_bench -qAt -c "SET plan_cache_mode = force_custom_plan" -c "CALL bench_purge_loop(1000)")
+            rows=$(pgq -d "$BENCH_DB" -qAt -c "SET plan_cache_mode = force_custom_plan" -c "CALL bench_purge_loop(1000)")
             ;;
         mariadb)
             rows=$(myval "CALL bench_purge_loop(1000, @total); SELECT @total;")
@@ -385,11 +459,43 @@ run_server_loop() { # db rep
     T1=$(now)
     oltp_stop "$db" "$T0" "$T1" >"$WORK/oltp.json"
     verify "$db" b "$rows"
-    case "$db" in
-        postgres) pgval "SELECT extract(epoch FROM at) FROM bench_batches WHERE variant = 'b' ORDER BY batch" ;;
-        mariadb) myval "SELECT UNIX_TIMESTAMP(at) FROM bench_batches WHERE variant = 'b' ORDER BY batch" ;;
-    esac | python3 "$LIB" batches >"$WORK/batch.json"
+    batch_log "$db" b >"$WORK/batch.json"
     record "$db" b "$rep" "$T0" "$T1" "$rows" "@batch=$WORK/batch.json"
+}
+
+# (e) the best loop: the expired customers found once, then key batches joined to that set,
+# re-checked at write. Prints the rows deleted.
+best_loop() { # db sleep_ms max_ms
+    local db=$1 sleep_ms=$2 max_ms=$3
+    case "$db" in
+        postgres)
+            pgq -d "$BENCH_DB" -qAt -c "SET plan_cache_mode = force_custom_plan" \
+                -c "SET client_min_messages = warning" -c "CALL bench_best_loop(1000, $sleep_ms, $max_ms)"
+            ;;
+        mariadb)
+            myval "CALL bench_best_loop(1000, $sleep_ms, $max_ms, @total); SELECT @total;"
+            ;;
+    esac
+}
+
+batch_log() { # db variant -> per-batch JSON from the loop's log rows
+    case "$1" in
+        postgres) pgval "SELECT extract(epoch FROM at) FROM bench_batches WHERE variant = '$2' ORDER BY batch" ;;
+        mariadb) myval "SELECT UNIX_TIMESTAMP(at) FROM bench_batches WHERE variant = '$2' ORDER BY batch" ;;
+    esac | python3 "$LIB" batches
+}
+
+run_best_loop() { # db rep
+    local db=$1 rep=$2 rows
+    restore "$db"
+    oltp_start "$db" "e_$rep"
+    T0=$(now)
+    rows=$(best_loop "$db" 0 0)
+    T1=$(now)
+    oltp_stop "$db" "$T0" "$T1" >"$WORK/oltp.json"
+    verify "$db" e "$rows"
+    batch_log "$db" e >"$WORK/batch.json"
+    record "$db" e "$rep" "$T0" "$T1" "$rows" "@batch=$WORK/batch.json"
 }
 
 PT_WHERE="EXISTS (SELECT 1 FROM subscriptions r WHERE r.customer_id = messages.customer_id) AND NOT EXISTS (SELECT 1 FROM subscriptions r WHERE r.customer_id = messages.customer_id AND (r.ended_at IS NULL OR r.ended_at >= UTC_TIMESTAMP() - INTERVAL 6 MONTH))"
@@ -397,7 +503,7 @@ PT_WHERE="EXISTS (SELECT 1 FROM subscriptions r WHERE r.customer_id = messages.c
 run_pt_archiver() { # rep (MariaDB only)
     local rep=$1 rows batches dsn
     restore mariadb
-    dsn="h=$MY_HOST,P=$MY_PORT,u=$MY_USER,D=rd_bench,t=messages,A=utf8mb4"
+    dsn="h=$MY_HOST,P=$MY_PORT,u=$MY_USER,D=$BENCH_DB,t=messages,A=utf8mb4"
     [[ -n "${MYSQL_PWD:-}" ]] && dsn="$dsn,p=$MYSQL_PWD"
     oltp_start mariadb "c_$rep"
     T0=$(now)
@@ -423,12 +529,13 @@ retain = "6 months"
 action = "delete"
 basis = "benchmark: support mail, 6 months after the last subscription ended"'
 
-# A retentiond config for one variant: default or fast settings, and the policies given.
-rd_config() { # db mode file policies
-    local db=$1 mode=$2 file=$3 policies=$4 url
+# A retentiond config for one variant: default, fast or curve settings (curve: 1 000 rows per
+# batch, no pause, the write budget given, at most --curve-seconds), and the policies given.
+rd_config() { # db mode file policies [write_budget]
+    local db=$1 mode=$2 file=$3 policies=$4 budget=${5:-} url
     case "$db" in
-        postgres) url="postgres://$PG_USER@$PG_HOST:$PG_PORT/rd_bench" ;;
-        mariadb) url="mysql://$MY_USER@$MY_HOST:$MY_PORT/rd_bench" ;;
+        postgres) url="postgres://$PG_USER@$PG_HOST:$PG_PORT/$BENCH_DB" ;;
+        mariadb) url="mysql://$MY_USER@$MY_HOST:$MY_PORT/$BENCH_DB" ;;
     esac
     if [[ ! -f "$WORK/hmac-key" ]]; then
         (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/hmac-key")
@@ -443,6 +550,11 @@ rd_config() { # db mode file policies
             echo "batch_size = 10000"
             echo "pause = \"0ms\""
             echo "pause_factor = 0"
+        elif [[ "$mode" == curve ]]; then
+            echo "pause = \"0ms\""
+            echo "pause_factor = 0"
+            echo "max_runtime = \"${CURVE_SECONDS}s\""
+            if [[ -n "$budget" ]]; then echo "write_budget = \"$budget\""; fi
         fi
         echo "[hash]"
         echo "key_file = \"$WORK/hmac-key\""
@@ -453,9 +565,9 @@ rd_config() { # db mode file policies
 # A password, if any, comes from the environment, never from the generated file.
 rd_env() { # db
     if [[ "$1" == postgres && -n "${PGPASSWORD:-}" ]]; then
-        export RETENTIOND_DATABASE__URL="postgres://$PG_USER:$PGPASSWORD@$PG_HOST:$PG_PORT/rd_bench"
+        export RETENTIOND_DATABASE__URL="postgres://$PG_USER:$PGPASSWORD@$PG_HOST:$PG_PORT/$BENCH_DB"
     elif [[ "$1" == mariadb && -n "${MYSQL_PWD:-}" ]]; then
-        export RETENTIOND_DATABASE__URL="mysql://$MY_USER:$MYSQL_PWD@$MY_HOST:$MY_PORT/rd_bench"
+        export RETENTIOND_DATABASE__URL="mysql://$MY_USER:$MYSQL_PWD@$MY_HOST:$MY_PORT/$BENCH_DB"
     else
         unset RETENTIOND_DATABASE__URL
     fi
@@ -587,12 +699,151 @@ run_retentiond() { # db mode rep
         "after_last_batch_s=$(elapsed "$last" "$T1")"
 }
 
+# ---------------------------------------------------------------------------------------------
+# 4. The trade-off curve (--curve): purge speed against the load's p99 at several pacing
+# settings, each point from a fresh copy under the OLTP load, at most --curve-seconds long.
+
+CURVE_N=0
+curve_record() { # db method setting rows status [key=value...]  (T0, T1, $WORK/oltp.json)
+    local db=$1 method=$2 setting=$3 rows=$4 status=$5
+    shift 5
+    record "$db" curve curve "$T0" "$T1" "$rows" "method=$method" "setting=$setting" \
+        "status=$status" "limit_s=$CURVE_SECONDS" "$@"
+}
+
+# The curve's retentiond config must pass `check` without a write budget, so that a refusal
+# with one is the budget's.
+rd_check_curve_config() { # db
+    local db=$1 cfg="$WORK/retentiond-$1-check-plain.toml"
+    rd_config "$db" curve "$cfg" "$MESSAGES_POLICY"
+    rd_env "$db"
+    "$RD" --config "$cfg" check >"$WORK/check-plain.out" 2>&1 ||
+        die "retentiond check ($db) refused the curve's config even without write_budget: $(tail -5 "$WORK/check-plain.out")"
+    unset RETENTIOND_DATABASE__URL
+}
+
+# Succeeds, printing check's words, when this retentiond refuses the write budget (a build
+# without the key, or a value it does not take).
+rd_refuses_budget() { # db budget
+    local db=$1 budget=$2 cfg="$WORK/retentiond-$1-check-paced.toml" rc=0
+    rd_config "$db" curve "$cfg" "$MESSAGES_POLICY" "$budget"
+    rd_env "$db"
+    "$RD" --config "$cfg" check >"$WORK/check-paced.out" 2>&1 || rc=$?
+    unset RETENTIOND_DATABASE__URL
+    (( rc != 0 )) || return 1
+    # The line that names the key, without its position in the generated file.
+    { grep -m1 'write_budget' "$WORK/check-paced.out" || head -3 "$WORK/check-paced.out"; } |
+        tr '\n' ' ' | sed 's/^[[:space:]-]*//; s/^line [0-9]*, column [0-9]*: //; s/[[:space:]]*$//'
+}
+
+curve_retentiond() { # db budget
+    local db=$1 budget=$2 cfg tag rows rc status
+    CURVE_N=$((CURVE_N + 1))
+    tag="${db}_curve_$CURVE_N"
+    cfg="$WORK/retentiond-$db-curve-$CURVE_N.toml"
+    rd_config "$db" curve "$cfg" "$MESSAGES_POLICY" "$budget"
+    restore "$db"
+    oltp_start "$db" "curve_$CURVE_N"
+    T0=$(now)
+    rd_env "$db"
+    rc=0
+    "$RD" --config "$cfg" run --json >"$WORK/rd_$tag.json" 2>"$WORK/rd_$tag.log" || rc=$?
+    T1=$(now)
+    unset RETENTIOND_DATABASE__URL
+    oltp_stop "$db" "$T0" "$T1" >"$WORK/oltp.json"
+    # Stopping at max_runtime is a run that did not finish (exit 1), which is the point here.
+    if (( rc != 0 )) && ! grep -q max_runtime "$WORK/rd_$tag.json" 2>/dev/null; then
+        die "retentiond ($db, write_budget = \"$budget\") failed with exit $rc: $(tail -5 "$WORK/rd_$tag.log")"
+    fi
+    rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['policies'][0]['affected'])" "$WORK/rd_$tag.json")
+    status=$(verify_point "$db" "retentiond write_budget = \"$budget\"" "$rows" "$(elapsed "$T0" "$T1")")
+    pg_or_my_audit "$db" | python3 "$LIB" batches >"$WORK/batch.json"
+    curve_record "$db" rd "$budget" "$rows" "$status" "@batch=$WORK/batch.json"
+}
+
+pg_or_my_audit() { # db -> the audit rows' timestamps, one per batch
+    case "$1" in
+        postgres) pgval "SELECT recorded_at FROM retentiond_audit ORDER BY id" ;;
+        mariadb) myval "SELECT recorded_at FROM retentiond_audit ORDER BY id" ;;
+    esac
+}
+
+curve_best_loop() { # db sleep_ms
+    local db=$1 sleep_ms=$2 rows status
+    CURVE_N=$((CURVE_N + 1))
+    restore "$db"
+    oltp_start "$db" "curve_$CURVE_N"
+    T0=$(now)
+    rows=$(best_loop "$db" "$sleep_ms" "$((CURVE_SECONDS * 1000))")
+    T1=$(now)
+    oltp_stop "$db" "$T0" "$T1" >"$WORK/oltp.json"
+    status=$(verify_point "$db" "(e) with a $sleep_ms ms sleep" "$rows" "$(elapsed "$T0" "$T1")")
+    batch_log "$db" e >"$WORK/batch.json"
+    curve_record "$db" e "sleep $sleep_ms ms" "$rows" "$status" "@batch=$WORK/batch.json"
+}
+
+curve_pt_archiver() { # setting ("none" or pt-archiver's own options)
+    local setting=$1 rows status dsn pacing=()
+    CURVE_N=$((CURVE_N + 1))
+    if [[ "$setting" != none ]]; then read -ra pacing <<<"$setting"; fi
+    restore mariadb
+    dsn="h=$MY_HOST,P=$MY_PORT,u=$MY_USER,D=$BENCH_DB,t=messages,A=utf8mb4"
+    [[ -n "${MYSQL_PWD:-}" ]] && dsn="$dsn,p=$MYSQL_PWD"
+    oltp_start mariadb "curve_$CURVE_N"
+    T0=$(now)
+    pt-archiver --source "$dsn" --purge --where "$PT_WHERE" --limit 1000 --commit-each \
+        --bulk-delete --no-safe-auto-increment --statistics --run-time "${CURVE_SECONDS}s" \
+        "${pacing[@]}" >"$WORK/pt_curve_$CURVE_N.out" 2>&1 ||
+        die "pt-archiver ($setting) failed: $(tail -5 "$WORK/pt_curve_$CURVE_N.out")"
+    T1=$(now)
+    oltp_stop mariadb "$T0" "$T1" >"$WORK/oltp.json"
+    rows=$(awk '$1 == "DELETE" { print $2 }' "$WORK/pt_curve_$CURVE_N.out")
+    status=$(verify_point mariadb "pt-archiver $setting" "${rows:-0}" "$(elapsed "$T0" "$T1")")
+    curve_record mariadb c "$setting" "${rows:-0}" "$status"
+}
+
+run_curve() { # db
+    local db=$1 budget sleep_ms setting reason budgets sleeps
+    log "$db: trade-off curve, each point at most $CURVE_SECONDS s"
+    # The reference line: the load alone, unless the repetitions measured it already.
+    if ! want idle; then run_idle "$db" curve; say_last; fi
+    rd_check_curve_config "$db"
+    local -A skipped=()
+    IFS=',' read -ra budgets <<<"$CURVE_BUDGETS"
+    for budget in "${budgets[@]}"; do
+        budget=$(echo "$budget" | sed 's/^ *//; s/ *$//')
+        if reason=$(rd_refuses_budget "$db" "$budget"); then
+            log "$db: skipping retentiond at write_budget = \"$budget\": retentiond check refuses it: $reason"
+            skipped[$reason]+="${skipped[$reason]:+, }\"$budget\""
+        else
+            curve_retentiond "$db" "$budget"
+            say_last
+        fi
+    done
+    for reason in "${!skipped[@]}"; do
+        python3 "$LIB" meta --file "$META" "$db.curve_notes=retentiond's points skipped (write_budget = ${skipped[$reason]}): \`retentiond check\` refused the key: $reason"
+    done
+    IFS=',' read -ra sleeps <<<"$CURVE_SLEEPS"
+    for sleep_ms in "${sleeps[@]}"; do
+        curve_best_loop "$db" "$sleep_ms"
+        say_last
+    done
+    if [[ "$db" == mariadb ]]; then
+        for setting in "${PT_CURVE[@]}"; do
+            curve_pt_archiver "$setting"
+            say_last
+        done
+    fi
+}
+
 say_last() { # print the last result line briefly
     python3 - "$RESULTS" <<'EOF' >&2
 import json, sys
 r = json.loads(open(sys.argv[1]).read().splitlines()[-1])
 o = r.get("oltp") or {}
 msg = f"    {r['db']} {r['variant']} rep {r['rep']}:"
+if r.get("variant") == "curve":
+    msg = f"    {r['db']} curve {r['method']} {r['setting']} ({r['status']}):"
 if r.get("rows"):
     msg += f" {r['rows']} rows in {r['seconds']:.2f} s ({r['rows'] / r['seconds']:,.0f} rows/s);"
 elif r.get("seconds") is not None:
@@ -633,18 +884,20 @@ for db in "${DB_LIST[@]}"; do
         if want idle; then run_idle "$db" "$rep"; say_last; fi
         if want a; then run_single_delete "$db" "$rep"; say_last; fi
         if want b; then run_server_loop "$db" "$rep"; say_last; fi
+        if want e; then run_best_loop "$db" "$rep"; say_last; fi
         if want c && [[ "$db" == mariadb ]]; then run_pt_archiver "$rep"; say_last; fi
         if want default; then run_retentiond "$db" default "$rep"; say_last; fi
         if want nothing; then run_nothing_to_do "$db" "$rep"; say_last; fi
         if want fast; then run_retentiond "$db" fast "$rep"; say_last; fi
         if want anon; then run_anonymize "$db" "$rep"; say_last; fi
     done
+    if (( CURVE )); then run_curve "$db"; fi
     # Other work on the machine skews every number: record the load average around the section.
     python3 "$LIB" meta --file "$META" "$db.notes=Load average (1/5/15 min) before this section: $load_before; after: $(cut -d' ' -f1-3 /proc/loadavg)."
     if (( KEEP == 0 )); then
         case "$db" in
-            postgres) pgq -d postgres -q -c "DROP DATABASE IF EXISTS rd_bench" ;;
-            mariadb) myq -e "DROP DATABASE IF EXISTS rd_bench" ;;
+            postgres) pgq -d postgres -q -c "DROP DATABASE IF EXISTS $BENCH_DB" ;;
+            mariadb) myq -e "DROP DATABASE IF EXISTS $BENCH_DB" ;;
         esac
     fi
 done
@@ -652,5 +905,5 @@ done
 END=$(now)
 python3 "$LIB" meta --file "$META" "notes=Whole run (build, data, all variants): $(python3 -c "print(f'{($END - $START) / 60:.1f}')") min."
 echo
-python3 "$LIB" report --results "$RESULTS" --meta "$META" --md "$BENCH/results/latest.md"
+python3 "$LIB" report --results "$RESULTS" --meta "$META" --md "$BENCH/results/latest.md" --svg-dir "$BENCH/results"
 log "done in $(python3 -c "print(f'{$END - $START:.0f}')") s; table written to bench/results/latest.md"

@@ -219,8 +219,8 @@ def cmd_meta(a):
         parts = k.split(".")
         for p in parts[:-1]:
             cur = cur.setdefault(p, {})
-        if parts[-1] == "notes":
-            cur.setdefault("notes", []).append(val)
+        if parts[-1].endswith("notes"):
+            cur.setdefault(parts[-1], []).append(val)
         else:
             cur[parts[-1]] = val
     with open(a.file, "w") as f:
@@ -248,6 +248,7 @@ VARIANTS = {
         ("idle", "no purge (OLTP load only)"),
         ("a", "(a) one DELETE (semi-join)"),
         ("b", "(b) server-side loop, 1000 rows + COMMIT"),
+        ("e", "(e) best loop: expired customers once, 1000 rows + COMMIT"),
         ("rd_default", "(d) retentiond, defaults (1000 rows)"),
         ("rd_fast", "(d) retentiond, fast (10000 rows, no pause)"),
     ],
@@ -255,6 +256,7 @@ VARIANTS = {
         ("idle", "no purge (OLTP load only)"),
         ("a", "(a) one DELETE (multi-table JOIN)"),
         ("b", "(b) stored-procedure loop, 1000 rows + COMMIT"),
+        ("e", "(e) best loop: expired customers once, 1000 rows + COMMIT"),
         ("c", "(c) pt-archiver --bulk-delete --limit 1000"),
         ("rd_default", "(d) retentiond, defaults (1000 rows)"),
         ("rd_fast", "(d) retentiond, fast (10000 rows, no pause)"),
@@ -365,7 +367,7 @@ def cmd_report(a):
                 f"{fmt(rss / 1024.0, 1) if rss else '–'} |"
             )
         lines.append("")
-        ratio_cols = [k for k in ("a", "b", "c") if summary.get(k)]
+        ratio_cols = [k for k in ("a", "b", "c", "e") if summary.get(k)]
         if ratio_cols and (summary.get("rd_default") or summary.get("rd_fast")):
             head = " | ".join(f"retentiond / ({k})" for k in ratio_cols)
             lines.append(f"| rows/s ratio | {head} |")
@@ -406,7 +408,8 @@ def cmd_report(a):
         # Where the time goes: retentiond's time before the first batch (connect, checks, the
         # plan's counts), in the batches, after the last batch (backlog count); and whether the
         # batch time stays flat from the first batch to the last.
-        for rk, rl in (("b", "(b) server-side loop"), ("rd_default", "retentiond defaults"),
+        for rk, rl in (("b", "(b) server-side loop"), ("e", "(e) best loop"),
+                       ("rd_default", "retentiond defaults"),
                        ("rd_fast", "retentiond fast")):
             rs = [r for r in dbrecs if r.get("variant") == rk]
             if not rs or not any(get(r, "batch.batches") for r in rs):
@@ -415,7 +418,7 @@ def cmd_report(a):
             l10 = med([get(r, "batch.last10_p50") for r in rs])
             last = med([get(r, "batch.last") for r in rs])
             text_ = f"- {rl}: "
-            if rk != "b":
+            if rk.startswith("rd_"):
                 pre = med([r.get("before_first_batch_s") for r in rs])
                 dur = med([r.get("batches_s") for r in rs])
                 post = med([r.get("after_last_batch_s") for r in rs])
@@ -425,6 +428,16 @@ def cmd_report(a):
                       f"tenth {fmt(l10)} ms, the final (short) batch {fmt(last)} ms.")
             lines.append(text_)
         lines.append("")
+        points = curve_points(dbrecs)
+        if points:
+            idle = med([get(r, "oltp.p99") for r in dbrecs if r.get("variant") == "idle"])
+            lines.extend(curve_table(db, points, idle, m, meta))
+            if a.svg_dir:
+                name = f"curve-{db}.svg"
+                with open(os.path.join(a.svg_dir, name), "w") as f:
+                    f.write(curve_svg(db, points, idle, meta))
+                lines.append(f"![{db}: rows/s against the load's p99]({name})")
+                lines.append("")
     text = "\n".join(lines)
     print(text)
     if a.md:
@@ -432,6 +445,175 @@ def cmd_report(a):
             f.write("# retentiond benchmark: latest run\n\n")
             f.write("Written by `bench/run.sh`; see bench/README.md for what is measured.\n\n")
             f.write(text + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# The trade-off curve: purge speed against the load's p99 at several pacing settings
+
+CURVE_METHODS = [
+    # method, legend, colour, marker
+    ("rd", "retentiond, [run] write_budget", "#1f5fa8", "circle"),
+    ("e", "(e) best loop, sleep after each batch", "#c8372d", "square"),
+    ("c", "(c) pt-archiver --sleep-coef / --sleep", "#2e8b3a", "triangle"),
+]
+
+
+def curve_points(dbrecs):
+    """One point per curve measurement, in the order measured."""
+    out = []
+    for r in dbrecs:
+        if r.get("variant") != "curve":
+            continue
+        rps = r["rows"] / r["seconds"] if r.get("rows") and r.get("seconds") else None
+        out.append({
+            "method": r.get("method"), "setting": str(r.get("setting")), "rows": r.get("rows"),
+            "seconds": r.get("seconds"), "rps": rps, "status": r.get("status"),
+            "limit": r.get("limit_s"), "p50": get(r, "oltp.p50"), "p99": get(r, "oltp.p99"),
+            "max": get(r, "oltp.max"), "n": get(r, "oltp.n"), "errors": get(r, "oltp.errors") or 0,
+            "b50": get(r, "batch.p50"), "b99": get(r, "batch.p99"),
+        })
+    return out
+
+
+def curve_table(db, points, idle, m, meta):
+    limit = next((p["limit"] for p in points if p["limit"]), None)
+    lines = [
+        f"#### {db}: trade-off curve (purge speed against the load's p99)",
+        "",
+        f"Each point: a fresh copy, the same OLTP load, the purge for at most {fmt(limit)} s "
+        "(\"stopped at the limit\": it reached that limit with part of the expired rows deleted, all of them "
+        "expired; rows/s is over its own run). One run per point. OLTP p99 with no purge: "
+        f"{fmt(idle)} ms.",
+        "",
+    ]
+    for n in m.get("curve_notes", []):
+        lines.append(f"{n}  ")
+    if m.get("curve_notes"):
+        lines.append("")
+    lines.append("| method | setting | rows deleted | s | rows/s | batch p50 / p99 ms | "
+                 "OLTP p50 / p99 / max ms (n) | p99 × no purge | |")
+    lines.append("|---|---|---:|---:|---:|---|---|---:|---|")
+    names = {k: label for k, label, _, _ in CURVE_METHODS}
+    order = {k: i for i, (k, _, _, _) in enumerate(CURVE_METHODS)}
+    for p in sorted(points, key=lambda p: (order.get(p["method"], 9), -(p["rps"] or 0))):
+        ocol = "–" if p["p99"] is None else (
+            f"{fmt(p['p50'])} / {fmt(p['p99'])} / {fmt(p['max'])} ({fmt(p['n'])})"
+            + (f", {p['errors']} errors" if p["errors"] else ""))
+        ratio = f"{p['p99'] / idle:.1f}×" if p["p99"] and idle else "–"
+        bcol = "–" if p["b50"] is None else f"{fmt(p['b50'])} / {fmt(p['b99'])}"
+        lines.append(
+            f"| {names.get(p['method'], p['method'])} | `{p['setting']}` | {fmt(p['rows'])} | "
+            f"{fmt(p['seconds'], 1)} | {fmt(p['rps'], 0)} | {bcol} | {ocol} | {ratio} | "
+            f"{'stopped at the limit' if p['status'] == 'capped' else ''} |")
+    lines.append("")
+    return lines
+
+
+def nice_log_ticks(lo, hi):
+    """1-2-5 ticks between lo and hi (both > 0)."""
+    ticks = []
+    k = math.floor(math.log10(lo))
+    while 10 ** k <= hi * 10:
+        for f in (1, 2, 5):
+            v = f * 10 ** k
+            if lo <= v <= hi:
+                ticks.append(v)
+        k += 1
+    return ticks
+
+
+def tick_label(v):
+    if v >= 1000:
+        return f"{v / 1000:g}k"
+    return f"{v:g}"
+
+
+def curve_svg(db, points, idle, meta):
+    """The curve as an SVG drawn by hand: log x = rows/s, log y = OLTP p99 ms, one line per
+    method through its points in order of speed, each point labelled with its setting, the
+    no-purge p99 as a dashed reference line."""
+    from xml.sax.saxutils import escape
+
+    pts = [p for p in points if p["rps"] and p["p99"]]
+    W, H = 900, 600
+    left, right, top, bottom = 80, 40, 86, 64
+    pw, ph = W - left - right, H - top - bottom
+    xs = [p["rps"] for p in pts] or [1.0]
+    ys = [p["p99"] for p in pts] + ([idle] if idle else []) or [1.0]
+    x_lo, x_hi = min(xs) / 1.6, max(xs) * 1.6
+    y_lo, y_hi = min(ys) / 1.6, max(ys) * 1.8
+
+    def X(v):
+        return left + (math.log10(v) - math.log10(x_lo)) / (math.log10(x_hi) - math.log10(x_lo)) * pw
+
+    def Y(v):
+        return top + ph - (math.log10(v) - math.log10(y_lo)) / (math.log10(y_hi) - math.log10(y_lo)) * ph
+
+    o = []
+    o.append(f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" '
+             'font-family="Helvetica, Arial, sans-serif" font-size="12">')
+    o.append(f'<rect width="{W}" height="{H}" fill="white"/>')
+    title = (f"{db}: purge speed against the website's p99 latency "
+             f"(scale {meta.get('scale', '?')}, {meta.get('date', '')})")
+    o.append(f'<text x="{W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">'
+             f'{escape(title)}</text>')
+    # Legend: one row above the plot, where no point can be.
+    lx = left
+    for key, label, colour, marker in CURVE_METHODS:
+        if not any(p["method"] == key for p in pts):
+            continue
+        o.append(f'<line x1="{lx}" y1="50" x2="{lx + 28}" y2="50" stroke="{colour}" stroke-width="2"/>')
+        o.append(svg_marker(marker, lx + 14, 50, colour))
+        o.append(f'<text x="{lx + 34}" y="54">{escape(label)}</text>')
+        lx += 50 + 6 * len(label)
+    if idle:
+        o.append(f'<line x1="{lx}" y1="50" x2="{lx + 28}" y2="50" stroke="#777" stroke-width="1.5" '
+                 'stroke-dasharray="6,4"/>')
+        o.append(f'<text x="{lx + 34}" y="54">no purge</text>')
+    # Grid and axes.
+    o.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
+    for v in nice_log_ticks(x_lo, x_hi):
+        x = X(v)
+        o.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#e4e4e4"/>')
+        o.append(f'<text x="{x:.1f}" y="{top + ph + 18}" text-anchor="middle">{tick_label(v)}</text>')
+    for v in nice_log_ticks(y_lo, y_hi):
+        y = Y(v)
+        o.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#e4e4e4"/>')
+        o.append(f'<text x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">{tick_label(v)}</text>')
+    o.append(f'<text x="{left + pw / 2}" y="{H - 16}" text-anchor="middle" font-size="13">'
+             'rows deleted per second (log scale) — faster →</text>')
+    o.append(f'<text transform="translate(22 {top + ph / 2}) rotate(-90)" text-anchor="middle" '
+             'font-size="13">OLTP p99 latency during the purge, ms (log scale)</text>')
+    if idle:
+        y = Y(idle)
+        o.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + pw}" y2="{y:.1f}" stroke="#777" '
+                 'stroke-width="1.5" stroke-dasharray="6,4"/>')
+        o.append(f'<text x="{left + pw - 6}" y="{y - 6:.1f}" text-anchor="end" fill="#555">'
+                 f'no purge: p99 {idle:.1f} ms</text>')
+    for key, _, colour, marker in CURVE_METHODS:
+        mine = sorted((p for p in pts if p["method"] == key), key=lambda p: p["rps"])
+        if not mine:
+            continue
+        path = " ".join(f"{X(p['rps']):.1f},{Y(p['p99']):.1f}" for p in mine)
+        o.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        # Neighbouring points' labels alternate above and below, so that close ones stay legible.
+        for i, p in enumerate(mine):
+            x, y = X(p["rps"]), Y(p["p99"])
+            o.append(svg_marker(marker, x, y, colour))
+            o.append(f'<text x="{x + 8:.1f}" y="{y - 8 if i % 2 == 0 else y + 16:.1f}" fill="{colour}" font-size="11" '
+                     'stroke="white" stroke-width="3" paint-order="stroke">'
+                     f'{escape(p["setting"])}</text>')
+    o.append("</svg>")
+    return "\n".join(o) + "\n"
+
+
+def svg_marker(kind, x, y, colour):
+    if kind == "square":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+    if kind == "triangle":
+        return (f'<polygon points="{x:.1f},{y - 5:.1f} {x - 5:.1f},{y + 4:.1f} {x + 5:.1f},{y + 4:.1f}" '
+                f'fill="{colour}"/>')
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4.5" fill="{colour}"/>'
 
 
 def main():
@@ -477,6 +659,7 @@ def main():
     p.add_argument("--results", required=True)
     p.add_argument("--meta")
     p.add_argument("--md")
+    p.add_argument("--svg-dir", help="where the curve's SVGs go (curve-<db>.svg)")
     p.set_defaults(fn=cmd_report)
 
     a = ap.parse_args()
