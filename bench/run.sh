@@ -347,17 +347,23 @@ restore() { # db
     esac
 }
 
+gone_from_copy() { # db -> how many rows of the pristine copy are gone from messages
+    case "$1" in
+        postgres) pgval "SELECT count(*) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id)" ;;
+        mariadb) myval "SELECT COUNT(*) FROM messages_src s LEFT JOIN messages m ON m.id = s.id WHERE m.id IS NULL" ;;
+    esac
+}
+
 # Every variant must have deleted exactly the expired rows: what it reports, what is gone
 # from the pristine copy, and nothing expired left behind.
 verify() { # db variant reported
     local db=$1 variant=$2 reported=$3 gone left
+    gone=$(gone_from_copy "$db")
     case "$db" in
         postgres)
-            gone=$(pgval "SELECT count(*) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id)")
             left=$(pgval "SELECT count(*) FROM messages m WHERE m.customer_id IN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING count(*) = count(ended_at) AND max(ended_at) < now() - interval '6 months')")
             ;;
         mariadb)
-            gone=$(myval "SELECT COUNT(*) FROM messages_src s LEFT JOIN messages m ON m.id = s.id WHERE m.id IS NULL")
             left=$(myval "SELECT COUNT(*) FROM messages m JOIN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING COUNT(*) = COUNT(ended_at) AND MAX(ended_at) < UTC_TIMESTAMP() - INTERVAL 6 MONTH) e ON e.customer_id = m.customer_id")
             ;;
     esac
@@ -370,13 +376,12 @@ verify() { # db variant reported
 # reports must be what is gone, and every row gone must have been expired.
 verify_partial() { # db what reported
     local db=$1 what=$2 reported=$3 gone wrong
+    gone=$(gone_from_copy "$db")
     case "$db" in
         postgres)
-            gone=$(pgval "SELECT count(*) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id)")
             wrong=$(pgval "SELECT count(*) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id) AND s.customer_id NOT IN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING count(*) = count(ended_at) AND max(ended_at) < now() - interval '6 months')")
             ;;
         mariadb)
-            gone=$(myval "SELECT COUNT(*) FROM messages_src s LEFT JOIN messages m ON m.id = s.id WHERE m.id IS NULL")
             wrong=$(myval "SELECT COUNT(*) FROM messages_src s LEFT JOIN messages m ON m.id = s.id LEFT JOIN (SELECT customer_id FROM subscriptions GROUP BY customer_id HAVING COUNT(*) = COUNT(ended_at) AND MAX(ended_at) < UTC_TIMESTAMP() - INTERVAL 6 MONTH) e ON e.customer_id = s.customer_id WHERE m.id IS NULL AND e.customer_id IS NULL")
             ;;
     esac
