@@ -454,7 +454,7 @@ CURVE_METHODS = [
     # method, legend, colour, marker
     ("rd", "retentiond, [run] write_budget", "#1f5fa8", "circle"),
     ("e", "(e) best loop, sleep after each batch", "#c8372d", "square"),
-    ("c", "(c) pt-archiver --sleep-coef / --sleep", "#2e8b3a", "triangle"),
+    ("c", "(c) pt-archiver --sleep / --sleep-coef", "#2e8b3a", "triangle"),
 ]
 
 
@@ -557,19 +557,23 @@ def curve_svg(db, points, idle, meta):
              f"(scale {meta.get('scale', '?')}, {meta.get('date', '')})")
     o.append(f'<text x="{W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">'
              f'{escape(title)}</text>')
-    # Legend: one row above the plot, where no point can be.
-    lx = left
-    for key, label, colour, marker in CURVE_METHODS:
-        if not any(p["method"] == key for p in pts):
-            continue
-        o.append(f'<line x1="{lx}" y1="50" x2="{lx + 28}" y2="50" stroke="{colour}" stroke-width="2"/>')
-        o.append(svg_marker(marker, lx + 14, 50, colour))
-        o.append(f'<text x="{lx + 34}" y="54">{escape(label)}</text>')
-        lx += 50 + 6 * len(label)
+    # Legend above the plot, where no point can be; an entry that would not fit starts a
+    # second row (the width of a label is estimated: SVG has no text measurement).
+    entries = [(label, colour, marker, None) for key, label, colour, marker in CURVE_METHODS
+               if any(p["method"] == key for p in pts)]
     if idle:
-        o.append(f'<line x1="{lx}" y1="50" x2="{lx + 28}" y2="50" stroke="#777" stroke-width="1.5" '
-                 'stroke-dasharray="6,4"/>')
-        o.append(f'<text x="{lx + 34}" y="54">no purge</text>')
+        entries.append(("no purge", "#777", None, "6,4"))
+    lx, ly = left, 48
+    for label, colour, marker, dash in entries:
+        width = 50 + 6.2 * len(label)
+        if lx > left and lx + width > W - right:
+            lx, ly = left, ly + 20
+        o.append(f'<line x1="{lx}" y1="{ly}" x2="{lx + 28}" y2="{ly}" stroke="{colour}" stroke-width="2"'
+                 + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")
+        if marker:
+            o.append(svg_marker(marker, lx + 14, ly, colour))
+        o.append(f'<text x="{lx + 34}" y="{ly + 4}">{escape(label)}</text>')
+        lx += width
     # Grid and axes.
     o.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#333"/>')
     for v in nice_log_ticks(x_lo, x_hi):
