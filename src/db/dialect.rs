@@ -337,6 +337,32 @@ impl Dialect {
         }
     }
 
+    /// A temporary table of this session, as statements name it. PostgreSQL keeps it in the
+    /// session's own schema, which no application table can shadow.
+    pub fn temp_table(self, name: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("pg_temp.{}", self.quote(name)),
+            Dialect::MySql | Dialect::Sqlite => self.quote(name),
+        }
+    }
+
+    /// `CREATE TEMPORARY TABLE <table> AS <select>`, empty when `select` returns no rows: the
+    /// columns take the selected columns' types.
+    pub fn create_temp_table_as(self, table: &str, select: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("CREATE TEMPORARY TABLE {table} AS {select}"),
+            Dialect::MySql => format!("CREATE TEMPORARY TABLE {table} ENGINE = InnoDB AS {select}"),
+            Dialect::Sqlite => format!("CREATE TEMPORARY TABLE {table} AS {select}"),
+        }
+    }
+
+    pub fn drop_temp_table(self, table: &str) -> String {
+        match self {
+            Dialect::MySql => format!("DROP TEMPORARY TABLE IF EXISTS {table}"),
+            Dialect::Postgres | Dialect::Sqlite => format!("DROP TABLE IF EXISTS {table}"),
+        }
+    }
+
     /// MariaDB: the prefix that makes one statement look up related rows per row through
     /// their index instead of materializing the related table. `None` elsewhere.
     pub fn lookups_per_row_prefix(self, mariadb: bool) -> Option<&'static str> {

@@ -41,6 +41,7 @@ pub struct Bound {
     pub shown: String,
 }
 
+#[derive(Clone, Copy)]
 pub struct Queries<'a> {
     pub db: &'a Db,
     pub target: &'a Target,
@@ -49,6 +50,11 @@ pub struct Queries<'a> {
     pub subject: Option<&'a str>,
     /// The highest key the walk visits (see `count_and_last_key`).
     pub walk_end: Option<&'a [Value]>,
+    /// A related clock's parents whose clock had run out when the run began, as a temporary
+    /// table (see `engine::parents`). Where it is set, the statements that read (the walk's
+    /// selection, the counts) look a row's parent up there instead of asking the related
+    /// table; the statements that write always ask the related table (`exact`).
+    pub parents: Option<&'a str>,
 }
 
 /// The alias of the policy's own table in every statement.
@@ -71,6 +77,15 @@ enum Subject<'s> {
 }
 
 impl Queries<'_> {
+    /// The same statements asking the related table itself: what every write repeats, at the
+    /// moment it writes.
+    pub fn exact(&self) -> Self {
+        Queries {
+            parents: None,
+            ..*self
+        }
+    }
+
     fn d(&self) -> Dialect {
         self.db.dialect
     }
@@ -184,15 +199,34 @@ impl Queries<'_> {
                 if otherwise.is_some() {
                     q.push("(");
                 }
-                q.push("EXISTS (");
-                self.related_match(q, table, matches);
-                // No related row whose clock is open, undated or not yet run out.
-                q.push(") AND NOT EXISTS (");
-                self.related_match(q, table, matches);
-                let rc = self.col("r", &column.name);
-                q.push(&format!(" AND ({rc} IS NULL OR NOT "));
-                self.clock_expired(q, &rc, column, &self.thresholds.clock);
-                q.push("))");
+                if let Some(parents) = self.parents {
+                    // Only ever where a write asks the related table again (see `parents`).
+                    let on: Vec<String> = matches
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (own, _))| {
+                            format!(
+                                "p.{} = {}",
+                                self.db.quote(&parent_column(i)),
+                                self.col(T, own)
+                            )
+                        })
+                        .collect();
+                    q.push(&format!(
+                        "EXISTS (SELECT 1 FROM {parents} AS p WHERE {})",
+                        on.join(" AND ")
+                    ));
+                } else {
+                    q.push("EXISTS (");
+                    self.related_match(q, table, matches);
+                    // No related row whose clock is open, undated or not yet run out.
+                    q.push(") AND NOT EXISTS (");
+                    self.related_match(q, table, matches);
+                    let rc = self.col("r", &column.name);
+                    q.push(&format!(" AND ({rc} IS NULL OR NOT "));
+                    self.clock_expired(q, &rc, column, &self.thresholds.clock);
+                    q.push("))");
+                }
                 if let (Some(o), Some(bound)) = (otherwise, &self.thresholds.otherwise) {
                     q.push(") OR (NOT EXISTS (");
                     self.related_match(q, table, matches);
@@ -204,6 +238,74 @@ impl Queries<'_> {
         }
         q.push(")");
         self.filter(q);
+    }
+
+    /// The empty shape of the parents table: one column per match column of the related
+    /// clock, in the related table's own types. `None` without a related clock.
+    pub fn parents_shape(&self, parents: &str) -> Option<String> {
+        let TargetClock::Related { table, matches, .. } = &self.target.clock else {
+            return None;
+        };
+        let cols: Vec<String> = matches
+            .iter()
+            .enumerate()
+            .map(|(i, (_, theirs))| {
+                format!(
+                    "{} AS {}",
+                    self.col("r", theirs),
+                    self.db.quote(&parent_column(i))
+                )
+            })
+            .collect();
+        let select = format!(
+            "SELECT {} FROM {} AS r WHERE 1 = 0",
+            cols.join(", "),
+            self.db.table(table)
+        );
+        Some(self.d().create_temp_table_as(parents, &select))
+    }
+
+    /// `ALTER TABLE <parents> ADD PRIMARY KEY (...)`: each parent once, found by its key.
+    pub fn parents_key(&self, parents: &str) -> Option<String> {
+        let TargetClock::Related { matches, .. } = &self.target.clock else {
+            return None;
+        };
+        let cols: Vec<String> = (0..matches.len())
+            .map(|i| self.db.quote(&parent_column(i)))
+            .collect();
+        Some(format!(
+            "ALTER TABLE {parents} ADD PRIMARY KEY ({})",
+            cols.join(", ")
+        ))
+    }
+
+    /// Fills the parents table: the match values of the related rows whose clocks have all
+    /// run out (none open, none undated, none recent), in one aggregate over the related
+    /// table. Exactly the parents for which the walk's `EXISTS ... AND NOT EXISTS ...` holds.
+    pub fn fill_parents(&self, parents: &str) -> Option<Sql> {
+        let TargetClock::Related {
+            table,
+            column,
+            matches,
+            ..
+        } = &self.target.clock
+        else {
+            return None;
+        };
+        let theirs: Vec<String> = matches.iter().map(|(_, c)| self.col("r", c)).collect();
+        let not_null: Vec<String> = theirs.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        let rc = self.col("r", &column.name);
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "INSERT INTO {parents} SELECT {} FROM {} AS r WHERE {} GROUP BY {} HAVING SUM(CASE WHEN ",
+            theirs.join(", "),
+            self.db.table(table),
+            not_null.join(" AND "),
+            theirs.join(", ")
+        ));
+        self.clock_expired(&mut q, &rc, column, &self.thresholds.clock);
+        q.push(" THEN 0 ELSE 1 END) = 0");
+        Some(q)
     }
 
     fn filter(&self, q: &mut Sql) {
@@ -815,7 +917,16 @@ impl Queries<'_> {
             q.push(&format!(" FROM {K} WHERE "));
         }
         q.push(&join.join(" AND ")).push(" AND ");
-        self.eligible(&mut q);
+        if self.parents.is_some() {
+            // Asked per selected row (`IS TRUE` keeps PostgreSQL from turning the related
+            // checks into joins): planned as joins, their row estimates are so low that the
+            // planner scans the whole table to join the selected keys last.
+            q.push("(");
+            self.exact().eligible(&mut q);
+            q.push(") IS TRUE");
+        } else {
+            self.eligible(&mut q);
+        }
         // The selected keys lie in this range anyway; stated as constants, it lets the planner
         // leave out the partitions of a partitioned table that lie outside it.
         self.within_walk(&mut q, after);
@@ -852,7 +963,7 @@ impl Queries<'_> {
         }
         self.up_to(q, last);
         q.push(" AND ");
-        self.eligible(q);
+        self.exact().eligible(q);
     }
 
     /// `col = CASE WHEN <needs> THEN <new> ELSE col END` for the transforms done in SQL.
@@ -964,7 +1075,7 @@ impl Queries<'_> {
             q.push(")");
         }
         q.push(") AND ");
-        self.eligible(&mut q);
+        self.exact().eligible(&mut q);
         Some(q)
     }
 
@@ -1015,6 +1126,11 @@ impl Queries<'_> {
         q.push(" AND 1 = 0 LIMIT 1) AS probe");
         q
     }
+}
+
+/// The name of the parents table's `i`-th column.
+fn parent_column(i: usize) -> String {
+    format!("k{i}")
 }
 
 /// A constant that fits the column: text shortened to the column's length, numbers zero.

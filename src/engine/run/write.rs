@@ -55,7 +55,7 @@ pub async fn batch(
     let t = q.target;
     let what = |what: &str| format!("policy \"{}\": {what}", t.name());
     let nkey = t.key.len();
-    let mut tx = ctx.engine.db.begin().await?;
+    let mut tx = crate::db::begin_on(&ctx.engine.db, ctx.session.as_mut()).await?;
     let one_statement = match strategy {
         WriteStrategy::OneStatement if ctx.mode.writes() => q.write_batch(after, limit),
         _ => None,
