@@ -16,13 +16,13 @@ pub mod query;
 pub mod target;
 pub mod transform;
 
-use crate::config::{Config, Transform};
+use crate::config::Config;
 use crate::db::lock::InstanceLock;
 use crate::db::schema::Schema;
 use crate::db::{Access, Context, Db, DbError, Decode, Value};
 use crate::store::{RunStatus, Store, audit, format_utc};
 use chrono::{DateTime, Utc};
-use query::{Queries, RowUpdate, Thresholds};
+use query::{Queries, Thresholds};
 use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -1113,45 +1113,9 @@ impl Engine {
                 .as_ref()
                 .map(|k| k.expose().as_bytes().to_vec())
                 .unwrap_or_default();
-            let row_cols = q.row_value_columns();
-            let updates: Vec<RowUpdate<'_>> = rows
-                .iter()
-                .map(|row| RowUpdate {
-                    key: &row[..nkey],
-                    computed: row_cols
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, col)| {
-                            let old = row[nkey + i].clone();
-                            let Value::Text(current) = &old else {
-                                return None;
-                            };
-                            let transform = t
-                                .transforms
-                                .iter()
-                                .find(|(c, _)| c.name == col.name)
-                                .map(|(_, t)| *t)?;
-                            let new = match transform {
-                                Transform::Hash if transform::is_hashed(current) => return None,
-                                Transform::Hash => Some(transform::hash(&key, current)),
-                                Transform::TruncateIp => match transform::truncate_ip(current) {
-                                    Some(ip) if &ip == current => return None,
-                                    Some(ip) => Some(ip),
-                                    None if col.nullable => None,
-                                    None => Some("0.0.0.0".to_string()),
-                                },
-                                _ => return None,
-                            };
-                            Some((*col, new, old))
-                        })
-                        .collect(),
-                })
-                .collect();
             let mut n = 0;
-            for group in updates.chunks(q.rows_per_update()) {
-                if let Some(sql) = q.update_rows(group) {
-                    n += tx.execute(&sql).await.ctx(|| ctx("anonymizing a batch"))?;
-                }
+            for sql in q.update_rows(&rows, &key) {
+                n += tx.execute(&sql).await.ctx(|| ctx("anonymizing a batch"))?;
             }
             n
         };
