@@ -219,6 +219,58 @@ async fn uuid_and_timestamp_keys(b: Backend) {
     }
 }
 
+/// A key of a date, bytes and (where the database has one) a point in time: each kind bound
+/// as it was read.
+async fn date_bytes_and_instant_keys(b: Backend) {
+    let db = TestDb::new(b).await;
+    let (bytes, instant) = match b {
+        Backend::Postgres => ("bytea", Some("timestamptz")),
+        Backend::MariaDb => ("VARBINARY(16)", Some("TIMESTAMP(6)")),
+        Backend::Sqlite => ("BLOB", None),
+    };
+    let (ts, text) = (db.ts_type(), db.text_type());
+    let (at_column, at_key) = match instant {
+        Some(t) => (format!("at {t} NOT NULL,"), ", at"),
+        None => (String::new(), ""),
+    };
+    db.exec(&format!(
+        "CREATE TABLE tags (day DATE NOT NULL, tag {bytes} NOT NULL, {at_column} name {text} NOT NULL,
+  email {text} NULL, ip {text} NULL, left_at {ts} NOT NULL, PRIMARY KEY (day, tag{at_key}))"
+    ))
+    .await;
+    let values: Vec<String> = (1..=30_i64)
+        .map(|i| {
+            let hex = format!("{:02x}ff00{:02x}", i % 4, i);
+            let tag = match b {
+                Backend::Postgres => format!("decode('{hex}', 'hex')"),
+                _ => format!("X'{hex}'"),
+            };
+            let at = match instant {
+                Some(_) => format!("'2024-05-0{} 08:00:00.{:06}', ", i % 3 + 1, i),
+                None => String::new(),
+            };
+            format!(
+                "('2024-01-0{}', {tag}, {at}'Tag {i}', {}, {}, '2025-01-01 00:00:00')",
+                i % 5 + 1,
+                lit(&email(i)),
+                lit(&ip(i))
+            )
+        })
+        .collect();
+    db.exec(&format!("INSERT INTO tags VALUES {}", values.join(",\n")))
+        .await;
+    let cfg = db.write_config(&policy("tags", COLUMNS), "batch_size = 12");
+    let run = json_ok(&run_cli(&cfg, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&run, "tags", "affected"), 30, "{run:#}");
+    // Compared as sets: each row's values are its own, whatever its key's order.
+    let mut got = db.text_rows("SELECT name, email, ip FROM tags").await;
+    let mut expected: Vec<Vec<Option<String>>> =
+        (1..=30).map(|i| anonymized(&email(i), &ip(i))).collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+}
+
 /// Every text the IP truncation meets, nullable or not: what the database ends up holding is
 /// exactly what `truncate_ip` gives (an address that is none: NULL, or `0.0.0.0` where the
 /// column admits no NULL).
@@ -430,5 +482,6 @@ on_server_backends!(rows_changed_between_read_and_write_are_left_whole);
 on_every_backend!(
     a_two_column_text_key_batch_writes_each_rows_own_values,
     uuid_and_timestamp_keys,
+    date_bytes_and_instant_keys,
     truncated_text_addresses_are_what_truncate_ip_gives,
 );

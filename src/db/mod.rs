@@ -362,46 +362,36 @@ trait BindArray: Sized {
 impl BindArray for sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
     fn bind_array(self, items: &[Value]) -> Result<Self, sqlx::Error> {
         /// Every item as `T` (or NULL); an item of another kind is a mistake in the statement.
-        fn each<T>(
+        fn each<T: Clone>(
             items: &[Value],
-            get: impl Fn(&Value) -> Option<T>,
+            get: impl Fn(&Value) -> Option<&T>,
         ) -> Result<Vec<Option<T>>, sqlx::Error> {
             items
                 .iter()
                 .map(|v| match v {
                     Value::Null => Ok(None),
-                    v => get(v).map(Some).ok_or_else(|| {
+                    v => get(v).cloned().map(Some).ok_or_else(|| {
                         sqlx::Error::InvalidArgument("an array of mixed value kinds".into())
                     }),
                 })
                 .collect()
         }
+        macro_rules! bind_each {
+            ($variant:ident) => {
+                self.bind(each(items, |v| match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                })?)
+            };
+        }
         Ok(match items.iter().find(|v| **v != Value::Null) {
             // All NULL: a text array, which casts to any array type.
-            None | Some(Value::Text(_)) => self.bind(each(items, |v| match v {
-                Value::Text(s) => Some(s.clone()),
-                _ => None,
-            })?),
-            Some(Value::Int(_)) => self.bind(each(items, |v| match v {
-                Value::Int(i) => Some(*i),
-                _ => None,
-            })?),
-            Some(Value::Date(_)) => self.bind(each(items, |v| match v {
-                Value::Date(d) => Some(*d),
-                _ => None,
-            })?),
-            Some(Value::Timestamp(_)) => self.bind(each(items, |v| match v {
-                Value::Timestamp(t) => Some(*t),
-                _ => None,
-            })?),
-            Some(Value::TimestampTz(_)) => self.bind(each(items, |v| match v {
-                Value::TimestampTz(t) => Some(*t),
-                _ => None,
-            })?),
-            Some(Value::Bytes(_)) => self.bind(each(items, |v| match v {
-                Value::Bytes(b) => Some(b.clone()),
-                _ => None,
-            })?),
+            None | Some(Value::Text(_)) => bind_each!(Text),
+            Some(Value::Int(_)) => bind_each!(Int),
+            Some(Value::Date(_)) => bind_each!(Date),
+            Some(Value::Timestamp(_)) => bind_each!(Timestamp),
+            Some(Value::TimestampTz(_)) => bind_each!(TimestampTz),
+            Some(Value::Bytes(_)) => bind_each!(Bytes),
             Some(Value::Null | Value::Array(_)) => {
                 return Err(sqlx::Error::InvalidArgument("an array of arrays".into()));
             }

@@ -97,6 +97,22 @@ mod tests {
     }
 
     #[test]
+    fn computed_values_change_only_what_is_not_done_yet() {
+        let key = b"key-one-0123456789";
+        let hashed = hash(key, "zoe@example.nl");
+        assert_eq!(
+            computed_value(Transform::Hash, false, "zoe@example.nl", key),
+            Some(Some(hashed.clone()))
+        );
+        assert_eq!(computed_value(Transform::Hash, false, &hashed, key), None);
+        let ip = |v, nullable| computed_value(Transform::TruncateIp, nullable, v, key);
+        assert_eq!(ip("192.0.2.77", false), Some(Some("192.0.2.0".into())));
+        assert_eq!(ip("192.0.2.0", false), None);
+        assert_eq!(ip("unknown", true), Some(None), "NULL where allowed");
+        assert_eq!(ip("unknown", false), Some(Some("0.0.0.0".into())));
+    }
+
+    #[test]
     fn truncates_ipv4_and_ipv6() {
         assert_eq!(truncate_ip("192.0.2.77").as_deref(), Some("192.0.2.0"));
         assert_eq!(
