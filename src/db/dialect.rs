@@ -156,6 +156,20 @@ impl Dialect {
         }
     }
 
+    /// `column` still holds `read`, a text value read from it earlier (NULL for NULL). MySQL
+    /// compares the two as utf8mb4 bytes: a column in another character set (latin1) cannot be
+    /// compared with a value of a derived table directly once it holds a character outside
+    /// ASCII ("Illegal mix of collations"), and exact bytes are the stricter test anyway.
+    pub fn still_holds(self, column: &str, read: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{column} IS NOT DISTINCT FROM {read}"),
+            Dialect::MySql => format!(
+                "CAST(CONVERT({column} USING utf8mb4) AS BINARY) <=> CAST(CONVERT({read} USING utf8mb4) AS BINARY)"
+            ),
+            Dialect::Sqlite => format!("{column} IS {read}"),
+        }
+    }
+
     /// `expr` is not already a SHA-256 digest in lowercase hex (64 characters, case-sensitive).
     pub fn not_sha256_hex(self, expr: &str) -> String {
         match self {

@@ -209,6 +209,9 @@ pub enum Value {
     TimestampTz(DateTime<Utc>),
     /// A binary key (`BINARY(16)`, `bytea`, `BLOB`): its bytes, compared as bytes.
     Bytes(Vec<u8>),
+    /// PostgreSQL only: values of one kind (or NULL) bound as one array parameter, so that a
+    /// set of rows costs a parameter per column, not per value (`unnest($1, $2)`).
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -222,6 +225,7 @@ impl Value {
             Value::Timestamp(t) => t.to_string(),
             Value::TimestampTz(t) => t.to_rfc3339(),
             Value::Bytes(b) => hex::encode(b),
+            Value::Array(items) => format!("{} values", items.len()),
         }
     }
 }
@@ -345,11 +349,71 @@ macro_rules! bound_query {
                 Value::Timestamp(v) => q.bind(*v),
                 Value::TimestampTz(v) => q.bind(*v),
                 Value::Bytes(v) => q.bind(v.clone()),
+                Value::Array(items) => BindArray::bind_array(q, items)?,
             };
         }
         q
     }};
 }
+
+/// Binds a `Value::Array`: PostgreSQL's statements alone carry arrays.
+trait BindArray: Sized {
+    fn bind_array(self, items: &[Value]) -> Result<Self, sqlx::Error>;
+}
+
+impl BindArray for sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_array(self, items: &[Value]) -> Result<Self, sqlx::Error> {
+        /// Every item as `T` (or NULL); an item of another kind is a mistake in the statement.
+        fn each<T: Clone>(
+            items: &[Value],
+            get: impl Fn(&Value) -> Option<&T>,
+        ) -> Result<Vec<Option<T>>, sqlx::Error> {
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::Null => Ok(None),
+                    v => get(v).cloned().map(Some).ok_or_else(|| {
+                        sqlx::Error::InvalidArgument("an array of mixed value kinds".into())
+                    }),
+                })
+                .collect()
+        }
+        macro_rules! bind_each {
+            ($variant:ident) => {
+                self.bind(each(items, |v| match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                })?)
+            };
+        }
+        Ok(match items.iter().find(|v| **v != Value::Null) {
+            // All NULL: a text array, which casts to any array type.
+            None | Some(Value::Text(_)) => bind_each!(Text),
+            Some(Value::Int(_)) => bind_each!(Int),
+            Some(Value::Date(_)) => bind_each!(Date),
+            Some(Value::Timestamp(_)) => bind_each!(Timestamp),
+            Some(Value::TimestampTz(_)) => bind_each!(TimestampTz),
+            Some(Value::Bytes(_)) => bind_each!(Bytes),
+            Some(Value::Null | Value::Array(_)) => {
+                return Err(sqlx::Error::InvalidArgument("an array of arrays".into()));
+            }
+        })
+    }
+}
+
+macro_rules! no_arrays {
+    ($db:ty, $args:ty) => {
+        impl BindArray for sqlx::query::Query<'_, $db, $args> {
+            fn bind_array(self, _: &[Value]) -> Result<Self, sqlx::Error> {
+                Err(sqlx::Error::InvalidArgument(
+                    "array parameters are for PostgreSQL only".into(),
+                ))
+            }
+        }
+    };
+}
+no_arrays!(sqlx::MySql, sqlx::mysql::MySqlArguments);
+no_arrays!(sqlx::Sqlite, sqlx::sqlite::SqliteArguments);
 
 macro_rules! decode_row {
     ($row:expr, $decode:expr) => {{
