@@ -10,6 +10,7 @@ pub mod erase;
 pub mod forecast;
 pub mod hold;
 mod order;
+pub mod pacing;
 mod privilege;
 pub mod progress;
 pub mod query;
@@ -177,6 +178,8 @@ pub struct PolicyOutcome {
     /// Why the policy failed (the server refused one of its statements); the run went on
     /// with the next policies and counts as failed.
     pub error: Option<String>,
+    /// How long its batches waited for a replica to catch up (`run.max_replica_lag`).
+    pub waited_for_replica_ms: u64,
 }
 
 impl PolicyOutcome {
@@ -195,6 +198,7 @@ impl PolicyOutcome {
             duration_ms: 0,
             stop_reason: None,
             error: None,
+            waited_for_replica_ms: 0,
         }
     }
 }
@@ -246,6 +250,8 @@ pub struct Engine {
     lock: tokio::sync::Mutex<Option<InstanceLock>>,
     /// What `check` says about clock values: undated values, comparisons no index serves.
     pub clock_warnings: Vec<String>,
+    /// How a real run paces its batches, read from the server when it starts.
+    pacing: tokio::sync::Mutex<Option<pacing::Pacing>>,
 }
 
 /// Why a run stops when the connection holding its instance lock is gone.
@@ -275,6 +281,7 @@ impl Engine {
             write_denied: Vec::new(),
             lock: tokio::sync::Mutex::new(None),
             clock_warnings: Vec::new(),
+            pacing: tokio::sync::Mutex::new(None),
         };
         engine.write_denied = engine.probe().await?;
         Ok(engine)
@@ -628,6 +635,7 @@ impl Engine {
                 format_utc(last)
             )));
         }
+        *self.pacing.lock().await = Some(pacing::Pacing::prepare(&self.db, &self.config).await?);
         let run_id = store
             .start_run(cutoff, "run", &self.config.fingerprint)
             .await?;
@@ -954,7 +962,18 @@ impl Engine {
         let policy_started = Instant::now();
         let mut last_progress = Instant::now();
         let mut lock_checked = Instant::now();
+        let pacing = self.pacing.lock().await;
+        // A dry run writes nothing to pace by: only its pause.
+        let pause_only = pacing::Pacing::pause_only(&self.db, &self.config.run);
+        let limits = pacing::Limits {
+            stop: opts.stop.clone(),
+            deadline: self.config.run.max_runtime.map(|m| run_started + m),
+        };
+        let mut pacer = pacing.as_ref().unwrap_or(&pause_only).pacer(limits).await?;
+        let waited_before = outcome.waited_for_replica_ms;
         loop {
+            outcome.waited_for_replica_ms =
+                waited_before + pacer.waited_for_replica().as_millis() as u64;
             if opts
                 .stop
                 .as_ref()
@@ -1039,11 +1058,8 @@ impl Engine {
             if let Some(target) = run.batch_target {
                 limit = adapt_batch(limit, took, target, max_limit);
             }
-            // No transaction is open here: the pause gives the application the server.
-            let pause = run.pause + took.mul_f64(run.pause_factor);
-            if !pause.is_zero() {
-                tokio::time::sleep(pause).await;
-            }
+            // No transaction is open here: the wait gives the application the server.
+            pacer.after_batch(took, &opts.progress).await?;
         }
     }
 

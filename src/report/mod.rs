@@ -389,7 +389,25 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
     for h in &r.stale_holds {
         view.operator.push(h.clone());
     }
+    let waited: u64 = r.policies.iter().map(|p| p.waited_for_replica_ms).sum();
+    if waited > 0 {
+        view.operator.push(
+            w.waited_for_replica
+                .replace("{duration}", &waited_for(waited, view.lang)),
+        );
+    }
     (verdict, r.status != "ok", changed)
+}
+
+/// "3 min 20 s", "12 s", "1 h 5 min" ("u" for hours in Dutch).
+fn waited_for(ms: u64, lang: &str) -> String {
+    let s = ms.div_ceil(1000);
+    let hour = if lang == "nl" { "u" } else { "h" };
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} {hour} {} min", s / 3600, s % 3600 / 60),
+    }
 }
 
 /// "40 records deleted", "2 records pseudonymised", for the counts that are not 0.
