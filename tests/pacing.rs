@@ -8,31 +8,12 @@ mod common;
 mod private;
 
 use common::{Backend, NOW, TestDb, at, cli_command, expect_exit, run_cli, stderr};
-use private::{PgServer, skipped};
-use std::path::{Path, PathBuf};
+use private::{OLD_MAIL, PgServer, config, skipped};
+use std::path::Path;
 use std::time::Instant;
 
 const EXPIRED: i64 = 3_000;
 const FRESH: i64 = 50;
-
-const OLD_MAIL: &str = r#"
-[[policies]]
-name = "old-mail"
-table = "messages"
-since = "sent_at"
-retain = "6 months"
-action = "delete"
-basis = "test"
-"#;
-
-/// `[database]` on `url`, `[run]` with `run`, then the policies.
-fn config(dir: &Path, name: &str, url: &str, run: &str, policies: &str) -> PathBuf {
-    let path = dir.join(format!("{name}.toml"));
-    let text =
-        format!("[database]\nurl = \"{url}\"\n\n[run]\nmax_fraction = 1.0\n{run}\n\n{policies}\n");
-    std::fs::write(&path, text).expect("write the config");
-    path
-}
 
 /// 3 000 expired messages of 300 bytes and 50 fresh ones; retentiond's own tables made by a
 /// run that finds nothing, so that the measured run writes only its purge.
@@ -45,14 +26,15 @@ async fn mailbox(pg: &PgServer, dir: &Path) {
         EXPIRED + FRESH
     ))
     .await;
-    let keep_all = OLD_MAIL.replace("6 months", "100 years");
-    let warm = config(dir, "warm", &pg.url(), "", &keep_all);
-    expect_exit(&run_cli(&warm, &["run"], &at(NOW)), 0);
+    // Years before NOW, when nothing had expired yet.
+    let warm = config(dir, "warm", &pg.url(), "max_clock_jump = \"4000 days\"", "");
+    expect_exit(&run_cli(&warm, &["run"], &at("2020-03-01T00:00:00Z")), 0);
 }
 
 /// Runs the purge with `run`; returns (WAL bytes written, seconds taken, stderr).
 async fn measured_run(pg: &PgServer, dir: &Path, run: &str) -> (f64, f64, String) {
-    let cfg = config(dir, "purge", &pg.url(), run, OLD_MAIL);
+    let run = format!("max_clock_jump = \"4000 days\"\n{run}");
+    let cfg = config(dir, "purge", &pg.url(), &run, "");
     let before = pg.wal_position().await;
     let started = Instant::now();
     let out = cli_command(
@@ -141,7 +123,7 @@ async fn auto_is_derived_from_max_wal_size_and_checkpoint_timeout() {
     let dir = tempfile::tempdir().expect("a directory");
     pg.exec("CREATE TABLE messages (id BIGINT PRIMARY KEY, sent_at TIMESTAMP NOT NULL, body TEXT NOT NULL)")
         .await;
-    let cfg = config(dir.path(), "auto", &pg.url(), "", OLD_MAIL);
+    let cfg = config(dir.path(), "auto", &pg.url(), "", "");
     let out = expect_exit(&run_cli(&cfg, &["check"], &[]), 0);
     // 256 MB / 1.9 starts a checkpoint; half of it in 120 s is 588 671 B/s.
     assert!(
@@ -159,7 +141,14 @@ async fn auto_on_mariadb_follows_the_redo_log_and_sqlite_has_none() {
     db.exec("CREATE TABLE messages (id BIGINT PRIMARY KEY, sent_at DATETIME NOT NULL)")
         .await;
     let size = db.scalar_i64("SELECT @@innodb_log_file_size").await;
-    let out = expect_exit(&run_cli(&db.write_config(OLD_MAIL, ""), &["check"], &[]), 0);
+    let out = expect_exit(
+        &run_cli(
+            &db.write_config(OLD_MAIL, "write_budget = \"auto\""),
+            &["check"],
+            &[],
+        ),
+        0,
+    );
     let mb = size / (1024 * 1024);
     assert!(
         out.contains(&format!("Write budget: auto: half of the {mb} MB redo log")),
@@ -169,7 +158,11 @@ async fn auto_on_mariadb_follows_the_redo_log_and_sqlite_has_none() {
     lite.exec("CREATE TABLE messages (id INTEGER PRIMARY KEY, sent_at TEXT NOT NULL)")
         .await;
     let out = expect_exit(
-        &run_cli(&lite.write_config(OLD_MAIL, ""), &["check"], &[]),
+        &run_cli(
+            &lite.write_config(OLD_MAIL, "write_budget = \"auto\""),
+            &["check"],
+            &[],
+        ),
         0,
     );
     assert!(out.contains("Write budget: auto: none on SQLite."), "{out}");
@@ -181,7 +174,7 @@ async fn auto_on_mariadb_follows_the_redo_log_and_sqlite_has_none() {
 fn what_cannot_pace_is_refused_naming_the_key() {
     let dir = tempfile::tempdir().expect("a directory");
     let refused = |name: &str, url: &str, run: &str, extra: &str| {
-        let cfg = config(dir.path(), name, url, run, &format!("{OLD_MAIL}\n{extra}"));
+        let cfg = config(dir.path(), name, url, run, extra);
         let out = run_cli(&cfg, &["check"], &[]);
         expect_exit(&out, 2);
         stderr(&out)

@@ -93,7 +93,7 @@ pub fn budget(setting: WriteBudget, capacity: Option<&Capacity>) -> Budget {
 /// "5 min", "30 s".
 fn minutes(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 60 && s % 60 == 0 {
+    if s >= 60 && s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else {
         format!("{s} s")

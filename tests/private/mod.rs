@@ -25,6 +25,47 @@ pub fn skipped(test: &str, why: &str) {
     println!("SKIPPED {test}: {why}");
 }
 
+/// The purge both pacing tests run: messages sent more than 6 months ago.
+pub const OLD_MAIL: &str = r#"
+[[policies]]
+name = "old-mail"
+table = "messages"
+since = "sent_at"
+retain = "6 months"
+action = "delete"
+basis = "test"
+"#;
+
+/// A config file `name.toml` in `dir`: `[database] url`, `[run]` with `max_fraction = 1.0`
+/// and `run`, the `OLD_MAIL` policy, then `extra` sections.
+pub fn config(dir: &Path, name: &str, url: &str, run: &str, extra: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    let text = format!(
+        "[database]\nurl = \"{url}\"\n\n[run]\nmax_fraction = 1.0\n{run}\n\n{OLD_MAIL}\n{extra}\n"
+    );
+    std::fs::write(&path, text).expect("write the config");
+    path
+}
+
+/// Waits until `done` (asked every 100 ms), at most 20 s.
+pub async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done().await {
+        assert!(Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Statements separated by `;` at the end of a line.
+fn statements(sql: &str) -> impl Iterator<Item = String> {
+    sql.split(";\n")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -222,10 +263,9 @@ impl PgServer {
     /// Runs statements separated by `;\n`.
     pub async fn exec(&self, sql: &str) {
         let mut c = self.conn().await;
-        for stmt in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-            c.execute(sqlx::AssertSqlSafe(stmt.to_string()))
-                .await
-                .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        for stmt in statements(sql) {
+            let result = c.execute(sqlx::AssertSqlSafe(stmt.clone())).await;
+            result.unwrap_or_else(|e| panic!("{stmt}: {e}"));
         }
     }
 
@@ -371,10 +411,9 @@ impl MariaDbServer {
     /// Runs statements separated by `;\n`.
     pub async fn exec(&self, sql: &str) {
         let mut c = self.conn().await;
-        for stmt in sql.split(";\n").map(str::trim).filter(|s| !s.is_empty()) {
-            c.execute(sqlx::AssertSqlSafe(stmt.to_string()))
-                .await
-                .unwrap_or_else(|e| panic!("{stmt}: {e}"));
+        for stmt in statements(sql) {
+            let result = c.execute(sqlx::AssertSqlSafe(stmt.clone())).await;
+            result.unwrap_or_else(|e| panic!("{stmt}: {e}"));
         }
     }
 
