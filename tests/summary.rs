@@ -311,7 +311,7 @@ async fn a_policy_the_run_never_reached_shows_its_real_backlog() {
     let unreached: Vec<_> = run
         .policies
         .iter()
-        .filter(|p| p.stop_reason.as_deref() == Some("not started: the run stopped earlier"))
+        .filter(|p| p.stop_reason == Some(retentiond::engine::Stop::NotStarted))
         .collect();
     assert!(!unreached.is_empty(), "{run:?}");
     for p in &unreached {

@@ -379,7 +379,7 @@ pub fn run_rows(r: &RunReport) -> Vec<Vec<String>> {
                 format!("{:.1}s", p.duration_ms as f64 / 1000.0),
                 match (&p.error, &p.stop_reason) {
                     (Some(_), _) => "FAILED (see below)".to_string(),
-                    (None, reason) => reason.clone().unwrap_or_default(),
+                    (None, reason) => reason.as_ref().map(|r| r.to_string()).unwrap_or_default(),
                 },
             ]
         })

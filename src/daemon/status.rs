@@ -1,6 +1,6 @@
 //! What the daemon knows about itself, shared with /healthz and /metrics.
 
-use crate::engine::{FAILED, MAX_RUNTIME_REACHED, RunReport};
+use crate::engine::{FAILED, RunReport};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -28,10 +28,7 @@ pub struct Status {
 impl Status {
     pub fn record_report(&mut self, r: &RunReport, duration_s: f64) {
         self.record_status(&r.status, duration_s);
-        let at_max_runtime = r
-            .stop_reason
-            .as_deref()
-            .is_some_and(|why| why.starts_with(MAX_RUNTIME_REACHED));
+        let at_max_runtime = r.stop_reason.as_ref().is_some_and(|s| s.is_planned());
         if r.status == "ok" || (r.status == "stopped" && at_max_runtime) {
             self.last_success = self.last_finished;
         }

@@ -6,11 +6,11 @@
 //! goes into the ledger that `erase --replay` re-applies after a restore.
 
 use super::query::{Queries, Thresholds};
+use super::run::{Mode, RunContext, walk_once};
 use super::target::Target;
 use super::{Engine, EngineError, PolicyOutcome, RunOptions, cutoff};
 use crate::config::{Action, KeptFor, Transform};
 use crate::db::Context;
-use crate::db::lock::InstanceLock;
 use crate::store::{RunStatus, Store, audit, format_utc};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
@@ -222,14 +222,7 @@ impl Engine {
                 .erase_in(&store, &linked, subject, &request_id, None, opts)
                 .await;
         }
-        if let Some(why) = self.config.review.missing() {
-            return Err(EngineError::Usage(why));
-        }
-        store.migrate().await?;
-        let lock = InstanceLock::try_acquire(&self.db, prefix)
-            .await?
-            .ok_or_else(|| EngineError::Locked(self.db.display_url.clone()))?;
-        self.hold_lock(lock).await;
+        self.begin_writing(&store).await?;
         let result = async {
             let now = self.db.now().await?;
             let run_id = store
@@ -269,14 +262,21 @@ impl Engine {
             Some(now) => now,
             None => self.db.now().await?,
         };
-        let mut chain = match run_id {
-            Some(_) => store.last_audit_hash().await?,
-            None => audit::GENESIS.to_string(),
-        };
-        let started = Instant::now();
         let opts = RunOptions {
             dry_run: run_id.is_none(),
             ..opts.clone()
+        };
+        let mut run = RunContext {
+            engine: self,
+            store,
+            mode: run_id.map_or(Mode::DryRun, |run_id| Mode::Real { run_id }),
+            cutoff: now,
+            opts: &opts,
+            started: Instant::now(),
+            chain: match run_id {
+                Some(_) => store.last_audit_hash().await?,
+                None => audit::GENESIS.to_string(),
+            },
         };
         let mut report = EraseReport {
             request_id: request_id.to_string(),
@@ -350,19 +350,7 @@ impl Engine {
                 None => 0,
             };
             let _ = tx.rollback().await;
-            if let Some(stop) = self
-                .purge(
-                    store,
-                    &q,
-                    0,
-                    run_id,
-                    &mut chain,
-                    &mut outcome,
-                    started,
-                    &opts,
-                )
-                .await?
-            {
+            if let Some(stop) = walk_once(&mut run, &q, &mut outcome).await? {
                 return Err(EngineError::Usage(format!(
                     "the erasure stopped at policy \"{}\": {stop}; run it again to finish",
                     t.name()

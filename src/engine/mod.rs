@@ -14,30 +14,26 @@ pub mod pacing;
 mod privilege;
 pub mod progress;
 pub mod query;
+mod run;
 pub mod target;
 pub mod transform;
 
-use crate::config::{Config, Transform};
+use crate::config::Config;
 use crate::db::lock::InstanceLock;
 use crate::db::schema::Schema;
 use crate::db::{Access, Context, Db, DbError, Decode, Value};
-use crate::store::{RunStatus, Store, audit, format_utc};
+use crate::store::format_utc;
 use chrono::{DateTime, Utc};
-use query::{Queries, RowUpdate, Thresholds};
+use query::{Queries, Thresholds};
+pub use run::Stop;
 use serde::Serialize;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 pub use target::{CheckIssue, Target};
 
-/// The most walks of one policy in a run (see `Engine::walk`).
-const MAX_WALKS: u32 = 100;
-
-/// The stop reason of a run ended by a signal.
+/// The status of a run ended by a signal.
 pub const INTERRUPTED: &str = "interrupted";
-/// The stop reason of a run that used up `run.max_runtime` begins with this: a planned end,
-/// not a failure (the next run continues).
-pub const MAX_RUNTIME_REACHED: &str = "max_runtime";
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -174,7 +170,7 @@ pub struct PolicyOutcome {
     /// Rows still past their cutoff after the run: should be 0.
     pub backlog: u64,
     pub duration_ms: u64,
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<Stop>,
     /// Why the policy failed (the server refused one of its statements); the run went on
     /// with the next policies and counts as failed.
     pub error: Option<String>,
@@ -212,7 +208,7 @@ pub struct RunReport {
     pub dry_run: bool,
     pub cutoff: String,
     pub status: String,
-    pub stop_reason: Option<String>,
+    pub stop_reason: Option<Stop>,
     pub database: String,
     pub audit_table: String,
     pub policies: Vec<PolicyOutcome>,
@@ -253,11 +249,6 @@ pub struct Engine {
     /// How a real run paces its batches, read from the server when it starts.
     pacing: tokio::sync::Mutex<Option<pacing::Pacing>>,
 }
-
-/// Why a run stops when the connection holding its instance lock is gone.
-const LOCK_LOST: &str = "lost the instance lock: the database connection holding it was cut \
-(a restart or a network failure?), and another instance may be running now; the next run \
-continues the work";
 
 impl Engine {
     /// Connects and checks every policy against the live schema, including a trial of each
@@ -549,646 +540,6 @@ impl Engine {
             policies,
         })
     }
-
-    /// A real run (or, with `dry_run`, the same walk without writing).
-    pub async fn run(&self, opts: &RunOptions) -> Result<RunReport, EngineError> {
-        let prefix = self.config.database.table_prefix.as_str();
-        let store = Store::new(&self.db, prefix);
-        let selected = self.selected(&opts.policies)?;
-        if opts.dry_run {
-            let cutoff = self.cutoff(opts).await?;
-            return self.execute(&store, &selected, cutoff, None, opts).await;
-        }
-        if let Some(why) = self.config.review.missing() {
-            return Err(EngineError::Usage(why));
-        }
-        store.migrate().await?;
-        let lock = InstanceLock::try_acquire(&self.db, prefix)
-            .await?
-            .ok_or_else(|| EngineError::Locked(self.db.display_url.clone()))?;
-        self.hold_lock(lock).await;
-        if let Some(since) = opts.slot_start {
-            let served = store.last_run_started().await;
-            if served.as_ref().is_ok_and(|s| s.is_some_and(|s| s >= since)) {
-                self.release_lock().await;
-                return Err(EngineError::SlotServed(format_utc(since)));
-            }
-        }
-        let result = self.locked_run(&store, &selected, opts).await;
-        self.release_lock().await;
-        result
-    }
-
-    async fn hold_lock(&self, lock: InstanceLock) {
-        *self.lock.lock().await = Some(lock);
-    }
-
-    async fn release_lock(&self) {
-        let lock = self.lock.lock().await.take();
-        if let Some(lock) = lock {
-            lock.release().await;
-        }
-    }
-
-    /// True when a held instance lock has gone with its connection.
-    async fn lock_lost(&self) -> bool {
-        match self.lock.lock().await.as_mut() {
-            Some(lock) => !lock.still_held().await,
-            None => false,
-        }
-    }
-
-    async fn locked_run(
-        &self,
-        store: &Store<'_>,
-        selected: &[&Target],
-        opts: &RunOptions,
-    ) -> Result<RunReport, EngineError> {
-        let abandoned = store.abandon_stale_runs().await?;
-        if abandoned > 0 {
-            tracing::warn!(
-                abandoned,
-                "found runs whose process ended before they finished; this run completes their work"
-            );
-        }
-        let cutoff = self.cutoff(opts).await?;
-        let last = store.last_cutoff().await?;
-        if let Some(last) = last
-            && cutoff < last
-        {
-            return Err(EngineError::Clock(format!(
-                "the database clock ({}) is before the previous run's cutoff ({}); it went backwards, so nothing is purged",
-                format_utc(cutoff),
-                format_utc(last)
-            )));
-        }
-        let jump = self.config.run.max_clock_jump;
-        if let Some(last) = last
-            && !opts.force
-            && (cutoff - last).to_std().is_ok_and(|d| d > jump)
-        {
-            return Err(EngineError::Clock(format!(
-                "the database clock ({}) is {} days past the previous run's cutoff ({}), more than run.max_clock_jump; \
-                 if the clock is right, rerun with --force",
-                format_utc(cutoff),
-                (cutoff - last).num_days(),
-                format_utc(last)
-            )));
-        }
-        *self.pacing.lock().await = Some(pacing::Pacing::prepare(&self.db, &self.config).await?);
-        let run_id = store
-            .start_run(cutoff, "run", &self.config.fingerprint)
-            .await?;
-        tracing::info!(run_id, cutoff = %format_utc(cutoff), "run started");
-        stall_point("before-first-batch").await;
-        let result = self
-            .execute(store, selected, cutoff, Some(run_id), opts)
-            .await;
-        let (status, reason) = match &result {
-            Ok(r) if r.status == "ok" => (RunStatus::Ok, None),
-            Ok(r) if r.status == FAILED => {
-                let reasons = r.failures().into_iter().chain(r.stop_reason.clone());
-                (
-                    RunStatus::Failed,
-                    Some(reasons.collect::<Vec<_>>().join("; ")),
-                )
-            }
-            Ok(r) if r.stop_reason.as_deref() == Some(INTERRUPTED) => {
-                (RunStatus::Interrupted, r.stop_reason.clone())
-            }
-            Ok(r) => (RunStatus::Stopped, r.stop_reason.clone()),
-            Err(EngineError::Safety(reasons)) => (RunStatus::Stopped, Some(reasons.join("; "))),
-            Err(e) => (RunStatus::Failed, Some(e.to_string())),
-        };
-        stall_point("before-run-record").await;
-        if let Ok(r) = &result {
-            let backlog = r.policies.iter().map(|p| p.backlog).sum();
-            if let Err(e) = store.record_backlog(run_id, backlog).await {
-                tracing::error!(run_id, error = %e, "could not record the run's backlog");
-            }
-        }
-        if let Err(e) = store.finish_run(run_id, status, reason.as_deref()).await {
-            tracing::error!(run_id, error = %e, "could not record the end of the run");
-        }
-        tracing::info!(run_id, status = status.as_str(), "run finished");
-        result
-    }
-
-    async fn execute(
-        &self,
-        store: &Store<'_>,
-        selected: &[&Target],
-        cutoff: DateTime<Utc>,
-        run_id: Option<i64>,
-        opts: &RunOptions,
-    ) -> Result<RunReport, EngineError> {
-        let plan = self.plan_at(cutoff, opts).await?;
-        let stops: Vec<String> = plan
-            .policies
-            .iter()
-            .filter_map(|p| p.safety_stop.clone())
-            .collect();
-        if !stops.is_empty() && !opts.force {
-            return Err(EngineError::Safety(stops));
-        }
-        let started = Instant::now();
-        let mut chain = match run_id {
-            Some(_) => store.last_audit_hash().await?,
-            None => audit::GENESIS.to_string(),
-        };
-        let mut outcomes = Vec::new();
-        let mut stop_reason = None;
-        for (i, (t, p)) in selected.iter().zip(&plan.policies).enumerate() {
-            let mut outcome = PolicyOutcome {
-                blocked: p.blocked,
-                undated: p.undated,
-                held: p.held,
-                ..PolicyOutcome::new(t)
-            };
-            if stop_reason.is_none() {
-                let policy_start = Instant::now();
-                opts.progress
-                    .policy_started(i + 1, selected.len(), t.name(), p.eligible);
-                let result = self
-                    .run_policy(
-                        store,
-                        t,
-                        p,
-                        cutoff,
-                        run_id,
-                        &mut chain,
-                        &mut outcome,
-                        started,
-                        opts,
-                    )
-                    .await;
-                opts.progress.policy_done();
-                match result {
-                    Ok(()) => {}
-                    Err(e) if e.fails_one_policy() => {
-                        tracing::error!(
-                            policy = t.name(),
-                            error = %e,
-                            "policy failed; the run goes on with the next policies"
-                        );
-                        outcome.error = Some(e.to_string());
-                    }
-                    Err(e) => return Err(e),
-                }
-                outcome.duration_ms = (p.counted_in + policy_start.elapsed()).as_millis() as u64;
-                stop_reason = outcome.stop_reason.clone();
-            } else {
-                outcome.duration_ms = p.counted_in.as_millis() as u64;
-                outcome.stop_reason = Some("not started: the run stopped earlier".into());
-                // Never reached: everything the plan found expired is still there.
-                outcome.backlog = p.eligible;
-            }
-            outcomes.push(outcome);
-        }
-        let failed = outcomes.iter().any(|o| o.error.is_some());
-        Ok(RunReport {
-            run_id,
-            dry_run: opts.dry_run,
-            cutoff: format_utc(cutoff),
-            status: match stop_reason.as_deref() {
-                _ if failed => FAILED.into(),
-                None => "ok".into(),
-                Some(INTERRUPTED) => INTERRUPTED.into(),
-                Some(_) => "stopped".into(),
-            },
-            stop_reason,
-            database: self.db.display_url.clone(),
-            audit_table: store.table("audit"),
-            policies: outcomes,
-            stale_holds: self.stale_holds(store, cutoff).await?,
-        })
-    }
-
-    /// One policy's walk and its verification. An error the server gives for one of its
-    /// statements (see `EngineError::fails_one_policy`) fails this policy only.
-    #[allow(clippy::too_many_arguments)]
-    async fn run_policy(
-        &self,
-        store: &Store<'_>,
-        t: &Target,
-        p: &PolicyPlan,
-        cutoff: DateTime<Utc>,
-        run_id: Option<i64>,
-        chain: &mut String,
-        outcome: &mut PolicyOutcome,
-        started: Instant,
-        opts: &RunOptions,
-    ) -> Result<(), EngineError> {
-        let th = self.thresholds(t, cutoff)?;
-        let q = Queries {
-            db: &self.db,
-            target: t,
-            thresholds: &th,
-            subject: None,
-            walk_end: p.last_key.as_deref(),
-        };
-        // Counted a moment ago: with nothing eligible (or blocked, which an earlier
-        // policy may have freed), the walk would only read the table again (with a
-        // related clock, all of it). What expires from now on is the next run's.
-        let walked = if p.eligible > 0 || p.blocked > 0 {
-            self.walk(store, &q, p, run_id, chain, outcome, started, opts)
-                .await
-        } else {
-            Ok(None)
-        };
-        match &walked {
-            Ok(stop) => outcome.stop_reason = stop.clone(),
-            // A walk the server refused is still recounted: its backlog says what it left.
-            Err(e) if e.fails_one_policy() => {}
-            Err(_) => return walked.map(drop),
-        }
-        // Nothing was eligible and nothing was written: a recount would only repeat
-        // the plan's count of a moment ago.
-        if run_id.is_some() && (p.eligible > 0 || outcome.affected > 0) {
-            let mut tx = self.db.begin().await?;
-            outcome.backlog = tx
-                .fetch_i64(&q.count_eligible())
-                .await
-                .ctx(|| format!("policy \"{}\": counting the backlog", t.name()))?
-                as u64;
-            outcome.blocked = tx
-                .fetch_i64(&q.count_blocked())
-                .await
-                .ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))?
-                as u64;
-            tx.rollback().await.ctx(|| "ending a transaction".into())?;
-            if outcome.backlog > 0 && outcome.stop_reason.is_none() && walked.is_ok() {
-                tracing::warn!(
-                    policy = t.name(),
-                    backlog = outcome.backlog,
-                    "rows past their cutoff remain after the run"
-                );
-            }
-        }
-        walked?;
-        if run_id.is_some() && t.is_delete() && large_purge(outcome.affected, p.total) {
-            tracing::info!(
-                policy = t.name(),
-                table = t.table(),
-                deleted = outcome.affected,
-                "a large share of the table was deleted: {}",
-                self.db.dialect.maintenance_advice(t.table())
-            );
-        }
-        if outcome.affected > 0 || outcome.stop_reason.is_some() {
-            tracing::info!(
-                policy = t.name(),
-                action = outcome.action,
-                affected = outcome.affected,
-                batches = outcome.batches,
-                blocked = outcome.blocked,
-                backlog = outcome.backlog,
-                dry_run = opts.dry_run,
-                "policy done"
-            );
-        } else {
-            tracing::debug!(
-                policy = t.name(),
-                blocked = outcome.blocked,
-                "policy done: nothing to do"
-            );
-        }
-        Ok(())
-    }
-
-    /// Holds in force past their review date, described without their reason (free text
-    /// that may name a person; the summary carries no personal data).
-    async fn stale_holds(
-        &self,
-        store: &Store<'_>,
-        now: DateTime<Utc>,
-    ) -> Result<Vec<String>, EngineError> {
-        if !self.targets.iter().any(|t| t.holds.is_some()) {
-            return Ok(Vec::new());
-        }
-        Ok(store
-            .holds(false)
-            .await?
-            .iter()
-            .filter(|h| h.is_stale(now))
-            .map(|h| {
-                format!(
-                    "hold {} on {}, set by {} on {}, review date {}",
-                    h.id,
-                    h.what(),
-                    h.set_by,
-                    h.set_at.get(..10).unwrap_or(&h.set_at),
-                    h.review_at
-                        .as_deref()
-                        .and_then(|r| r.get(..10))
-                        .unwrap_or("-")
-                )
-            })
-            .collect())
-    }
-
-    /// Walks one policy's eligible rows, again while a walk freed rows that only rows of their
-    /// own table referenced (a reply to a reply goes before the reply it answers, which the
-    /// walk had passed by then), at most `MAX_WALKS` times: each further walk follows one that
-    /// deleted rows, so there are never more than the blocked rows plus one. A dry run deletes
-    /// nothing to free rows: it counts the plan's prediction instead. Returns why it stopped
-    /// early, if it did.
-    #[allow(clippy::too_many_arguments)]
-    async fn walk(
-        &self,
-        store: &Store<'_>,
-        q: &Queries<'_>,
-        p: &PolicyPlan,
-        run_id: Option<i64>,
-        chain: &mut String,
-        outcome: &mut PolicyOutcome,
-        started: Instant,
-        opts: &RunOptions,
-    ) -> Result<Option<String>, EngineError> {
-        let writes = run_id.is_some() && !opts.dry_run;
-        // The plan counted the rows a repeated walk frees: none, and one walk is all.
-        let repeat = writes && p.freed_by_own_deletes > 0;
-        let mut walks = 0;
-        loop {
-            let before = outcome.affected;
-            let stop = self
-                .purge(store, q, p.eligible, run_id, chain, outcome, started, opts)
-                .await?;
-            walks += 1;
-            if !writes {
-                outcome.affected = (outcome.affected
-                    + p.freed_by_own_deletes
-                    + p.freed_by_earlier_policies)
-                    .saturating_sub(p.deleted_by_earlier_policies + p.undated_by_earlier_policies);
-            }
-            if stop.is_some() || !repeat || outcome.affected == before || walks >= MAX_WALKS {
-                return Ok(stop);
-            }
-            let mut tx = self.db.begin().await?;
-            let blocked = tx
-                .fetch_i64(&q.count_blocked())
-                .await
-                .ctx(|| format!("policy \"{}\": counting blocked rows", q.target.name()))?;
-            tx.rollback().await.ctx(|| "ending a transaction".into())?;
-            if blocked == 0 {
-                return Ok(None);
-            }
-            tracing::debug!(
-                policy = q.target.name(),
-                walks,
-                blocked,
-                "walking again: rows referenced only by rows of their own table were freed"
-            );
-        }
-    }
-
-    /// Walks one policy's eligible rows in keyset batches. Returns why it stopped early, if it did.
-    #[allow(clippy::too_many_arguments)]
-    async fn purge(
-        &self,
-        store: &Store<'_>,
-        q: &Queries<'_>,
-        expected: u64,
-        run_id: Option<i64>,
-        chain: &mut String,
-        outcome: &mut PolicyOutcome,
-        run_started: Instant,
-        opts: &RunOptions,
-    ) -> Result<Option<String>, EngineError> {
-        let t = q.target;
-        let max_limit = t.policy.batch_size;
-        let mut limit = max_limit;
-        let mut cursor: Option<Vec<Value>> = None;
-        let policy_started = Instant::now();
-        let mut last_progress = Instant::now();
-        let mut lock_checked = Instant::now();
-        let pacing = self.pacing.lock().await;
-        // A dry run writes nothing to pace by: only its pause.
-        let pause_only = pacing::Pacing::pause_only(&self.db, &self.config.run);
-        let limits = pacing::Limits {
-            stop: opts.stop.clone(),
-            deadline: self.config.run.max_runtime.map(|m| run_started + m),
-        };
-        let mut pacer = pacing.as_ref().unwrap_or(&pause_only).pacer(limits).await?;
-        let waited_before = outcome.waited_for_replica_ms;
-        loop {
-            outcome.waited_for_replica_ms =
-                waited_before + pacer.waited_for_replica().as_millis() as u64;
-            if opts
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(Ordering::Relaxed))
-            {
-                return Ok(Some(INTERRUPTED.into()));
-            }
-            // A round trip on the lock's connection, at most once a second.
-            if lock_checked.elapsed() >= Duration::from_secs(1) {
-                lock_checked = Instant::now();
-                if self.lock_lost().await {
-                    tracing::error!(policy = t.name(), "{LOCK_LOST}");
-                    return Ok(Some(LOCK_LOST.into()));
-                }
-            }
-            if let Some(max) = self.config.run.max_runtime
-                && run_started.elapsed() >= max
-            {
-                return Ok(Some(format!(
-                    "{MAX_RUNTIME_REACHED} of {}s reached",
-                    max.as_secs()
-                )));
-            }
-            let mut attempt = 0;
-            let batch_started = Instant::now();
-            let (rows, seen) = loop {
-                match self
-                    .batch(
-                        store,
-                        q,
-                        cursor.as_deref(),
-                        limit,
-                        run_id,
-                        outcome.batches + 1,
-                        chain,
-                        opts,
-                    )
-                    .await
-                {
-                    Ok(r) => break r,
-                    Err(e) if e.is_lock_conflict() && attempt < 4 => {
-                        attempt += 1;
-                        let wait = Duration::from_millis(200 * (1 << attempt));
-                        tracing::warn!(
-                            policy = t.name(),
-                            attempt,
-                            wait_ms = wait.as_millis() as u64,
-                            "lock conflict; retrying the batch"
-                        );
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(e) if e.is_lock_conflict() => {
-                        return Ok(Some(format!(
-                            "lock timeout: rows stayed locked by other transactions ({e})"
-                        )));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            };
-            let Some(last) = seen.last().cloned() else {
-                return Ok(None);
-            };
-            outcome.batches += 1;
-            outcome.affected += rows;
-            cursor = Some(last);
-            opts.progress.batch_written(rows);
-            if !opts.progress.is_live() && last_progress.elapsed() >= Duration::from_secs(5) {
-                tracing::info!(
-                    policy = t.name(),
-                    affected = outcome.affected,
-                    batches = outcome.batches,
-                    "progress: {}",
-                    progress(outcome.affected, expected, policy_started.elapsed())
-                );
-                last_progress = Instant::now();
-            }
-            if seen.len() < limit as usize {
-                return Ok(None);
-            }
-            let took = batch_started.elapsed();
-            let run = &self.config.run;
-            if let Some(target) = run.batch_target {
-                limit = adapt_batch(limit, took, target, max_limit);
-            }
-            // No transaction is open here: the wait gives the application the server.
-            pacer.after_batch(took, &opts.progress).await?;
-        }
-    }
-
-    /// One batch in one transaction: select keys, write by their range, record the audit
-    /// entry, commit. Returns the rows changed and the keys seen.
-    #[allow(clippy::too_many_arguments)]
-    async fn batch(
-        &self,
-        store: &Store<'_>,
-        q: &Queries<'_>,
-        after: Option<&[Value]>,
-        limit: u32,
-        run_id: Option<i64>,
-        batch_no: u64,
-        chain: &mut String,
-        opts: &RunOptions,
-    ) -> Result<(u64, Vec<Vec<Value>>), DbError> {
-        let t = q.target;
-        let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
-        let nkey = t.key.len();
-        let run_id = run_id.filter(|_| !opts.dry_run);
-        let mut tx = self.db.begin().await?;
-        // Where the database can, selecting and writing are one statement; there is no moment
-        // between them, so the test hook stops before it.
-        let statement = run_id.and_then(|_| q.write_batch(after, limit));
-        let combined = statement.is_some();
-        if combined {
-            stall_point("after-select").await;
-        }
-        let (select, decode) = statement.unwrap_or_else(|| q.select_batch(after, limit));
-        let rows = tx.fetch(&select, &decode).await.ctx(|| {
-            ctx(if combined {
-                "writing a batch"
-            } else {
-                "selecting a batch"
-            })
-        })?;
-        let keys: Vec<Vec<Value>> = rows.iter().map(|r| r[..nkey].to_vec()).collect();
-        let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
-            tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
-            return Ok((0, keys));
-        };
-        let Some(run_id) = run_id else {
-            tx.rollback().await.ctx(|| ctx("ending a transaction"))?;
-            return Ok((keys.len() as u64, keys));
-        };
-        if !combined {
-            stall_point("after-select").await;
-        }
-        let affected = if combined {
-            match rows[0].get(nkey) {
-                Some(Value::Int(n)) => *n as u64,
-                _ => 0,
-            }
-        } else if t.is_delete() {
-            tx.execute(&q.delete_range(after, last))
-                .await
-                .ctx(|| ctx("deleting a batch"))?
-        } else if !t.needs_row_values() {
-            tx.execute(&q.update_range(after, last))
-                .await
-                .ctx(|| ctx("anonymizing a batch"))?
-        } else {
-            let key = self
-                .config
-                .hash_key
-                .as_ref()
-                .map(|k| k.expose().as_bytes().to_vec())
-                .unwrap_or_default();
-            let row_cols = q.row_value_columns();
-            let updates: Vec<RowUpdate<'_>> = rows
-                .iter()
-                .map(|row| RowUpdate {
-                    key: &row[..nkey],
-                    computed: row_cols
-                        .iter()
-                        .enumerate()
-                        .filter_map(|(i, col)| {
-                            let old = row[nkey + i].clone();
-                            let Value::Text(current) = &old else {
-                                return None;
-                            };
-                            let transform = t
-                                .transforms
-                                .iter()
-                                .find(|(c, _)| c.name == col.name)
-                                .map(|(_, t)| *t)?;
-                            let new = match transform {
-                                Transform::Hash if transform::is_hashed(current) => return None,
-                                Transform::Hash => Some(transform::hash(&key, current)),
-                                Transform::TruncateIp => match transform::truncate_ip(current) {
-                                    Some(ip) if &ip == current => return None,
-                                    Some(ip) => Some(ip),
-                                    None if col.nullable => None,
-                                    None => Some("0.0.0.0".to_string()),
-                                },
-                                _ => return None,
-                            };
-                            Some((*col, new, old))
-                        })
-                        .collect(),
-                })
-                .collect();
-            let mut n = 0;
-            for group in updates.chunks(q.rows_per_update()) {
-                if let Some(sql) = q.update_rows(group) {
-                    n += tx.execute(&sql).await.ctx(|| ctx("anonymizing a batch"))?;
-                }
-            }
-            n
-        };
-        let entry = audit::Entry {
-            run_id,
-            policy: t.name().to_string(),
-            table: t.table().to_string(),
-            action: t.policy.action.name().to_string(),
-            batch: batch_no as i64,
-            rows: affected as i64,
-            key_first: render_key(&t.key, first),
-            key_last: render_key(&t.key, last),
-            recorded_at: format_utc(Utc::now()),
-            prev_hash: chain.clone(),
-        };
-        store.insert_audit(&mut tx, &entry).await?;
-        stall_point("before-commit").await;
-        tx.commit().await.ctx(|| ctx("committing a batch"))?;
-        *chain = entry.hash();
-        Ok((affected, keys))
-    }
 }
 
 /// A count, and for a single integer key the highest key counted (see
@@ -1230,14 +581,6 @@ async fn stall_point(point: &str) {
     }
 }
 
-/// The next batch size: towards `target` duration, at most doubling or halving per step,
-/// between 1% of the configured size and the configured size.
-fn adapt_batch(limit: u32, took: Duration, target: Duration, max: u32) -> u32 {
-    let min = (max / 100).max(1);
-    let ratio = (target.as_secs_f64() / took.as_secs_f64().max(1e-4)).clamp(0.5, 2.0);
-    ((limit as f64 * ratio) as u32).clamp(min, max)
-}
-
 /// A key as its audit entry records it. The hash chain makes an entry impossible to change
 /// later, so only surrogates that cannot be personal data are written as they are: integers
 /// and uuids (also a uuid kept in a text column, as Prisma and Laravel keep them). Any other
@@ -1267,24 +610,6 @@ fn is_uuid(s: &str) -> bool {
 
 /// What the audit trail records for a key part that may be personal data.
 const WITHHELD: &str = "*";
-
-/// "45 000 of 98 517 rows (46%), 12 000 rows/s, about 4 s left": the plan's count is the
-/// goal; rows that stop being expired meanwhile make it end early, never late.
-fn progress(done: u64, expected: u64, elapsed: Duration) -> String {
-    let rate = done as f64 / elapsed.as_secs_f64().max(1e-3);
-    let mut s = format!("{done} of {expected} rows");
-    if let Some(pct) = (100 * done.min(expected)).checked_div(expected) {
-        s.push_str(&format!(" ({pct}%)"));
-    }
-    s.push_str(&format!(", {rate:.0} rows/s"));
-    if rate > 0.0 && expected > done {
-        s.push_str(&format!(
-            ", about {:.0} s left",
-            (expected - done) as f64 / rate
-        ));
-    }
-    s
-}
 
 /// At least 100 000 rows, or a fifth of the table: enough dead space and shifted statistics
 /// that the planner may choose badly until the table is vacuumed or analyzed.
@@ -1325,10 +650,9 @@ fn db_message(e: &sqlx::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{adapt_batch, large_purge, progress, render_key};
+    use super::{large_purge, render_key};
     use crate::db::Value;
     use crate::db::schema::ColumnKind;
-    use std::time::Duration;
 
     #[test]
     fn audit_keys_keep_surrogates_and_withhold_everything_else() {
@@ -1368,44 +692,11 @@ mod tests {
     }
 
     #[test]
-    fn progress_names_the_share_the_rate_and_the_time_left() {
-        assert_eq!(
-            progress(45_000, 90_000, Duration::from_secs(5)),
-            "45000 of 90000 rows (50%), 9000 rows/s, about 5 s left"
-        );
-        assert_eq!(
-            progress(10, 0, Duration::from_secs(1)),
-            "10 of 0 rows, 10 rows/s"
-        );
-    }
-
-    #[test]
     fn large_purges_are_a_fifth_of_the_table_or_a_hundred_thousand_rows() {
         assert!(!large_purge(19, Some(100)));
         assert!(large_purge(20, Some(100)));
         assert!(!large_purge(99_999, None));
         assert!(large_purge(100_000, None));
         assert!(!large_purge(0, Some(0)));
-    }
-
-    #[test]
-    fn batch_size_moves_towards_the_target_within_bounds() {
-        let ms = Duration::from_millis;
-        assert_eq!(adapt_batch(1000, ms(100), ms(50), 1000), 500);
-        assert_eq!(
-            adapt_batch(1000, ms(1000), ms(50), 1000),
-            500,
-            "at most halving per step"
-        );
-        assert_eq!(
-            adapt_batch(500, ms(10), ms(50), 1000),
-            1000,
-            "at most doubling, never above the maximum"
-        );
-        assert_eq!(
-            adapt_batch(10, ms(1000), ms(50), 1000),
-            10,
-            "never below 1% of the maximum"
-        );
     }
 }

@@ -790,7 +790,7 @@ impl Queries<'_> {
     /// whole related tables for a range it cannot size: the write joins the selected keys.
     /// `None` where another dialect or per-row values need the separate statements.
     pub fn write_batch(&self, after: Option<&[Value]>, limit: u32) -> Option<(Sql, Vec<Decode>)> {
-        if self.d() != Dialect::Postgres || self.target.needs_row_values() {
+        if !self.writes_in_one_statement() {
             return None;
         }
         const K: &str = "k";
@@ -828,6 +828,11 @@ impl Queries<'_> {
         ));
         decode.push(Decode::Int);
         Some((q, decode))
+    }
+
+    /// Whether [`Self::write_batch`] can write this policy's batches.
+    pub fn writes_in_one_statement(&self) -> bool {
+        self.d() == Dialect::Postgres && !self.target.needs_row_values()
     }
 
     /// Deletes the eligible rows of one batch's key range, repeating the whole predicate.

@@ -8,8 +8,8 @@ pub mod mailer;
 mod words;
 
 use crate::config::{Action, Config, ReportOn};
-use crate::engine::RunReport;
 use crate::engine::forecast::Forecast;
+use crate::engine::{RunReport, Stop};
 use crate::text::{Lang, count, wrap};
 use askama::Template;
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
@@ -187,7 +187,7 @@ fn kinds(r: &RunReport, config: &Config, lang: Lang) -> Vec<Kind> {
         k.blocked += p.blocked;
         k.held += p.held;
         k.failed |= p.error.is_some();
-        let not_reached = p.stop_reason.as_deref() == Some("not started: the run stopped earlier");
+        let not_reached = p.stop_reason == Some(Stop::NotStarted);
         k.not_reached |= not_reached && p.error.is_none();
         k.stopped |= p.stop_reason.is_some() && !not_reached && p.error.is_none();
     }
@@ -384,7 +384,7 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
     }
     if let Some(reason) = &r.stop_reason {
         view.operator
-            .push(w.stopped_because.replace("{reason}", reason));
+            .push(w.stopped_because.replace("{reason}", &reason.to_string()));
     }
     for h in &r.stale_holds {
         view.operator.push(h.clone());

@@ -1,0 +1,184 @@
+//! One batch in one transaction: select the next keys, write them the way chosen for the
+//! policy, record the audit entry, commit.
+
+use super::super::query::{Queries, RowUpdate};
+use super::super::{render_key, stall_point, transform};
+use super::context::{Mode, RunContext};
+use crate::config::Transform;
+use crate::db::{Context, DbError, Value};
+use crate::store::{audit, format_utc};
+use chrono::Utc;
+
+/// How a policy's batches are written, chosen once per policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteStrategy {
+    /// PostgreSQL, for a delete or an anonymization done in SQL: select and write in one
+    /// statement (see `Queries::write_batch`).
+    OneStatement,
+    /// Select the keys, then write their key range repeating the whole predicate.
+    SelectThenRange,
+    /// Select the keys and the values to transform, compute the new values here, write them
+    /// row by row guarded by the values they were computed from.
+    SelectThenRows,
+}
+
+impl WriteStrategy {
+    pub fn choose(q: &Queries<'_>) -> WriteStrategy {
+        let t = q.target;
+        if q.writes_in_one_statement() {
+            WriteStrategy::OneStatement
+        } else if t.is_delete() || !t.needs_row_values() {
+            WriteStrategy::SelectThenRange
+        } else {
+            WriteStrategy::SelectThenRows
+        }
+    }
+}
+
+/// What a batch did: the rows it changed (for a dry run, that it would change) and the keys
+/// it saw, in key order. No keys: the walk is done.
+pub struct Written {
+    pub rows: u64,
+    pub keys: Vec<Vec<Value>>,
+}
+
+/// Runs one batch of the policy after the key `after`, at most `limit` keys. A dry run
+/// selects the batch as a real run would and writes nothing.
+pub async fn batch(
+    ctx: &mut RunContext<'_>,
+    q: &Queries<'_>,
+    strategy: WriteStrategy,
+    after: Option<&[Value]>,
+    limit: u32,
+    batch_no: u64,
+) -> Result<Written, DbError> {
+    let t = q.target;
+    let what = |what: &str| format!("policy \"{}\": {what}", t.name());
+    let nkey = t.key.len();
+    let mut tx = ctx.engine.db.begin().await?;
+    let one_statement = match strategy {
+        WriteStrategy::OneStatement if ctx.mode.writes() => q.write_batch(after, limit),
+        _ => None,
+    };
+    // Selecting and writing as one statement leaves no moment between them: the test hook
+    // stops before it.
+    if one_statement.is_some() {
+        stall_point("after-select").await;
+    }
+    let combined = one_statement.is_some();
+    let (select, decode) = one_statement.unwrap_or_else(|| q.select_batch(after, limit));
+    let rows = tx.fetch(&select, &decode).await.ctx(|| {
+        what(if combined {
+            "writing a batch"
+        } else {
+            "selecting a batch"
+        })
+    })?;
+    let keys: Vec<Vec<Value>> = rows.iter().map(|r| r[..nkey].to_vec()).collect();
+    let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+        tx.rollback().await.ctx(|| what("ending a transaction"))?;
+        return Ok(Written { rows: 0, keys });
+    };
+    let Mode::Real { run_id } = ctx.mode else {
+        tx.rollback().await.ctx(|| what("ending a transaction"))?;
+        return Ok(Written {
+            rows: keys.len() as u64,
+            keys,
+        });
+    };
+    if !combined {
+        stall_point("after-select").await;
+    }
+    let affected = match strategy {
+        WriteStrategy::OneStatement => match rows[0].get(nkey) {
+            Some(Value::Int(n)) => *n as u64,
+            _ => 0,
+        },
+        WriteStrategy::SelectThenRange if t.is_delete() => tx
+            .execute(&q.delete_range(after, last))
+            .await
+            .ctx(|| what("deleting a batch"))?,
+        WriteStrategy::SelectThenRange => tx
+            .execute(&q.update_range(after, last))
+            .await
+            .ctx(|| what("anonymizing a batch"))?,
+        WriteStrategy::SelectThenRows => {
+            let key = ctx
+                .engine
+                .config
+                .hash_key
+                .as_ref()
+                .map(|k| k.expose().as_bytes().to_vec())
+                .unwrap_or_default();
+            let updates = row_updates(q, &rows, &key);
+            let mut n = 0;
+            for group in updates.chunks(q.rows_per_update()) {
+                if let Some(sql) = q.update_rows(group) {
+                    n += tx.execute(&sql).await.ctx(|| what("anonymizing a batch"))?;
+                }
+            }
+            n
+        }
+    };
+    let entry = audit::Entry {
+        run_id,
+        policy: t.name().to_string(),
+        table: t.table().to_string(),
+        action: t.policy.action.name().to_string(),
+        batch: batch_no as i64,
+        rows: affected as i64,
+        key_first: render_key(&t.key, first),
+        key_last: render_key(&t.key, last),
+        recorded_at: format_utc(Utc::now()),
+        prev_hash: ctx.chain.clone(),
+    };
+    ctx.store.insert_audit(&mut tx, &entry).await?;
+    stall_point("before-commit").await;
+    tx.commit().await.ctx(|| what("committing a batch"))?;
+    ctx.chain = entry.hash();
+    Ok(Written {
+        rows: affected,
+        keys,
+    })
+}
+
+/// Each selected row's key with the new values of the columns transformed here, and the
+/// values they were computed from (the write's guard). A column already in its transformed
+/// form is left out.
+fn row_updates<'a>(q: &'a Queries<'_>, rows: &'a [Vec<Value>], key: &[u8]) -> Vec<RowUpdate<'a>> {
+    let t = q.target;
+    let nkey = t.key.len();
+    let row_cols = q.row_value_columns();
+    rows.iter()
+        .map(|row| RowUpdate {
+            key: &row[..nkey],
+            computed: row_cols
+                .iter()
+                .enumerate()
+                .filter_map(|(i, col)| {
+                    let old = row[nkey + i].clone();
+                    let Value::Text(current) = &old else {
+                        return None;
+                    };
+                    let transform = t
+                        .transforms
+                        .iter()
+                        .find(|(c, _)| c.name == col.name)
+                        .map(|(_, t)| *t)?;
+                    let new = match transform {
+                        Transform::Hash if transform::is_hashed(current) => return None,
+                        Transform::Hash => Some(transform::hash(key, current)),
+                        Transform::TruncateIp => match transform::truncate_ip(current) {
+                            Some(ip) if &ip == current => return None,
+                            Some(ip) => Some(ip),
+                            None if col.nullable => None,
+                            None => Some("0.0.0.0".to_string()),
+                        },
+                        _ => return None,
+                    };
+                    Some((*col, new, old))
+                })
+                .collect(),
+        })
+        .collect()
+}
