@@ -120,16 +120,42 @@ async fn a_run_waits_while_a_postgres_standby_is_paused() {
             && standby.int("SELECT count(*) FROM messages").await == EXPIRED + FRESH
     })
     .await;
-    standby.exec("SELECT pg_wal_replay_pause()").await;
     let dir = tempfile::tempdir().expect("a directory");
-    // 30 batches of 10 rows, 100 ms apart: 3 s unless the run waits.
+    // 30 batches of 10 rows, 100 ms apart: 3 s unless the run waits. As a role of its own,
+    // which sees the standbys' progress only with pg_read_all_stats.
+    primary
+        .exec(
+            "CREATE ROLE shop LOGIN;\nGRANT USAGE, CREATE ON SCHEMA public TO shop;\n\
+             GRANT SELECT, DELETE ON messages TO shop",
+        )
+        .await;
     let cfg = config(
         dir.path(),
         "lag",
-        &primary.url(),
+        &primary.url().replace("postgres@", "shop@"),
         "batch_size = 10\npause = \"100ms\"\nwrite_budget = \"off\"\nmax_replica_lag = \"1s\"",
         "",
     );
+    let out = common::run_cli(&cfg, &["run"], &at(NOW));
+    let e = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("run.max_replica_lag: this role may not see the standbys' progress in pg_stat_replication; grant it pg_read_all_stats"),
+        "{e}"
+    );
+    assert_eq!(
+        primary.int("SELECT count(*) FROM messages").await,
+        EXPIRED + FRESH
+    );
+    primary.exec("GRANT pg_read_all_stats TO shop").await;
+    eventually("the standby has the grant", async || {
+        standby
+            .int("SELECT count(*) FROM pg_auth_members WHERE member = 'shop'::regrole")
+            .await
+            > 0
+    })
+    .await;
+    standby.exec("SELECT pg_wal_replay_pause()").await;
     let run = Running::start(&cfg);
     assert!(
         run.said(
