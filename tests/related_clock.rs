@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Backend, NOW, TestDb, at, expect_exit, field, json_ok, run_cli};
+use common::{Backend, NOW, TestDb, at, expect_exit, field, json_ok, run_cli, start_stalled};
 
 /// Customer 1: one cancelled and one active subscription. Customer 2: all subscriptions ended
 /// years ago. Customer 3: never subscribed, one old and one recent message.
@@ -110,6 +110,38 @@ async fn closing_the_open_subscription_starts_the_clock(b: Backend) {
     expect_exit(&run_cli(&cfg, &["run"], &at("2027-09-02T00:00:00Z")), 0);
     assert_eq!(db.ids("messages").await, vec![31, 32]);
 }
+
+/// The run finds the customers whose subscriptions have all ended once, at its start, and
+/// walks their messages. A customer who subscribes again while the run goes on keeps every
+/// message: the set only narrows the walk, each write asks the subscriptions again.
+async fn a_customer_who_returns_during_the_run_keeps_their_messages(b: Backend) {
+    let db = TestDb::new(b).await;
+    shop(&db).await;
+    let cfg = db.write_config(&policy(""), "batch_size = 1");
+    let (child, resume) = start_stalled(&db, &cfg, &["run", "--json"], "after-select");
+    db.exec("INSERT INTO subscriptions VALUES (5, 2, NULL)")
+        .await;
+    std::fs::write(&resume, "").expect("resume the run");
+    let out = child.wait_with_output().expect("the run ends");
+    assert!(out.status.success(), "the run succeeds: {:?}", out.status);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the JSON report");
+    assert_eq!(field(&report, "messages", "affected"), 0, "{report:#}");
+    assert_eq!(db.ids("messages").await, vec![11, 12, 21, 22, 31, 32]);
+
+    // The customer leaves again: the next run finds them in its set and deletes.
+    db.exec("UPDATE subscriptions SET ended_at = '2020-01-01 00:00:00' WHERE id = 5")
+        .await;
+    let out = run_cli(&cfg, &["run", "-v"], &at(NOW));
+    expect_exit(&out, 0);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        log.contains("found the parents whose clock has run out") && log.contains("parents=1"),
+        "the run walks by the set of expired customers:\n{log}"
+    );
+    assert_eq!(db.ids("messages").await, vec![11, 12, 31, 32]);
+}
+
+on_server_backends!(a_customer_who_returns_during_the_run_keeps_their_messages);
 
 on_every_backend!(
     open_subscription_keeps_and_no_subscription_is_undated,

@@ -156,6 +156,20 @@ impl Dialect {
         }
     }
 
+    /// `column` still holds `read`, a text value read from it earlier (NULL for NULL). MySQL
+    /// compares the two as utf8mb4 bytes: a column in another character set (latin1) cannot be
+    /// compared with a value of a derived table directly once it holds a character outside
+    /// ASCII ("Illegal mix of collations"), and exact bytes are the stricter test anyway.
+    pub fn still_holds(self, column: &str, read: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("{column} IS NOT DISTINCT FROM {read}"),
+            Dialect::MySql => format!(
+                "CAST(CONVERT({column} USING utf8mb4) AS BINARY) <=> CAST(CONVERT({read} USING utf8mb4) AS BINARY)"
+            ),
+            Dialect::Sqlite => format!("{column} IS {read}"),
+        }
+    }
+
     /// `expr` is not already a SHA-256 digest in lowercase hex (64 characters, case-sensitive).
     pub fn not_sha256_hex(self, expr: &str) -> String {
         match self {
@@ -334,6 +348,32 @@ impl Dialect {
         match self {
             Dialect::MySql => format!("DELETE {alias} FROM {aliased}"),
             Dialect::Postgres | Dialect::Sqlite => format!("DELETE FROM {aliased}"),
+        }
+    }
+
+    /// A temporary table of this session, as statements name it. PostgreSQL keeps it in the
+    /// session's own schema, which no application table can shadow.
+    pub fn temp_table(self, name: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("pg_temp.{}", self.quote(name)),
+            Dialect::MySql | Dialect::Sqlite => self.quote(name),
+        }
+    }
+
+    /// `CREATE TEMPORARY TABLE <table> AS <select>`, empty when `select` returns no rows: the
+    /// columns take the selected columns' types.
+    pub fn create_temp_table_as(self, table: &str, select: &str) -> String {
+        match self {
+            Dialect::Postgres => format!("CREATE TEMPORARY TABLE {table} AS {select}"),
+            Dialect::MySql => format!("CREATE TEMPORARY TABLE {table} ENGINE = InnoDB AS {select}"),
+            Dialect::Sqlite => format!("CREATE TEMPORARY TABLE {table} AS {select}"),
+        }
+    }
+
+    pub fn drop_temp_table(self, table: &str) -> String {
+        match self {
+            Dialect::MySql => format!("DROP TEMPORARY TABLE IF EXISTS {table}"),
+            Dialect::Postgres | Dialect::Sqlite => format!("DROP TABLE IF EXISTS {table}"),
         }
     }
 

@@ -211,6 +211,9 @@ pub enum Value {
     TimestampTz(DateTime<Utc>),
     /// A binary key (`BINARY(16)`, `bytea`, `BLOB`): its bytes, compared as bytes.
     Bytes(Vec<u8>),
+    /// PostgreSQL only: values of one kind (or NULL) bound as one array parameter, so that a
+    /// set of rows costs a parameter per column, not per value (`unnest($1, $2)`).
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -224,6 +227,7 @@ impl Value {
             Value::Timestamp(t) => t.to_string(),
             Value::TimestampTz(t) => t.to_rfc3339(),
             Value::Bytes(b) => hex::encode(b),
+            Value::Array(items) => format!("{} values", items.len()),
         }
     }
 }
@@ -317,10 +321,12 @@ pub struct Db {
     pub mariadb: bool,
 }
 
-pub enum Tx {
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    MySql(sqlx::Transaction<'static, sqlx::MySql>),
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+/// A transaction, on a pooled connection (`Db::begin`, `'static`) or on a session's own
+/// connection (`Session::begin`).
+pub enum Tx<'c> {
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
+    MySql(sqlx::Transaction<'c, sqlx::MySql>),
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
 }
 
 macro_rules! with_tx {
@@ -345,11 +351,71 @@ macro_rules! bound_query {
                 Value::Timestamp(v) => q.bind(*v),
                 Value::TimestampTz(v) => q.bind(*v),
                 Value::Bytes(v) => q.bind(v.clone()),
+                Value::Array(items) => BindArray::bind_array(q, items)?,
             };
         }
         q
     }};
 }
+
+/// Binds a `Value::Array`: PostgreSQL's statements alone carry arrays.
+trait BindArray: Sized {
+    fn bind_array(self, items: &[Value]) -> Result<Self, sqlx::Error>;
+}
+
+impl BindArray for sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    fn bind_array(self, items: &[Value]) -> Result<Self, sqlx::Error> {
+        /// Every item as `T` (or NULL); an item of another kind is a mistake in the statement.
+        fn each<T: Clone>(
+            items: &[Value],
+            get: impl Fn(&Value) -> Option<&T>,
+        ) -> Result<Vec<Option<T>>, sqlx::Error> {
+            items
+                .iter()
+                .map(|v| match v {
+                    Value::Null => Ok(None),
+                    v => get(v).cloned().map(Some).ok_or_else(|| {
+                        sqlx::Error::InvalidArgument("an array of mixed value kinds".into())
+                    }),
+                })
+                .collect()
+        }
+        macro_rules! bind_each {
+            ($variant:ident) => {
+                self.bind(each(items, |v| match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                })?)
+            };
+        }
+        Ok(match items.iter().find(|v| **v != Value::Null) {
+            // All NULL: a text array, which casts to any array type.
+            None | Some(Value::Text(_)) => bind_each!(Text),
+            Some(Value::Int(_)) => bind_each!(Int),
+            Some(Value::Date(_)) => bind_each!(Date),
+            Some(Value::Timestamp(_)) => bind_each!(Timestamp),
+            Some(Value::TimestampTz(_)) => bind_each!(TimestampTz),
+            Some(Value::Bytes(_)) => bind_each!(Bytes),
+            Some(Value::Null | Value::Array(_)) => {
+                return Err(sqlx::Error::InvalidArgument("an array of arrays".into()));
+            }
+        })
+    }
+}
+
+macro_rules! no_arrays {
+    ($db:ty, $args:ty) => {
+        impl BindArray for sqlx::query::Query<'_, $db, $args> {
+            fn bind_array(self, _: &[Value]) -> Result<Self, sqlx::Error> {
+                Err(sqlx::Error::InvalidArgument(
+                    "array parameters are for PostgreSQL only".into(),
+                ))
+            }
+        }
+    };
+}
+no_arrays!(sqlx::MySql, sqlx::mysql::MySqlArguments);
+no_arrays!(sqlx::Sqlite, sqlx::sqlite::SqliteArguments);
 
 macro_rules! decode_row {
     ($row:expr, $decode:expr) => {{
@@ -380,7 +446,47 @@ macro_rules! decode_row {
     }};
 }
 
-impl Tx {
+/// One connection kept for a while, for what lives only as long as its connection: the
+/// temporary tables a run builds once and reads in every batch. The run's writes go through it
+/// too, so that they see those tables.
+pub struct Session {
+    conn: SessionConn,
+}
+
+enum SessionConn {
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+}
+
+impl Session {
+    /// Begins a read-write transaction on the session's connection.
+    pub async fn begin(&mut self) -> Result<Tx<'_>, DbError> {
+        use sqlx::Acquire;
+        let ctx = || "starting a transaction".to_string();
+        Ok(match &mut self.conn {
+            SessionConn::Postgres(c) => Tx::Postgres(c.begin().await.ctx(ctx)?),
+            SessionConn::MySql(c) => Tx::MySql(c.begin().await.ctx(ctx)?),
+        })
+    }
+
+    /// Runs one statement outside a transaction (creating or dropping a temporary table).
+    pub async fn execute(&mut self, sql: &Sql) -> Result<u64, sqlx::Error> {
+        Ok(match &mut self.conn {
+            SessionConn::Postgres(c) => bound_query!(sql).execute(&mut **c).await?.rows_affected(),
+            SessionConn::MySql(c) => bound_query!(sql).execute(&mut **c).await?.rows_affected(),
+        })
+    }
+}
+
+/// A transaction on the session when there is one, else on any pooled connection.
+pub async fn begin_on<'s>(db: &Db, session: Option<&'s mut Session>) -> Result<Tx<'s>, DbError> {
+    match session {
+        Some(s) => s.begin().await,
+        None => db.begin().await,
+    }
+}
+
+impl Tx<'_> {
     pub async fn execute(&mut self, sql: &Sql) -> Result<u64, sqlx::Error> {
         with_tx!(self, c => Ok(bound_query!(sql).execute(&mut **c).await?.rows_affected()))
     }
@@ -711,8 +817,39 @@ async fn reason<C: sqlx::Connection>(
 }
 
 impl Db {
+    /// A connection of its own for a writing run on PostgreSQL or MySQL. None for SQLite,
+    /// whose single pooled connection every statement shares, and for read-only access, under
+    /// which the server refuses even temporary tables.
+    pub async fn session(&self) -> Result<Option<Session>, DbError> {
+        let ctx = || "opening a session".to_string();
+        if self.access == Access::ReadOnly {
+            return Ok(None);
+        }
+        // Closed rather than pooled at the end, so that its temporary tables go with it.
+        let conn = match &self.pool {
+            Pool::Postgres(p) => {
+                let mut c = p.acquire().await.ctx(ctx)?;
+                c.close_on_drop();
+                // A batch's statement is costed high (per-row checks) but runs in milliseconds:
+                // compiling it would cost more than it saves, in every batch.
+                sqlx::query("SET jit = off")
+                    .execute(&mut *c)
+                    .await
+                    .ctx(ctx)?;
+                SessionConn::Postgres(c)
+            }
+            Pool::MySql(p) => {
+                let mut c = p.acquire().await.ctx(ctx)?;
+                c.close_on_drop();
+                SessionConn::MySql(c)
+            }
+            Pool::Sqlite(_) => return Ok(None),
+        };
+        Ok(Some(Session { conn }))
+    }
+
     /// Begins a transaction: read-only for plans and dry runs.
-    pub async fn begin(&self) -> Result<Tx, DbError> {
+    pub async fn begin(&self) -> Result<Tx<'static>, DbError> {
         let read_only = self.access == Access::ReadOnly;
         let ctx = || "starting a transaction".to_string();
         Ok(match &self.pool {

@@ -51,7 +51,7 @@ pub struct Analysis {
 /// Of an anonymize policy's eligible rows, those that a delete policy of the same run
 /// deletes first (deletes run before anonymizations), which the anonymization never sees.
 pub async fn deleted_first(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     q: &Queries<'_>,
     earlier: &[Earlier<'_>],
 ) -> Result<u64, sqlx::Error> {
@@ -104,7 +104,7 @@ pub struct ClockMoves {
 }
 
 pub async fn clock_moves(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     q: &Queries<'_>,
     earlier: &[Earlier<'_>],
 ) -> Result<Option<ClockMoves>, sqlx::Error> {
@@ -156,7 +156,7 @@ pub async fn clock_moves(
 /// Counts, in the plan's transaction, which of `q`'s blocked rows the earlier policies free
 /// and which references keep the rest.
 pub async fn analyse(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     q: &Queries<'_>,
     earlier: &[Earlier<'_>],
 ) -> Result<Analysis, sqlx::Error> {
@@ -192,7 +192,7 @@ pub async fn analyse(
     Ok(analysis)
 }
 
-async fn count(tx: &mut Tx, sql: &Sql) -> Result<u64, sqlx::Error> {
+async fn count(tx: &mut Tx<'_>, sql: &Sql) -> Result<u64, sqlx::Error> {
     Ok(match tx.fetch(sql, &[Decode::Int]).await?.first() {
         Some(row) => match row.first() {
             Some(Value::Int(n)) => (*n).max(0) as u64,
@@ -285,6 +285,7 @@ fn goes_earlier(
             thresholds: &e.thresholds,
             subject: None,
             walk_end: None,
+            parents: None,
         };
         // The child's row, under the alias its own predicates use.
         let same_row: Vec<String> = e

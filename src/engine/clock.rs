@@ -27,7 +27,7 @@ pub struct Census {
 /// Counts the values of `table.col`. Columns of the database's own date types need nothing.
 pub async fn census(
     db: &Db,
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     table: &str,
     col: &ClockCol,
 ) -> Result<Census, sqlx::Error> {
@@ -99,7 +99,7 @@ pub async fn census(
 }
 
 /// The one integer a statement returns, `None` for NULL.
-async fn scalar(tx: &mut Tx, d: Dialect, sql: &str) -> Result<Option<i64>, sqlx::Error> {
+async fn scalar(tx: &mut Tx<'_>, d: Dialect, sql: &str) -> Result<Option<i64>, sqlx::Error> {
     let rows = tx.fetch(&Sql::raw(d, sql), &[Decode::Int]).await?;
     Ok(match rows.first().and_then(|r| r.first()) {
         Some(Value::Int(n)) => Some(*n),

@@ -266,6 +266,7 @@ impl Engine {
             dry_run: run_id.is_none(),
             ..opts.clone()
         };
+        let no_parents = super::parents::Parents::default();
         let mut run = RunContext {
             engine: self,
             store,
@@ -277,6 +278,8 @@ impl Engine {
                 Some(_) => store.last_audit_hash().await?,
                 None => audit::GENESIS.to_string(),
             },
+            session: None,
+            parents: &no_parents,
         };
         let mut report = EraseReport {
             request_id: request_id.to_string(),
@@ -296,6 +299,7 @@ impl Engine {
                 thresholds: &th,
                 subject: Some(subject),
                 walk_end: None,
+                parents: None,
             };
             let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
             let kept_for = t.policy.kept_for;

@@ -11,6 +11,7 @@ pub mod forecast;
 pub mod hold;
 mod order;
 pub mod pacing;
+mod parents;
 mod privilege;
 pub mod progress;
 pub mod query;
@@ -310,6 +311,7 @@ impl Engine {
                 thresholds: &th,
                 subject: None,
                 walk_end: None,
+                parents: None,
             };
             if let Err(e) = tx.fetch_i64(&q.probe()).await {
                 let path = if t.policy.filter.is_some() {
@@ -432,9 +434,22 @@ impl Engine {
     }
 
     async fn plan_at(&self, cutoff: DateTime<Utc>, opts: &RunOptions) -> Result<Plan, EngineError> {
+        self.plan_with(cutoff, opts, None, &parents::Parents::default())
+            .await
+    }
+
+    /// The plan, counted on the run's session (where its parents tables live) when there is
+    /// one.
+    async fn plan_with(
+        &self,
+        cutoff: DateTime<Utc>,
+        opts: &RunOptions,
+        session: Option<&mut crate::db::Session>,
+        parents: &parents::Parents,
+    ) -> Result<Plan, EngineError> {
         let mut policies = Vec::new();
         let mut earlier: Vec<blocked::Earlier<'_>> = Vec::new();
-        let mut tx = self.db.begin().await?;
+        let mut tx = crate::db::begin_on(&self.db, session).await?;
         let selected = self.selected(&opts.policies)?;
         for (i, t) in selected.iter().enumerate() {
             opts.progress.counting(i + 1, selected.len(), t.name());
@@ -446,6 +461,7 @@ impl Engine {
                 thresholds: &th,
                 subject: None,
                 walk_end: None,
+                parents: parents.of(t),
             };
             let ctx = |what: &str| format!("policy \"{}\": counting {what} rows", t.name());
             let (eligible, last_eligible) = count_and_last_key(&mut tx, &q, false)
@@ -545,7 +561,7 @@ impl Engine {
 /// A count, and for a single integer key the highest key counted (see
 /// `Queries::count_and_last_key`).
 async fn count_and_last_key(
-    tx: &mut crate::db::Tx,
+    tx: &mut crate::db::Tx<'_>,
     q: &Queries<'_>,
     blocked: bool,
 ) -> Result<(u64, Option<i64>), sqlx::Error> {

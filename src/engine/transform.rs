@@ -18,6 +18,28 @@ pub fn computed_outside_sql(col: &Col, t: Transform) -> bool {
     }
 }
 
+/// The new value of a column computed here from the text it holds (`None` inside: NULL), or
+/// `None` when it already holds what the transform gives. An address that is no IP address
+/// says nothing: NULL where the column allows it, else `0.0.0.0`.
+pub fn computed_value(
+    t: Transform,
+    nullable: bool,
+    current: &str,
+    hash_key: &[u8],
+) -> Option<Option<String>> {
+    match t {
+        Transform::Hash if is_hashed(current) => None,
+        Transform::Hash => Some(Some(hash(hash_key, current))),
+        Transform::TruncateIp => match truncate_ip(current) {
+            Some(ip) if ip == current => None,
+            Some(ip) => Some(Some(ip)),
+            None if nullable => Some(None),
+            None => Some(Some("0.0.0.0".to_string())),
+        },
+        _ => None,
+    }
+}
+
 /// HMAC-SHA256 of the value under the configured key, as 64 lowercase hex characters. The
 /// same input gives the same output, so joins and uniqueness survive; without the key the
 /// input cannot be recomputed from it. Still personal data: pseudonymization, not erasure.
@@ -72,6 +94,22 @@ mod tests {
         assert_ne!(a, hash(b"key-two-0123456789", "zoe@example.nl"));
         assert!(is_hashed(&a));
         assert!(!is_hashed("zoe@example.nl"));
+    }
+
+    #[test]
+    fn computed_values_change_only_what_is_not_done_yet() {
+        let key = b"key-one-0123456789";
+        let hashed = hash(key, "zoe@example.nl");
+        assert_eq!(
+            computed_value(Transform::Hash, false, "zoe@example.nl", key),
+            Some(Some(hashed.clone()))
+        );
+        assert_eq!(computed_value(Transform::Hash, false, &hashed, key), None);
+        let ip = |v, nullable| computed_value(Transform::TruncateIp, nullable, v, key);
+        assert_eq!(ip("192.0.2.77", false), Some(Some("192.0.2.0".into())));
+        assert_eq!(ip("192.0.2.0", false), None);
+        assert_eq!(ip("unknown", true), Some(None), "NULL where allowed");
+        assert_eq!(ip("unknown", false), Some(Some("0.0.0.0".into())));
     }
 
     #[test]

@@ -284,7 +284,7 @@ impl<'a> Store<'a> {
     }
 
     /// Inserts one audit entry inside the batch's own transaction.
-    pub async fn insert_audit(&self, tx: &mut Tx, entry: &audit::Entry) -> Result<(), DbError> {
+    pub async fn insert_audit(&self, tx: &mut Tx<'_>, entry: &audit::Entry) -> Result<(), DbError> {
         let mut q = self.db.sql();
         q.push(&format!(
             "INSERT INTO {} (run_id, policy, table_name, action, batch, rows_affected, key_first, key_last, recorded_at, prev_hash, hash) VALUES (",

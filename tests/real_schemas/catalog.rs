@@ -719,6 +719,7 @@ async fn assert_batch_prunes_partitions(cfg: &std::path::Path) {
         thresholds: &thresholds,
         subject: None,
         walk_end: Some(&walk_end),
+        parents: None,
     };
     let (batch, _) = queries
         .write_batch(None, 1000)

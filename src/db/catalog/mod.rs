@@ -93,7 +93,7 @@ pub struct Catalog {
 }
 
 /// Reads the catalog of the connected database in `tx`.
-pub async fn read(db: &Db, tx: &mut Tx) -> Result<Catalog, DbError> {
+pub async fn read(db: &Db, tx: &mut Tx<'_>) -> Result<Catalog, DbError> {
     match db.dialect {
         Dialect::Postgres => {
             let schema = db.schema.clone().unwrap_or_else(|| "public".into());
@@ -161,7 +161,11 @@ impl Cells {
 }
 
 /// Runs a catalog query and decodes its rows; `what` names it in errors.
-async fn fetch<R: CatalogRow>(tx: &mut Tx, q: &Sql, what: &'static str) -> Result<Vec<R>, DbError> {
+async fn fetch<R: CatalogRow>(
+    tx: &mut Tx<'_>,
+    q: &Sql,
+    what: &'static str,
+) -> Result<Vec<R>, DbError> {
     let rows = tx
         .fetch(q, R::CELLS)
         .await

@@ -5,7 +5,7 @@ use super::{Catalog, ColumnRow, ForeignKeyRow, KeyRow, LeaderRow, RelationRow, f
 use crate::db::schema::HiddenReference;
 use crate::db::{DbError, Dialect, Sql, Tx};
 
-pub async fn read(tx: &mut Tx, mariadb: bool) -> Result<Catalog, DbError> {
+pub async fn read(tx: &mut Tx<'_>, mariadb: bool) -> Result<Catalog, DbError> {
     let enforced = if mariadb {
         ENFORCED_MARIADB
     } else {

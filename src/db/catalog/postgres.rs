@@ -6,7 +6,7 @@ use super::{
 };
 use crate::db::{DbError, Dialect, Sql, Tx, Value};
 
-pub async fn read(tx: &mut Tx, schema: &str) -> Result<Catalog, DbError> {
+pub async fn read(tx: &mut Tx<'_>, schema: &str) -> Result<Catalog, DbError> {
     let ns = || Value::Text(schema.to_string());
     Ok(Catalog {
         relations: fetch::<RelationRow>(tx, &relations(ns()), "relations").await?,

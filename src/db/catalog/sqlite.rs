@@ -7,7 +7,7 @@ use super::{
 use crate::db::schema::TableName;
 use crate::db::{DbError, Decode, Dialect, Sql, Tx, Value};
 
-pub async fn read(tx: &mut Tx) -> Result<Catalog, DbError> {
+pub async fn read(tx: &mut Tx<'_>) -> Result<Catalog, DbError> {
     let q = Sql::raw(
         Dialect::Sqlite,
         "SELECT name, type, NULL, NULL FROM sqlite_master WHERE type IN ('table', 'view') \
@@ -124,7 +124,7 @@ fn on_table(before: &str, table: &str, after: &str) -> Sql {
     q
 }
 
-async fn read_table(tx: &mut Tx, table: &str, catalog: &mut Catalog) -> Result<(), DbError> {
+async fn read_table(tx: &mut Tx<'_>, table: &str, catalog: &mut Catalog) -> Result<(), DbError> {
     let mut q = on_table("SELECT ", table, "");
     q.push(
         ", name, type, NULL, CASE WHEN \"notnull\" = 0 AND pk = 0 THEN 1 ELSE 0 END, type, NULL, pk \

@@ -1,6 +1,8 @@
 //! What every policy of one run shares: whether it writes, its cutoff, its audit chain.
 
+use super::super::parents::Parents;
 use super::super::{Engine, RunOptions};
+use crate::db::{Session, Tx, begin_on};
 use crate::store::Store;
 use chrono::{DateTime, Utc};
 use std::time::Instant;
@@ -36,4 +38,15 @@ pub struct RunContext<'a> {
     pub started: Instant,
     /// The hash of the last audit entry: each batch's entry links to it.
     pub chain: String,
+    /// A writing run's own connection, which holds `parents`.
+    pub session: Option<Session>,
+    pub parents: &'a Parents,
+}
+
+impl RunContext<'_> {
+    /// A transaction on the run's session (where its parents tables are), else on any
+    /// pooled connection.
+    pub async fn begin(&mut self) -> Result<Tx<'_>, crate::db::DbError> {
+        begin_on(&self.engine.db, self.session.as_mut()).await
+    }
 }

@@ -11,6 +11,7 @@ pub use stop::Stop;
 pub(in crate::engine) use walk::walk_once;
 
 use super::pacing::Pacing;
+use super::parents::Parents;
 use super::{
     Engine, EngineError, FAILED, INTERRUPTED, PolicyOutcome, PolicyPlan, RunOptions, RunReport,
     Target, large_purge, stall_point,
@@ -175,7 +176,17 @@ impl Engine {
         mode: Mode,
         opts: &RunOptions,
     ) -> Result<RunReport, EngineError> {
-        let plan = self.plan_at(cutoff, opts).await?;
+        let mut session = match mode {
+            Mode::Real { .. } => self.db.session().await?,
+            Mode::DryRun => None,
+        };
+        let parents = match &mut session {
+            Some(s) => Parents::build(self, s, selected, cutoff).await?,
+            None => Parents::default(),
+        };
+        let plan = self
+            .plan_with(cutoff, opts, session.as_mut(), &parents)
+            .await?;
         let stops: Vec<String> = plan
             .policies
             .iter()
@@ -196,6 +207,8 @@ impl Engine {
             opts,
             started: Instant::now(),
             chain,
+            session,
+            parents: &parents,
         };
         let mut outcomes = Vec::new();
         let mut stop_reason = None;
@@ -301,6 +314,7 @@ async fn run_policy(
         thresholds: &th,
         subject: None,
         walk_end: p.last_key.as_deref(),
+        parents: ctx.parents.of(t),
     };
     // Counted a moment ago: with nothing eligible (or blocked, which an earlier policy may
     // have freed), the walk would only read the table again (with a related clock, all of
@@ -319,17 +333,23 @@ async fn run_policy(
     // Nothing was eligible and nothing was written: a recount would only repeat the plan's
     // count of a moment ago.
     if ctx.mode.writes() && (p.eligible > 0 || outcome.affected > 0) {
-        let mut tx = engine.db.begin().await?;
-        outcome.backlog = tx
-            .fetch_i64(&q.count_eligible())
-            .await
-            .ctx(|| format!("policy \"{}\": counting the backlog", t.name()))?
-            as u64;
-        outcome.blocked = tx
-            .fetch_i64(&q.count_blocked())
-            .await
-            .ctx(|| format!("policy \"{}\": counting blocked rows", t.name()))?
-            as u64;
+        let mut tx = ctx.begin().await?;
+        let what = |what: &str| format!("policy \"{}\": counting {what}", t.name());
+        // Through the parents set first, which is cheap; only what it finds is counted again
+        // asking the related table, so that a parent who came back is no backlog.
+        for q in [q, q.exact()] {
+            outcome.backlog = tx
+                .fetch_i64(&q.count_eligible())
+                .await
+                .ctx(|| what("the backlog"))? as u64;
+            outcome.blocked = tx
+                .fetch_i64(&q.count_blocked())
+                .await
+                .ctx(|| what("blocked rows"))? as u64;
+            if outcome.backlog + outcome.blocked == 0 || q.parents.is_none() {
+                break;
+            }
+        }
         tx.rollback().await.ctx(|| "ending a transaction".into())?;
         if outcome.backlog > 0 && outcome.stop_reason.is_none() && walked.is_ok() {
             tracing::warn!(

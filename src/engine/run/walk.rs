@@ -45,7 +45,7 @@ pub async fn walk(
         if stop.is_some() || !repeat || outcome.affected == before || walks >= MAX_WALKS {
             return Ok(stop);
         }
-        let mut tx = ctx.engine.db.begin().await?;
+        let mut tx = ctx.begin().await?;
         let blocked = tx
             .fetch_i64(&q.count_blocked())
             .await

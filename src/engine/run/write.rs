@@ -1,10 +1,9 @@
 //! One batch in one transaction: select the next keys, write them the way chosen for the
 //! policy, record the audit entry, commit.
 
-use super::super::query::{Queries, RowUpdate};
-use super::super::{render_key, stall_point, transform};
+use super::super::query::Queries;
+use super::super::{render_key, stall_point};
 use super::context::{Mode, RunContext};
-use crate::config::Transform;
 use crate::db::{Context, DbError, Value};
 use crate::store::{audit, format_utc};
 use chrono::Utc;
@@ -18,7 +17,7 @@ pub enum WriteStrategy {
     /// Select the keys, then write their key range repeating the whole predicate.
     SelectThenRange,
     /// Select the keys and the values to transform, compute the new values here, write them
-    /// row by row guarded by the values they were computed from.
+    /// set-based, guarded by the values they were computed from (see `Queries::update_rows`).
     SelectThenRows,
 }
 
@@ -55,7 +54,7 @@ pub async fn batch(
     let t = q.target;
     let what = |what: &str| format!("policy \"{}\": {what}", t.name());
     let nkey = t.key.len();
-    let mut tx = ctx.engine.db.begin().await?;
+    let mut tx = crate::db::begin_on(&ctx.engine.db, ctx.session.as_mut()).await?;
     let one_statement = match strategy {
         WriteStrategy::OneStatement if ctx.mode.writes() => q.write_batch(after, limit),
         _ => None,
@@ -110,12 +109,9 @@ pub async fn batch(
                 .as_ref()
                 .map(|k| k.expose().as_bytes().to_vec())
                 .unwrap_or_default();
-            let updates = row_updates(q, &rows, &key);
             let mut n = 0;
-            for group in updates.chunks(q.rows_per_update()) {
-                if let Some(sql) = q.update_rows(group) {
-                    n += tx.execute(&sql).await.ctx(|| what("anonymizing a batch"))?;
-                }
+            for sql in q.update_rows(&rows, &key) {
+                n += tx.execute(&sql).await.ctx(|| what("anonymizing a batch"))?;
             }
             n
         }
@@ -140,45 +136,4 @@ pub async fn batch(
         rows: affected,
         keys,
     })
-}
-
-/// Each selected row's key with the new values of the columns transformed here, and the
-/// values they were computed from (the write's guard). A column already in its transformed
-/// form is left out.
-fn row_updates<'a>(q: &'a Queries<'_>, rows: &'a [Vec<Value>], key: &[u8]) -> Vec<RowUpdate<'a>> {
-    let t = q.target;
-    let nkey = t.key.len();
-    let row_cols = q.row_value_columns();
-    rows.iter()
-        .map(|row| RowUpdate {
-            key: &row[..nkey],
-            computed: row_cols
-                .iter()
-                .enumerate()
-                .filter_map(|(i, col)| {
-                    let old = row[nkey + i].clone();
-                    let Value::Text(current) = &old else {
-                        return None;
-                    };
-                    let transform = t
-                        .transforms
-                        .iter()
-                        .find(|(c, _)| c.name == col.name)
-                        .map(|(_, t)| *t)?;
-                    let new = match transform {
-                        Transform::Hash if transform::is_hashed(current) => return None,
-                        Transform::Hash => Some(transform::hash(key, current)),
-                        Transform::TruncateIp => match transform::truncate_ip(current) {
-                            Some(ip) if &ip == current => return None,
-                            Some(ip) => Some(ip),
-                            None if col.nullable => None,
-                            None => Some("0.0.0.0".to_string()),
-                        },
-                        _ => return None,
-                    };
-                    Some((*col, new, old))
-                })
-                .collect(),
-        })
-        .collect()
 }
