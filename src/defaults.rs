@@ -13,9 +13,12 @@ pub const TABLE_PREFIX: &str = "retentiond_";
 pub const BATCH_SIZE: u32 = 1000;
 /// `[run] pause` between batches.
 pub const PAUSE: &str = "0ms";
-/// `[run] pause_factor`: gentle by default, the server spends at most two thirds of the run
-/// on our batches.
-pub const PAUSE_FACTOR: f64 = 0.5;
+/// `[run] pause_factor`: none; the write budget paces a run by what the server can absorb,
+/// which a pause in proportion to the batch's time does not.
+pub const PAUSE_FACTOR: f64 = 0.0;
+/// `[run] write_budget`: derived from the server's settings so that a purge alone never
+/// forces a checkpoint.
+pub const WRITE_BUDGET: &str = "auto";
 /// `[run] max_fraction`: the share of a table above which a run stops before writing.
 pub const MAX_FRACTION: f64 = 0.5;
 /// `[run] lock_timeout` of a batch waiting for a row lock.
@@ -52,6 +55,7 @@ mod tests {
             ("run.batch_size", BATCH_SIZE.to_string()),
             ("run.pause", quoted(PAUSE)),
             ("run.pause_factor", PAUSE_FACTOR.to_string()),
+            ("run.write_budget", quoted(WRITE_BUDGET)),
             ("run.max_fraction", MAX_FRACTION.to_string()),
             ("run.lock_timeout", quoted(LOCK_TIMEOUT)),
             ("run.statement_timeout", quoted(STATEMENT_TIMEOUT)),

@@ -34,6 +34,10 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
         return Err(EngineError::Check(engine.write_denied).into());
     }
     output::print_check(&engine);
+    match crate::engine::pacing::Pacing::budget_of(&engine.db, &engine.config.run).await {
+        Ok(budget) => crate::out!("Write budget: {}.", budget.why),
+        Err(e) => crate::out!("Write budget: cannot be read: {e}."),
+    }
     let findings = if args.coverage {
         let findings = engine.coverage().await?;
         output::print_coverage(&findings);

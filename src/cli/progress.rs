@@ -84,9 +84,9 @@ impl Terminal {
 
     fn batches_style(&self) -> ProgressStyle {
         let template = if self.colour {
-            "{prefix:.bold} [{wide_bar:.cyan/blue}] {rows}, {rate}{left}"
+            "{prefix:.bold} [{wide_bar:.cyan/blue}] {rows}, {rate}{left}{msg:.yellow}"
         } else {
-            "{prefix} [{wide_bar}] {rows}, {rate}{left}"
+            "{prefix} [{wide_bar}] {rows}, {rate}{left}{msg}"
         };
         ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -150,6 +150,12 @@ impl Progress for Terminal {
     fn batch_written(&self, rows: u64) {
         if let Some(bar) = current() {
             bar.inc(rows);
+        }
+    }
+
+    fn waiting(&self, reason: Option<&str>) {
+        if let Some(bar) = current() {
+            bar.set_message(reason.map_or_else(String::new, |r| format!(" ({r})")));
         }
     }
 

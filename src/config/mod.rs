@@ -2,11 +2,13 @@
 //! environment variables, checked as a whole so that every mistake is reported at once with its
 //! path (`policies[2].retain: ...`). Nothing here touches a database.
 
+pub mod budget;
 mod period;
 mod raw;
 mod suggest;
 mod tree;
 
+pub use budget::WriteBudget;
 pub use period::{Period, PeriodError, earliest_instant, parse_duration};
 
 use chrono_tz::Tz;
@@ -120,6 +122,8 @@ pub struct Config {
     /// How long the oldest backup is kept (`[erase] backup_retention`): the erasure answer
     /// says when erased data is gone from backups too.
     pub backup_retention: Option<Period>,
+    /// `[replica] url`: the MariaDB/MySQL replica whose lag `run.max_replica_lag` limits.
+    pub replica: Option<Secret>,
 }
 
 /// Printed by every command on a config that asks for a review (a preset).
@@ -293,6 +297,10 @@ pub struct RunConfig {
     pub lock_timeout: Duration,
     pub statement_timeout: Duration,
     pub max_runtime: Option<Duration>,
+    /// Server writes per second a purge may cause (see `engine::pacing`).
+    pub write_budget: WriteBudget,
+    /// Between batches, wait while a replica is further behind than this.
+    pub max_replica_lag: Option<Duration>,
     /// A cutoff further than this past the previous run's stops the run (a clock set ahead
     /// must not wipe a table); `--force` overrides.
     pub max_clock_jump: Duration,

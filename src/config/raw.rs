@@ -4,7 +4,8 @@
 use super::tree::{self, NameOr, Places, Step};
 use super::{
     Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, KeptFor, Period, Policy,
-    Review, Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, parse_duration,
+    Review, Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, WriteBudget,
+    parse_duration,
 };
 use crate::defaults;
 use serde::Deserialize;
@@ -26,6 +27,7 @@ pub(super) struct RawConfig {
     http: Option<RawHttp>,
     review: Option<RawReview>,
     erase: Option<RawErase>,
+    replica: Option<RawReplica>,
     /// What reading found wrong, and where each key was set.
     #[serde(skip)]
     read: Read,
@@ -46,6 +48,12 @@ struct RawErase {
     ledger_retain: Option<String>,
     ledger_file: Option<String>,
     backup_retention: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReplica {
+    url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -106,6 +114,8 @@ struct RawRun {
     statement_timeout: Option<String>,
     max_runtime: Option<String>,
     max_clock_jump: Option<String>,
+    write_budget: Option<String>,
+    max_replica_lag: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -423,6 +433,13 @@ impl RawConfig {
             Some(db) => validate_database(db, &mut issues),
         };
         let run = validate_run(&self.run, &mut issues);
+        let replica = validate_pacing(
+            database.as_ref(),
+            run.as_ref(),
+            self.replica.as_ref(),
+            &mut issues,
+            &mut warnings,
+        );
         let hash_key = match (&self.hash.key, &self.hash.key_file) {
             (Some(key), _) => Some(Secret::new(key.clone())),
             (None, Some(file)) => match read_secret_file(file) {
@@ -587,6 +604,7 @@ impl RawConfig {
                     .and_then(|e| e.ledger_file.as_ref())
                     .map(PathBuf::from),
                 backup_retention,
+                replica,
             }),
             _ => {
                 let mut found = issues.0;
@@ -987,6 +1005,22 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
             None
         }
     };
+    let write_budget = match run
+        .write_budget
+        .as_deref()
+        .unwrap_or(defaults::WRITE_BUDGET)
+        .parse::<WriteBudget>()
+    {
+        Ok(b) => Some(b),
+        Err(e) => {
+            issues.add("run.write_budget", e);
+            None
+        }
+    };
+    let max_replica_lag = match &run.max_replica_lag {
+        None => Some(None),
+        Some(s) => duration_or(&Some(s.clone()), "0s", "run.max_replica_lag", issues).map(Some),
+    };
     Some(RunConfig {
         batch_size: batch_size?,
         batch_target: batch_target?,
@@ -998,7 +1032,78 @@ fn validate_run(run: &RawRun, issues: &mut Issues) -> Option<RunConfig> {
         statement_timeout: statement_timeout?,
         max_runtime: max_runtime?,
         max_clock_jump: max_clock_jump?,
+        write_budget: write_budget?,
+        max_replica_lag: max_replica_lag?,
     })
+}
+
+/// The pacing keys against the database they pace: what a dialect cannot measure is refused,
+/// never silently skipped.
+fn validate_pacing(
+    database: Option<&DatabaseConfig>,
+    run: Option<&RunConfig>,
+    replica: Option<&RawReplica>,
+    issues: &mut Issues,
+    warnings: &mut Vec<String>,
+) -> Option<Secret> {
+    let scheme = database.map(|d| d.url.expose().split("://").next().unwrap_or_default());
+    let mysql = matches!(scheme, Some("mysql" | "mariadb"));
+    let sqlite = scheme == Some("sqlite");
+    let url = match replica {
+        None => None,
+        Some(RawReplica { url: None }) => {
+            issues.add(
+                "replica.url",
+                "is required in [replica], e.g. \"mysql://monitor@replica-host:3306/\"",
+            );
+            None
+        }
+        Some(RawReplica { url: Some(url) }) => {
+            let replica_scheme = url.split("://").next().unwrap_or_default();
+            if !url.contains("://") || !matches!(replica_scheme, "mysql" | "mariadb") {
+                issues.add(
+                    "replica.url",
+                    format!(
+                        "must start with mysql:// or mariadb:// (got \"{}\")",
+                        super::redact_url(url)
+                    ),
+                );
+            } else if database.is_some() && !mysql {
+                issues.add(
+                    "replica.url",
+                    "is for a MariaDB/MySQL replica; with PostgreSQL, run.max_replica_lag reads \
+                     pg_stat_replication on the primary and needs no [replica]",
+                );
+            }
+            Some(Secret::new(url.clone()))
+        }
+    };
+    let Some(run) = run else {
+        return url;
+    };
+    if sqlite && matches!(run.write_budget, WriteBudget::PerSecond(_)) {
+        issues.add(
+            "run.write_budget",
+            "SQLite reports no write volume to pace by; set it to \"off\" (or \"auto\", which is off on SQLite)",
+        );
+    }
+    match (run.max_replica_lag.is_some(), url.is_some()) {
+        (true, _) if sqlite => {
+            issues.add("run.max_replica_lag", "SQLite has no replicas to wait for");
+        }
+        (true, false) if mysql => {
+            issues.add(
+                "run.max_replica_lag",
+                "on MariaDB/MySQL needs the replica to ask: set [replica] url",
+            );
+        }
+        (false, true) => warnings.push(
+            "[replica] url is set but run.max_replica_lag is not: the replica is not checked"
+                .into(),
+        ),
+        _ => {}
+    }
+    url
 }
 
 fn validate_policy(

@@ -8,7 +8,9 @@ pub mod catalog;
 pub mod checks;
 pub mod dialect;
 pub mod lock;
+pub mod replica;
 pub mod schema;
+pub mod write_volume;
 
 pub use dialect::Dialect;
 

@@ -10,6 +10,7 @@ pub mod erase;
 pub mod forecast;
 pub mod hold;
 mod order;
+pub mod pacing;
 mod parents;
 mod privilege;
 pub mod progress;
@@ -174,6 +175,8 @@ pub struct PolicyOutcome {
     /// Why the policy failed (the server refused one of its statements); the run went on
     /// with the next policies and counts as failed.
     pub error: Option<String>,
+    /// How long its batches waited for a replica to catch up (`run.max_replica_lag`).
+    pub waited_for_replica_ms: u64,
 }
 
 impl PolicyOutcome {
@@ -192,6 +195,7 @@ impl PolicyOutcome {
             duration_ms: 0,
             stop_reason: None,
             error: None,
+            waited_for_replica_ms: 0,
         }
     }
 }
@@ -243,6 +247,8 @@ pub struct Engine {
     lock: tokio::sync::Mutex<Option<InstanceLock>>,
     /// What `check` says about clock values: undated values, comparisons no index serves.
     pub clock_warnings: Vec<String>,
+    /// How a real run paces its batches, read from the server when it starts.
+    pacing: tokio::sync::Mutex<Option<pacing::Pacing>>,
 }
 
 impl Engine {
@@ -267,6 +273,7 @@ impl Engine {
             write_denied: Vec::new(),
             lock: tokio::sync::Mutex::new(None),
             clock_warnings: Vec::new(),
+            pacing: tokio::sync::Mutex::new(None),
         };
         engine.write_denied = engine.probe().await?;
         Ok(engine)

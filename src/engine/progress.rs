@@ -14,6 +14,9 @@ pub trait Progress: Send + Sync {
     fn policy_started(&self, _policy: usize, _of: usize, _name: &str, _expected: u64) {}
     /// A batch was committed (in a dry run: walked) with `rows` rows.
     fn batch_written(&self, _rows: u64) {}
+    /// The run waits between batches (for a replica to catch up) and why; `None` when it
+    /// goes on.
+    fn waiting(&self, _reason: Option<&str>) {}
     /// The policy is finished, stopped or failed.
     fn policy_done(&self) {}
     /// True when a person sees the progress live; the engine then leaves out its periodic

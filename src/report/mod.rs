@@ -389,7 +389,25 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
     for h in &r.stale_holds {
         view.operator.push(h.clone());
     }
+    let waited: u64 = r.policies.iter().map(|p| p.waited_for_replica_ms).sum();
+    if waited > 0 {
+        view.operator.push(
+            w.waited_for_replica
+                .replace("{duration}", &waited_for(waited, view.lang)),
+        );
+    }
     (verdict, r.status != "ok", changed)
+}
+
+/// "3 min 20 s", "12 s", "1 h 5 min" ("u" for hours in Dutch).
+fn waited_for(ms: u64, lang: &str) -> String {
+    let s = ms.div_ceil(1000);
+    let hour = if lang == "nl" { "u" } else { "h" };
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} {hour} {} min", s / 3600, s % 3600 / 60),
+    }
 }
 
 /// "40 records deleted", "2 records pseudonymised", for the counts that are not 0.
@@ -480,6 +498,71 @@ fn forecast(f: &Forecast, config: &Config, lang: Lang, view: &mut View) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::{PolicyOutcome, RunReport};
+
+    fn waited(ms: u64, lang: &str) -> Summary {
+        let config = Config::from_toml(
+            std::path::Path::new("waits.toml"),
+            &format!(
+                "[database]\nurl = \"sqlite://none.db\"\n[report]\nto = [\"a@shop.example\"]\n\
+                 from = \"r@shop.example\"\nsmtp_url = \"file:///nonexistent\"\nlanguage = \"{lang}\"\n\
+                 [[policies]]\nname = \"mail\"\ntable = \"messages\"\nsince = \"sent_at\"\n\
+                 retain = \"6 months\"\naction = \"delete\"\nbasis = \"test\"\n"
+            ),
+            std::iter::empty(),
+        )
+        .expect("a config");
+        let policy = PolicyOutcome {
+            name: "mail".into(),
+            table: "messages".into(),
+            action: "delete".into(),
+            affected: 40,
+            batches: 1,
+            blocked: 0,
+            undated: 0,
+            held: 0,
+            backlog: 0,
+            duration_ms: 200_000,
+            stop_reason: None,
+            error: None,
+            waited_for_replica_ms: ms,
+        };
+        let report = RunReport {
+            run_id: Some(7),
+            dry_run: false,
+            cutoff: "2026-06-01 00:00:00".into(),
+            status: "ok".into(),
+            stop_reason: None,
+            database: "sqlite://none.db".into(),
+            audit_table: "retentiond_audit".into(),
+            policies: vec![policy],
+            stale_holds: Vec::new(),
+        };
+        let ctx = Context {
+            config: &config,
+            finished_at: Utc::now(),
+            next_run: None,
+            forecast: None,
+        };
+        render(&Outcome::Finished(&report), &ctx)
+    }
+
+    #[test]
+    fn the_operator_reads_how_long_the_run_waited_for_the_replica() {
+        let s = waited(199_500, "en");
+        let line = "Waited 3 min 20 s for the replica to catch up (run.max_replica_lag).";
+        assert!(s.text.contains(line), "{}", s.text);
+        assert!(s.html.contains(line), "{}", s.html);
+        let nl = waited(12_000, "nl");
+        assert!(
+            nl.text.contains("12 s gewacht tot de replica bij was"),
+            "{}",
+            nl.text
+        );
+        let none = waited(0, "en");
+        assert!(!none.text.contains("replica"), "{}", none.text);
+        assert!(!none.html.contains("replica"), "{}", none.html);
+    }
 
     #[test]
     fn dates_read_in_the_readers_language_and_zone() {

@@ -52,6 +52,8 @@ pub struct Words {
     pub run_id: &'static str,
     pub reason: &'static str,
     pub stopped_because: &'static str,
+    /// `{duration}`: how long the batches waited for a replica to catch up.
+    pub waited_for_replica: &'static str,
     // Headings and fixed sentences of the templates.
     pub h_attention: &'static str,
     pub h_done: &'static str,
@@ -147,6 +149,7 @@ const EN: Words = Words {
     run_id: "Run {id}, cutoff {cutoff} UTC.",
     reason: "Reason: {reason}",
     stopped_because: "Stopped early: {reason}",
+    waited_for_replica: "Waited {duration} for the replica to catch up (run.max_replica_lag).",
     h_attention: "Needs your attention",
     h_done: "What was done",
     nothing_done: "Nothing was deleted or changed.",
@@ -244,6 +247,7 @@ const NL: Words = Words {
     run_id: "Run {id}, peilmoment {cutoff} UTC.",
     reason: "Reden: {reason}",
     stopped_because: "Eerder gestopt: {reason}",
+    waited_for_replica: "{duration} gewacht tot de replica bij was (run.max_replica_lag).",
     h_attention: "Vraagt uw aandacht",
     h_done: "Wat er is gedaan",
     nothing_done: "Er is niets verwijderd of gewijzigd.",

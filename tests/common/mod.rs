@@ -504,16 +504,23 @@ impl TestDb {
     }
 
     /// Writes a config for this database: `[database] url`, `[run]` with `max_fraction = 1.0`
-    /// (unless `run_extra` sets it) and `run_extra`, then the policies (and any further
-    /// sections the test puts after them). Each call writes a new file.
+    /// and `write_budget = "off"` (unless `run_extra` sets them: the shared test servers' WAL
+    /// is everyone's, and tests/pacing.rs measures the budget on a server of its own) and
+    /// `run_extra`, then the policies (and any further sections the test puts after them).
+    /// Each call writes a new file.
     pub fn write_config(&self, policies_toml: &str, run_extra: &str) -> PathBuf {
         let fraction = if run_extra.contains("max_fraction") {
             ""
         } else {
             "max_fraction = 1.0\n"
         };
+        let budget = if run_extra.contains("write_budget") {
+            ""
+        } else {
+            "write_budget = \"off\"\n"
+        };
         let text = format!(
-            "[database]\nurl = \"{}\"\n\n[run]\n{fraction}{run_extra}\n\n{policies_toml}\n",
+            "[database]\nurl = \"{}\"\n\n[run]\n{fraction}{budget}{run_extra}\n\n{policies_toml}\n",
             self.url
         );
         let n = self.configs.fetch_add(1, Ordering::SeqCst);

@@ -10,6 +10,7 @@ pub(in crate::engine) use context::{Mode, RunContext};
 pub use stop::Stop;
 pub(in crate::engine) use walk::walk_once;
 
+use super::pacing::Pacing;
 use super::parents::Parents;
 use super::{
     Engine, EngineError, FAILED, INTERRUPTED, PolicyOutcome, PolicyPlan, RunOptions, RunReport,
@@ -93,6 +94,7 @@ impl Engine {
         }
         let cutoff = self.cutoff(opts).await?;
         self.guard_clock(store, cutoff, opts).await?;
+        *self.pacing.lock().await = Some(Pacing::prepare(&self.db, &self.config).await?);
         let run_id = store
             .start_run(cutoff, "run", &self.config.fingerprint)
             .await?;

@@ -1,6 +1,7 @@
 //! A policy's walk: keyset batches from the lowest key to the walk's end, paced, stopped
 //! between batches by a signal, `run.max_runtime` or a lost instance lock.
 
+use super::super::pacing::{Limits, Pacing};
 use super::super::query::Queries;
 use super::super::{EngineError, PolicyOutcome, PolicyPlan};
 use super::context::RunContext;
@@ -87,7 +88,18 @@ async fn purge(
     let policy_started = Instant::now();
     let mut last_progress = Instant::now();
     let mut lock_checked = Instant::now();
+    let pacing = ctx.engine.pacing.lock().await;
+    // A dry run or an erasure writes too little to pace by: only the pause.
+    let pause_only = Pacing::pause_only(&ctx.engine.db, run);
+    let limits = Limits {
+        stop: ctx.opts.stop.clone(),
+        deadline: run.max_runtime.map(|max| ctx.started + max),
+    };
+    let mut pacer = pacing.as_ref().unwrap_or(&pause_only).pacer(limits).await?;
+    let waited_before = outcome.waited_for_replica_ms;
     loop {
+        outcome.waited_for_replica_ms =
+            waited_before + pacer.waited_for_replica().as_millis() as u64;
         if let Some(stop) = stop_between_batches(ctx, &mut lock_checked).await {
             if stop == Stop::LockLost {
                 tracing::error!(policy = t.name(), "{stop}");
@@ -150,11 +162,8 @@ async fn purge(
         if let Some(target) = run.batch_target {
             limit = adapt_batch(limit, took, target, max_limit);
         }
-        // No transaction is open here: the pause gives the application the server.
-        let pause = run.pause + took.mul_f64(run.pause_factor);
-        if !pause.is_zero() {
-            tokio::time::sleep(pause).await;
-        }
+        // No transaction is open here: the wait gives the application the server.
+        pacer.after_batch(took, &ctx.opts.progress).await?;
     }
 }
 
