@@ -555,6 +555,7 @@ rd_config() { # db mode file policies [write_budget]
             echo "batch_size = 10000"
             echo "pause = \"0ms\""
             echo "pause_factor = 0"
+            echo "write_budget = \"off\""
         elif [[ "$mode" == curve ]]; then
             echo "pause = \"0ms\""
             echo "pause_factor = 0"
