@@ -194,7 +194,32 @@ basis = "test"
     assert_eq!(db.count("messages").await, 0);
 }
 
+/// With `max_fraction = 1` no share of the table can be too large, so a run does not count the
+/// whole table (seconds for a big one that does not fit in memory); `plan` still shows the total.
+async fn a_run_under_max_fraction_one_counts_no_table(b: Backend) {
+    let db = TestDb::new(b).await;
+    messages(&db).await;
+    let cfg = db.write_config(POLICY, "max_fraction = 1.0");
+    let plan = json_ok(&run_cli(&cfg, &["plan", "--json"], &at(NOW)));
+    assert_eq!(field(&plan, "messages", "total"), 50, "{plan:#}");
+    let mut env = at(NOW).to_vec();
+    env.push(("RUST_LOG", "sqlx=debug"));
+    let out = run_cli(&cfg, &["run"], &env);
+    expect_exit(&out, 0);
+    let log = stderr(&out);
+    assert!(
+        log.contains("SELECT COUNT(*)"),
+        "the statements are in the log:\n{log}"
+    );
+    assert!(
+        !log.contains("WHERE 1 = 1"),
+        "the run counted the whole table:\n{log}"
+    );
+    assert_eq!(db.count("messages").await, 10);
+}
+
 on_every_backend!(
+    a_run_under_max_fraction_one_counts_no_table,
     max_fraction_stops_before_writing_until_forced,
     max_rows_and_per_policy_limits,
     a_second_instance_exits_4,

@@ -114,7 +114,8 @@ pub struct PolicyPlan {
     /// Rows kept by a legal hold.
     pub held: u64,
     /// Rows in the table; counted only when something is eligible, because only then does
-    /// `max_fraction` need it (a full count of a big table is the slowest part of an idle run).
+    /// `max_fraction` need it (a full count of a big table is the slowest part of an idle run),
+    /// and in a run's own plan only when `max_fraction` is below 1.
     pub total: Option<u64>,
     /// Clock values before this have expired.
     pub expires_before: String,
@@ -434,18 +435,20 @@ impl Engine {
     }
 
     async fn plan_at(&self, cutoff: DateTime<Utc>, opts: &RunOptions) -> Result<Plan, EngineError> {
-        self.plan_with(cutoff, opts, None, &parents::Parents::default())
+        self.plan_with(cutoff, opts, None, &parents::Parents::default(), false)
             .await
     }
 
     /// The plan, counted on the run's session (where its parents tables live) when there is
-    /// one.
+    /// one. `for_run`: the plan a run follows, which counts a table's rows only where
+    /// `max_fraction` needs them (`plan` shows them).
     async fn plan_with(
         &self,
         cutoff: DateTime<Utc>,
         opts: &RunOptions,
         session: Option<&mut crate::db::Session>,
         parents: &parents::Parents,
+        for_run: bool,
     ) -> Result<Plan, EngineError> {
         let mut policies = Vec::new();
         let mut earlier: Vec<blocked::Earlier<'_>> = Vec::new();
@@ -512,8 +515,11 @@ impl Engine {
                 Some(_) => tx.fetch_i64(&q.count_held()).await.ctx(|| ctx("held"))? as u64,
                 None => 0,
             };
+            // With max_fraction 1 no share is too large: counting a whole big table (seconds
+            // when it does not fit in memory) would decide nothing.
             let total = match eligible {
                 0 => None,
+                _ if for_run && t.policy.max_fraction >= 1.0 => None,
                 _ => Some(tx.fetch_i64(&q.count_total()).await.ctx(|| ctx("all"))? as u64),
             };
             let safety_stop = safety(t, eligible, total.unwrap_or(0));

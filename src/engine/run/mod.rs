@@ -185,7 +185,7 @@ impl Engine {
             None => Parents::default(),
         };
         let plan = self
-            .plan_with(cutoff, opts, session.as_mut(), &parents)
+            .plan_with(cutoff, opts, session.as_mut(), &parents, true)
             .await?;
         let stops: Vec<String> = plan
             .policies
