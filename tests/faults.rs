@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{Backend, NOW, TestDb, at, cli_command, expect_exit, run_cli, start_stalled, stderr};
+use common::{
+    Backend, NOW, OLD_MAIL, TestDb, at, cli_command, expect_exit, run_cli, start_stalled, stderr,
+};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -56,16 +58,6 @@ since = "left_at"
 retain = "1 year"
 action = "anonymize"
 columns = { name = "redact", email = "hash" }
-basis = "test"
-"#;
-
-const OLD_MAIL: &str = r#"
-[[policies]]
-name = "old-mail"
-table = "messages"
-since = "sent_at"
-retain = "6 months"
-action = "delete"
 basis = "test"
 "#;
 

@@ -10,7 +10,7 @@
 
 use super::query::Queries;
 use super::{Engine, EngineError, Target};
-use crate::db::{Db, Dialect, Session, Sql};
+use crate::db::{Dialect, Session, Sql};
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
@@ -53,7 +53,7 @@ impl Parents {
                 .db
                 .dialect
                 .temp_table(&format!("retentiond_parents_{}", t.index));
-            match fill(&engine.db, session, &q, &table).await {
+            match fill(session, &q, &table).await {
                 Ok(rows) => {
                     tracing::debug!(
                         policy = t.name(),
@@ -64,9 +64,9 @@ impl Parents {
                 }
                 Err(e) => {
                     let _ = session
-                        .execute(&plain(
-                            &engine.db,
-                            engine.db.dialect.drop_temp_table(&table),
+                        .execute(&Sql::raw(
+                            engine.db.dialect,
+                            &engine.db.dialect.drop_temp_table(&table),
                         ))
                         .await;
                     tracing::info!(
@@ -82,13 +82,8 @@ impl Parents {
 }
 
 /// Creates, keys and fills one parents table; returns how many parents it holds.
-async fn fill(
-    db: &Db,
-    session: &mut Session,
-    q: &Queries<'_>,
-    table: &str,
-) -> Result<u64, sqlx::Error> {
-    let d = db.dialect;
+async fn fill(session: &mut Session, q: &Queries<'_>, table: &str) -> Result<u64, sqlx::Error> {
+    let d = q.db.dialect;
     let (Some(shape), Some(key), Some(insert)) = (
         q.parents_shape(table),
         q.parents_key(table),
@@ -97,17 +92,17 @@ async fn fill(
         return Ok(0);
     };
     session
-        .execute(&plain(db, d.drop_temp_table(table)))
+        .execute(&Sql::raw(d, &d.drop_temp_table(table)))
         .await?;
-    session.execute(&plain(db, shape)).await?;
-    session.execute(&plain(db, key)).await?;
+    session.execute(&Sql::raw(d, &shape)).await?;
+    session.execute(&Sql::raw(d, &key)).await?;
     if d == Dialect::MySql {
         // An INSERT ... SELECT under REPEATABLE READ locks the rows it reads; READ COMMITTED
         // reads a snapshot and leaves the application's subscriptions free.
         session
-            .execute(&plain(
-                db,
-                "SET TRANSACTION ISOLATION LEVEL READ COMMITTED".into(),
+            .execute(&Sql::raw(
+                d,
+                "SET TRANSACTION ISOLATION LEVEL READ COMMITTED",
             ))
             .await?;
     }
@@ -116,15 +111,8 @@ async fn fill(
         // Temporary tables are never analyzed on their own: without it the planner guesses
         // their size.
         session
-            .execute(&plain(db, format!("ANALYZE {table}")))
+            .execute(&Sql::raw(d, &format!("ANALYZE {table}")))
             .await?;
     }
     Ok(rows)
-}
-
-/// A statement without bound values.
-fn plain(db: &Db, text: String) -> Sql {
-    let mut q = db.sql();
-    q.push(&text);
-    q
 }

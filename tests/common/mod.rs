@@ -22,6 +22,17 @@ pub const TEST_KEY: &str = "test-hmac-key-0123456789";
 pub const NOW: &str = "2027-03-01T00:00:00Z";
 
 /// The env of a run at `now`.
+/// A purge many tests run: messages sent more than 6 months ago.
+pub const OLD_MAIL: &str = r#"
+[[policies]]
+name = "old-mail"
+table = "messages"
+since = "sent_at"
+retain = "6 months"
+action = "delete"
+basis = "test"
+"#;
+
 pub fn at(now: &str) -> [(&str, &str); 1] {
     [("RETENTIOND_TEST_NOW", now)]
 }

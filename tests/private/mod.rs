@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
+/// Where Debian puts a PostgreSQL major version's server binaries.
+const PG_LIB: &str = "/usr/lib/postgresql";
 
 /// Why a test cannot run here, printed by the test that skips.
 pub type Skip = String;
@@ -26,16 +27,7 @@ pub fn skipped(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
-/// The purge both pacing tests run: messages sent more than 6 months ago.
-pub const OLD_MAIL: &str = r#"
-[[policies]]
-name = "old-mail"
-table = "messages"
-since = "sent_at"
-retain = "6 months"
-action = "delete"
-basis = "test"
-"#;
+pub use crate::common::OLD_MAIL;
 
 /// A config file `name.toml` in `dir`: `[database] url`, `[run]` with `max_fraction = 1.0`
 /// and `run`, the `OLD_MAIL` policy, then `extra` sections.
@@ -130,15 +122,25 @@ fn append(path: &Path, text: &str) {
         .unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
 }
 
-/// A private PostgreSQL 15 server, stopped when dropped.
+/// A private PostgreSQL server, stopped when dropped.
 pub struct PgServer {
     dir: tempfile::TempDir,
     pub port: u16,
 }
 
 impl PgServer {
+    /// The installed version's binary, the newest when there are several (the same server
+    /// the shared one runs on a machine set up like CI).
     fn bin(name: &str) -> PathBuf {
-        Path::new(PG_BIN).join(name)
+        let newest = std::fs::read_dir(PG_LIB)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .max();
+        match newest {
+            Some(v) => Path::new(PG_LIB).join(v.to_string()).join("bin").join(name),
+            None => Path::new(PG_LIB).join("bin").join(name),
+        }
     }
 
     fn data(&self) -> PathBuf {

@@ -102,7 +102,14 @@ batch_size = 10
     ];
     expect_exit(&run_cli(&cfg, &subject_hold, &[]), 0);
 
-    let report = run(&cfg);
+    let out = run_cli(&cfg, &["run", "--json", "-v"], &at(NOW));
+    let report = json_ok(&out);
+    // The lapsed and the disputed user, found once through the uuid key across schemas.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("parents=2"),
+        "the run walks by the set of expired users:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(field(&report, "chat", "affected"), 24);
     assert_eq!(field(&report, "chat", "held"), 4);
     assert_eq!(field(&report, "chat", "batches"), 3);

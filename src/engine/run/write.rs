@@ -54,6 +54,7 @@ pub async fn batch(
     let t = q.target;
     let what = |what: &str| format!("policy \"{}\": {what}", t.name());
     let nkey = t.key.len();
+    // Borrowing only the session (not `ctx.begin()`): the audit below needs the store and chain.
     let mut tx = crate::db::begin_on(&ctx.engine.db, ctx.session.as_mut()).await?;
     let one_statement = match strategy {
         WriteStrategy::OneStatement if ctx.mode.writes() => q.write_batch(after, limit),
