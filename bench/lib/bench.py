@@ -361,11 +361,21 @@ def cmd_report(a):
                 + (f", {oerr} errors" if oerr else "")
             )
             rss = med([r.get("rss_kb") for r in rs])
+            capped = [r.get("limit_s") for r in rs if r.get("status") == "capped"]
+            if capped:
+                label += f", stopped at its {capped[0]} s limit ({len(capped)} of {len(rs)})"
             lines.append(
                 f"| {label} | {fmt(int(rows)) if rows is not None else '–'} | {fmt(secs, 2)} | "
                 f"{fmt(rps, 0)} | {fmt(int(nb)) if nb is not None else '–'} | {bcol} | {ocol} | "
                 f"{fmt(rss / 1024.0, 1) if rss else '–'} |"
             )
+        lines.append("")
+        idle99 = med([get(r, "oltp.p99") for r in dbrecs if r.get("variant") == "idle"])
+        for rk, rl in (("rd_default", "retentiond defaults"), ("rd_fast", "retentiond fast")):
+            p99 = med([get(r, "oltp.p99") for r in dbrecs if r.get("variant") == rk])
+            if idle99 and p99 is not None:
+                lines.append(f"OLTP p99 under {rl}: {p99 / idle99:.1f}× its idle p99 "
+                             f"({fmt(p99)} against {fmt(idle99)} ms).  ")
         lines.append("")
         ratio_cols = [k for k in ("a", "b", "c", "e") if summary.get(k)]
         if ratio_cols and (summary.get("rd_default") or summary.get("rd_fast")):
