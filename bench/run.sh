@@ -25,7 +25,8 @@ Usage: bench/run.sh [--scale S] [--reps N] [--db postgres|mariadb|both] [options
   --only LIST      run only these variants, comma-separated, of: idle (load alone), a (one
                    DELETE), b (server-side loop), e (the best loop: expired customers found
                    once), c (pt-archiver), default, fast (retentiond), nothing (a run that
-                   finds nothing), anon (anonymization); default: all
+                   finds nothing), anon (anonymization, with the defaults and with
+                   write_budget = "off"), anon-unpaced (only the latter); default: all
   --default-seconds S
                    the defaults run (write_budget = "auto") purges for at most S seconds
                    (default 120; 0 = until done): paced by the budget, it takes about half
@@ -542,8 +543,9 @@ retain = "6 months"
 action = "delete"
 basis = "benchmark: support mail, 6 months after the last subscription ended"'
 
-# A retentiond config for one variant: default, fast or curve settings (curve: 1 000 rows per
-# batch, no pause, the write budget given, at most --curve-seconds), and the policies given.
+# A retentiond config for one variant: default, fast, unpaced (the defaults without the write
+# budget) or curve settings (curve: 1 000 rows per batch, no pause, the write budget given, at
+# most --curve-seconds), and the policies given.
 rd_config() { # db mode file policies [write_budget] [max_runtime]
     local db=$1 mode=$2 file=$3 policies=$4 budget=${5:-} limit=${6:-} url
     case "$db" in
@@ -564,6 +566,8 @@ rd_config() { # db mode file policies [write_budget] [max_runtime]
             echo "batch_size = 10000"
             echo "pause = \"0ms\""
             echo "pause_factor = 0"
+            echo "write_budget = \"off\""
+        elif [[ "$mode" == unpaced ]]; then
             echo "write_budget = \"off\""
         elif [[ "$mode" == curve ]]; then
             echo "pause = \"0ms\""
@@ -660,8 +664,9 @@ anon_restore() { # db
     esac >/dev/null
 }
 
-run_anonymize() { # db rep
+run_anonymize() { # db rep mode... (default: paced by the write budget; unpaced)
     local db=$1 rep=$2 rows cfg tag t0 t1 rss
+    shift 2
     anon_restore "$db"
     t0=$(now)
     case "$db" in
@@ -674,21 +679,26 @@ run_anonymize() { # db rep
     esac
     t1=$(now)
     python3 "$LIB" record --out "$RESULTS" "db=$db" "variant=anon_a" "rep=$rep" "rows=$rows" "seconds=$(elapsed "$t0" "$t1")"
-    anon_restore "$db"
-    cfg="$WORK/retentiond-$db-anon.toml"
-    tag="${db}_anon_$rep"
-    rd_config "$db" default "$cfg" "$ANON_POLICY"
-    rd_env "$db"
-    t0=$(now)
-    /usr/bin/time -v -o "$WORK/time_$tag.txt" "$RD" --config "$cfg" run --json \
-        >"$WORK/rd_$tag.json" 2>"$WORK/rd_$tag.log" ||
-        die "retentiond ($db, anonymize) failed with exit $?: $(tail -5 "$WORK/rd_$tag.log")"
-    t1=$(now)
-    unset RETENTIOND_DATABASE__URL
-    rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['policies'][0]['affected'])" "$WORK/rd_$tag.json")
-    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time_$tag.txt")
-    python3 "$LIB" record --out "$RESULTS" "db=$db" "variant=anon_rd" "rep=$rep" "rows=$rows" \
-        "seconds=$(elapsed "$t0" "$t1")" "rss_kb=$rss"
+    # With the defaults, paced by the write budget although no load runs, and unpaced
+    # (write_budget = "off"), which is how the one UPDATE runs.
+    local mode
+    for mode in "$@"; do
+        anon_restore "$db"
+        cfg="$WORK/retentiond-$db-anon-$mode.toml"
+        tag="${db}_anon_${mode}_$rep"
+        rd_config "$db" "$mode" "$cfg" "$ANON_POLICY"
+        rd_env "$db"
+        t0=$(now)
+        /usr/bin/time -v -o "$WORK/time_$tag.txt" "$RD" --config "$cfg" run --json \
+            >"$WORK/rd_$tag.json" 2>"$WORK/rd_$tag.log" ||
+            die "retentiond ($db, anonymize, $mode) failed with exit $?: $(tail -5 "$WORK/rd_$tag.log")"
+        t1=$(now)
+        unset RETENTIOND_DATABASE__URL
+        rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['policies'][0]['affected'])" "$WORK/rd_$tag.json")
+        rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time_$tag.txt")
+        python3 "$LIB" record --out "$RESULTS" "db=$db" "variant=anon_rd${mode/#default/}" "rep=$rep" \
+            "rows=$rows" "seconds=$(elapsed "$t0" "$t1")" "rss_kb=$rss"
+    done
 }
 
 run_retentiond() { # db mode rep
@@ -924,7 +934,11 @@ for db in "${DB_LIST[@]}"; do
         if want fast; then run_retentiond "$db" fast "$rep"; say_last; fi
         # Right after a complete purge (fast's), so that the related-clock run finds nothing.
         if want nothing; then run_nothing_to_do "$db" "$rep"; say_last; fi
-        if want anon; then run_anonymize "$db" "$rep"; say_last; fi
+        if want anon; then
+            run_anonymize "$db" "$rep" default unpaced; say_last
+        elif want anon-unpaced; then
+            run_anonymize "$db" "$rep" unpaced; say_last
+        fi
     done
     if (( CURVE )); then run_curve "$db"; fi
     # Other work on the machine skews every number: record the load average around the section.
