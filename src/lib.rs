@@ -3,6 +3,7 @@
 //! committed together with its entry in a hash-chained audit trail.
 
 pub mod answer;
+pub mod archive;
 pub mod cli;
 pub mod config;
 pub mod daemon;

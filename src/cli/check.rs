@@ -34,6 +34,7 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
         return Err(EngineError::Check(engine.write_denied).into());
     }
     output::print_check(&engine);
+    check_archive(&engine).await?;
     match crate::engine::pacing::Pacing::budget_of(&engine.db, &engine.config.run).await {
         Ok(budget) => crate::out!("Write budget: {}.", budget.why),
         Err(e) => crate::out!("Write budget: cannot be read: {e}."),
@@ -54,4 +55,31 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
         .into());
     }
     Ok(exit::OK)
+}
+
+/// The archive: reachable, and its tables as the live ones need them (or made by the first
+/// run). An archive that cannot be reached or a table that does not fit is a problem.
+async fn check_archive(engine: &Engine) -> anyhow::Result<()> {
+    let archive = match &engine.archive {
+        Ok(None) => return Ok(()),
+        Ok(Some(a)) => a,
+        Err(why) => return Err(EngineError::Usage(why.clone()).into()),
+    };
+    let (notes, problems) = archive.describe().await?;
+    crate::out!(
+        "Archive: {} ({} table(s)).",
+        archive.db.display_url,
+        archive.tables.len()
+    );
+    for n in notes {
+        crate::out!("  {n}");
+    }
+    if !problems.is_empty() {
+        return Err(EngineError::Usage(format!(
+            "the archive does not fit:\n  - {}",
+            problems.join("\n  - ")
+        ))
+        .into());
+    }
+    Ok(())
 }

@@ -84,6 +84,7 @@ pub fn print_check(engine: &Engine) {
             };
             let action = match &p.action {
                 Action::Delete => "delete".to_string(),
+                Action::Archive => "archive".to_string(),
                 Action::Anonymize(cols) => {
                     let cols: Vec<String> = cols
                         .iter()

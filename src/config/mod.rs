@@ -124,6 +124,8 @@ pub struct Config {
     pub backup_retention: Option<Period>,
     /// `[replica] url`: the MariaDB/MySQL replica whose lag `run.max_replica_lag` limits.
     pub replica: Option<Secret>,
+    /// `[archive]`: where `action = "archive"` moves rows, a database of its own.
+    pub archive: Option<DatabaseConfig>,
 }
 
 /// Printed by every command on a config that asks for a review (a preset).
@@ -421,6 +423,8 @@ pub enum Rounding {
 pub enum Action {
     Delete,
     Anonymize(Vec<(String, Transform)>),
+    /// Copy the rows to the archive database, verify the copies, then delete them live.
+    Archive,
 }
 
 impl Action {
@@ -428,6 +432,7 @@ impl Action {
         match self {
             Action::Delete => "delete",
             Action::Anonymize(_) => "anonymize",
+            Action::Archive => "archive",
         }
     }
 }

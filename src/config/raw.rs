@@ -28,6 +28,7 @@ pub(super) struct RawConfig {
     review: Option<RawReview>,
     erase: Option<RawErase>,
     replica: Option<RawReplica>,
+    archive: Option<RawDatabase>,
     /// What reading found wrong, and where each key was set.
     #[serde(skip)]
     read: Read,
@@ -408,6 +409,11 @@ impl RawConfig {
         {
             db.url = Some("sqlite://statement-needs-no-database.db".into());
         }
+        if let Some(a) = &mut self.archive
+            && (a.url_file.take().is_some() || a.url.is_none())
+        {
+            a.url = Some("sqlite://statement-needs-no-archive.db".into());
+        }
         if let Some(r) = &mut self.report {
             r.password = None;
             r.password_file = None;
@@ -430,8 +436,12 @@ impl RawConfig {
                 issues.add("database", "is required (a [database] section with url)");
                 None
             }
-            Some(db) => validate_database(db, &mut issues),
+            Some(db) => validate_database(db, "database", &mut issues),
         };
+        let archive = self
+            .archive
+            .as_ref()
+            .and_then(|a| validate_archive(a, database.as_ref(), &mut issues));
         let run = validate_run(&self.run, &mut issues);
         let replica = validate_pacing(
             database.as_ref(),
@@ -491,6 +501,14 @@ impl RawConfig {
                 );
             }
             if let Some(p) = validate_policy(raw, &at, run.as_ref(), &mut issues) {
+                if p.action == Action::Archive && self.archive.is_none() {
+                    issues.add(
+                        format!("{at}.action"),
+                        "\"archive\" needs an [archive] section naming the archive database \
+                         (url = \"sqlite:///var/lib/retentiond/archive.db\", or a PostgreSQL or \
+                         MariaDB database with its own credentials)",
+                    );
+                }
                 if matches!(&p.action, Action::Anonymize(cols) if cols.iter().any(|(_, t)| *t == Transform::Hash))
                     && hash_key.is_none()
                     && !self.keyless
@@ -605,6 +623,7 @@ impl RawConfig {
                     .map(PathBuf::from),
                 backup_retention,
                 replica,
+                archive,
             }),
             _ => {
                 let mut found = issues.0;
@@ -798,7 +817,13 @@ fn validate_report(r: &RawReport, issues: &mut Issues) -> Option<super::ReportCo
     })
 }
 
-fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseConfig> {
+/// `[database]`, or `[archive]` (`section`), which has the same keys.
+fn validate_database(
+    db: &RawDatabase,
+    section: &str,
+    issues: &mut Issues,
+) -> Option<DatabaseConfig> {
+    let key = |k: &str| format!("{section}.{k}");
     let url = match (&db.url, &db.url_file) {
         (Some(url), None) => Some(url.clone()),
         // url_file wins: it is how secrets arrive (systemd credentials, container secrets),
@@ -806,15 +831,18 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
         (_, Some(file)) => match read_secret_file(file) {
             Ok(url) => Some(url),
             Err(e) => {
-                issues.add("database.url_file", e);
+                issues.add(key("url_file"), e);
                 None
             }
         },
         (None, None) => {
             issues.add(
-                "database.url",
-                "is required (e.g. postgres://user@host/db, mysql://user@host/db or sqlite://path.db), \
-                 or set database.url_file or RETENTIOND_DATABASE__URL",
+                key("url"),
+                format!(
+                    "is required (e.g. postgres://user@host/db, mysql://user@host/db or sqlite://path.db), \
+                     or set {section}.url_file or RETENTIOND_{}__URL",
+                    section.to_ascii_uppercase()
+                ),
             );
             None
         }
@@ -825,7 +853,7 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
             || !url.contains("://")
         {
             issues.add(
-                "database.url",
+                key("url"),
                 format!(
                     "must start with postgres://, mysql:// or sqlite:// (got \"{}\")",
                     super::redact_url(url)
@@ -842,7 +870,7 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
         Ok(tz) => Some(tz),
         Err(_) => {
             issues.add(
-                "database.timezone",
+                key("timezone"),
                 format!(
                     "\"{}\" is not an IANA time zone name such as \"UTC\" or \"Europe/Amsterdam\"",
                     db.timezone.as_deref().unwrap_or_default()
@@ -863,12 +891,12 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
         || table_prefix.starts_with(|c: char| c.is_ascii_digit())
     {
         issues.add(
-            "database.table_prefix",
+            key("table_prefix"),
             "must be 1 to 30 characters of a-z, 0-9 and _, not starting with a digit",
         );
     }
     if let Some(schema) = &db.schema {
-        issues.identifier(schema, "database.schema");
+        issues.identifier(schema, &key("schema"));
     }
     Some(DatabaseConfig {
         url: Secret::new(url?),
@@ -876,6 +904,47 @@ fn validate_database(db: &RawDatabase, issues: &mut Issues) -> Option<DatabaseCo
         table_prefix,
         schema: db.schema.clone(),
     })
+}
+
+/// `[archive]`: a database of its own, never the live one, read in the live database's time
+/// zone unless it says otherwise (the rows keep their wall-clock times).
+fn validate_archive(
+    raw: &RawDatabase,
+    live: Option<&DatabaseConfig>,
+    issues: &mut Issues,
+) -> Option<DatabaseConfig> {
+    let mut archive = validate_database(raw, "archive", issues)?;
+    let Some(live) = live else {
+        return Some(archive);
+    };
+    if raw.timezone.is_none() {
+        archive.timezone = live.timezone;
+    }
+    if same_database(archive.url.expose(), live.url.expose()) {
+        issues.add(
+            "archive.url",
+            "names the live database: the archive must be a database of its own (another \
+             SQLite file, or another PostgreSQL/MariaDB database with its own account)",
+        );
+        return None;
+    }
+    Some(archive)
+}
+
+/// Whether two URLs name the same database, ignoring the credentials and options.
+fn same_database(a: &str, b: &str) -> bool {
+    let place = |url: &str| {
+        let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+        let scheme = match scheme {
+            "postgresql" => "postgres",
+            "mariadb" => "mysql",
+            s => s,
+        };
+        let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+        let rest = rest.split(['?', '#']).next().unwrap_or_default();
+        format!("{scheme}://{}", rest.trim_end_matches('/'))
+    };
+    place(a) == place(b)
 }
 
 fn duration_or(
@@ -1207,7 +1276,7 @@ fn validate_policy(
         None => {
             issues.add(
                 format!("{at}.action"),
-                "is required: \"delete\" or \"anonymize\"",
+                "is required: \"delete\", \"anonymize\" or \"archive\"",
             );
             None
         }
@@ -1223,10 +1292,19 @@ fn validate_policy(
         Some("anonymize") => {
             validate_columns(raw.columns.as_ref(), &format!("{at}.columns"), issues)
         }
+        Some("archive") => {
+            if raw.columns.is_some() {
+                issues.add(
+                    format!("{at}.columns"),
+                    "only applies with action = \"anonymize\"",
+                );
+            }
+            Some(Action::Archive)
+        }
         Some(other) => {
             issues.add(
                 format!("{at}.action"),
-                format!("\"{other}\" is not known; use \"delete\" or \"anonymize\""),
+                format!("\"{other}\" is not known; use \"delete\", \"anonymize\" or \"archive\""),
             );
             None
         }

@@ -31,6 +31,10 @@ pub enum DbError {
     },
     #[error("{url} is read-only: {why}. retentiond does not override it, so nothing was written")]
     ReadOnly { url: String, why: String },
+    /// The data or the archive cannot be handled safely: this policy fails, with the reason,
+    /// and nothing of its batch is deleted.
+    #[error("{context}: {reason}")]
+    Refused { context: String, reason: String },
     #[error("{0}")]
     Unexpected(String),
 }
@@ -81,7 +85,7 @@ impl DbError {
     pub fn failure(&self) -> Failure {
         match self {
             DbError::ReadOnly { .. } => Failure::Config,
-            DbError::Unexpected(_) => Failure::Other,
+            DbError::Unexpected(_) | DbError::Refused { .. } => Failure::Other,
             DbError::Connect { source, .. } | DbError::Query { source, .. } => classify(source),
         }
     }
@@ -201,7 +205,7 @@ impl<T> Context<T> for Result<T, sqlx::Error> {
 }
 
 /// A value bound to a statement.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Value {
     Null,
     Int(i64),

@@ -104,7 +104,7 @@ impl Engine {
             let anonymized = |column: &str| {
                 policies.iter().any(|t| match &t.policy.action {
                     Action::Anonymize(cols) => cols.iter().any(|(c, _)| c == column),
-                    Action::Delete => false,
+                    Action::Delete | Action::Archive => false,
                 })
             };
             let left_by = if policies.is_empty() {

@@ -158,7 +158,7 @@ fn new_request_id() -> String {
 
 fn column_changes(t: &Target) -> Vec<ColumnChange> {
     match &t.policy.action {
-        Action::Delete => Vec::new(),
+        Action::Delete | Action::Archive => Vec::new(),
         Action::Anonymize(cols) => cols
             .iter()
             .map(|(c, tr)| ColumnChange {
@@ -280,6 +280,7 @@ impl Engine {
             },
             session: None,
             parents: &no_parents,
+            archive_ready: false,
         };
         let mut report = EraseReport {
             request_id: request_id.to_string(),

@@ -76,6 +76,7 @@ impl EngineError {
                     ..
                 },
             ) => !e.is_session_ended(),
+            EngineError::Db(DbError::Refused { .. }) => true,
             _ => false,
         }
     }
@@ -250,6 +251,9 @@ pub struct Engine {
     pub clock_warnings: Vec<String>,
     /// How a real run paces its batches, read from the server when it starts.
     pacing: tokio::sync::Mutex<Option<pacing::Pacing>>,
+    /// The archive database of `action = "archive"`, or why it cannot be reached: then the
+    /// archive policies fail with that reason and the others run.
+    pub archive: Result<Option<crate::archive::Archive>, String>,
 }
 
 impl Engine {
@@ -266,6 +270,7 @@ impl Engine {
         )
         .map_err(EngineError::Check)?;
         let targets = order::order(targets, &schema);
+        let archive = Self::connect_archive(&config, &targets, &schema, db.dialect, access).await?;
         let mut engine = Engine {
             config,
             db,
@@ -275,9 +280,65 @@ impl Engine {
             lock: tokio::sync::Mutex::new(None),
             clock_warnings: Vec::new(),
             pacing: tokio::sync::Mutex::new(None),
+            archive,
         };
         engine.write_denied = engine.probe().await?;
         Ok(engine)
+    }
+
+    /// Connects the archive when a policy archives, and plans its tables. A table that cannot
+    /// be archived exactly is a check failure; an archive that cannot be reached fails only
+    /// the archive policies (see `archive`).
+    async fn connect_archive(
+        config: &Config,
+        targets: &[Target],
+        schema: &Schema,
+        live: crate::db::Dialect,
+        access: Access,
+    ) -> Result<Result<Option<crate::archive::Archive>, String>, EngineError> {
+        use crate::archive::{Archive, ArchivedTable};
+        let archiving: Vec<&Target> = targets.iter().filter(|t| t.is_archive()).collect();
+        let Some(archive_config) = config.archive.as_ref().filter(|_| !archiving.is_empty()) else {
+            return Ok(Ok(None));
+        };
+        let mut tables = std::collections::BTreeMap::new();
+        let mut issues = Vec::new();
+        for t in archiving {
+            match ArchivedTable::plan(t, schema, live) {
+                Ok(table) => {
+                    tables.insert(table.name.clone(), table);
+                }
+                Err(mut found) => issues.append(&mut found),
+            }
+        }
+        if !issues.is_empty() {
+            return Err(EngineError::Check(issues));
+        }
+        match Archive::connect(archive_config, &config.run, access).await {
+            Ok(mut archive) => {
+                archive.tables = tables;
+                Ok(Ok(Some(archive)))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the archive cannot be reached; the archive policies will fail");
+                Ok(Err(format!("the archive: {e}")))
+            }
+        }
+    }
+
+    /// The archive, for an archive policy: its failure to connect fails that policy.
+    pub(crate) fn archive(&self) -> Result<&crate::archive::Archive, DbError> {
+        match &self.archive {
+            Ok(Some(a)) => Ok(a),
+            Ok(None) => Err(DbError::Refused {
+                context: "the archive".into(),
+                reason: "no [archive] is configured".into(),
+            }),
+            Err(why) => Err(DbError::Refused {
+                context: "archive policy".into(),
+                reason: why.clone(),
+            }),
+        }
     }
 
     /// Indexes whose absence makes every run scan whole tables (shown by `check`).
@@ -591,7 +652,7 @@ async fn count_and_last_key(
 /// "stalled at <point>" on stderr and wait there, so that a test can kill it at that moment
 /// or, when `RETENTIOND_TEST_RESUME=<file>` is set, change data and let it go on by creating
 /// that file.
-async fn stall_point(point: &str) {
+pub(crate) async fn stall_point(point: &str) {
     if !cfg!(debug_assertions) || std::env::var("RETENTIOND_TEST_STALL").as_deref() != Ok(point) {
         return;
     }

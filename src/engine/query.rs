@@ -3,6 +3,7 @@
 
 use super::target::{ClockCol, ClockRead, Col, Target, TargetClock, TargetSubject};
 use super::transform;
+use crate::archive::{ArchivedTable, columns};
 use crate::config::Transform;
 use crate::db::dialect::{DatePart, JULIAN_DAYS, sqlite_instant, sqlite_text_date};
 use crate::db::schema::{ColumnKind, ForeignKey};
@@ -857,6 +858,96 @@ impl Queries<'_> {
         self.lookups_per_row(&mut q);
         self.next_keys(&mut q, &cols, after, limit);
         (q, decode)
+    }
+
+    /// The next batch of an archive policy: its keys, then every column of the table in the
+    /// form it is carried to the archive (`archive::columns::read_text`). `lock`: a writing
+    /// run locks the rows it read until its transaction ends (SQLite's write transaction
+    /// holds the whole file already), so that the values copied are the values deleted.
+    pub fn select_rows(
+        &self,
+        after: Option<&[Value]>,
+        limit: u32,
+        table: &ArchivedTable,
+        lock: bool,
+    ) -> (Sql, Vec<Decode>) {
+        let (mut cols, mut decode) = self.key_selects(T);
+        for c in &table.columns {
+            cols.push(columns::read_text(
+                self.d(),
+                &c.carried,
+                &self.col(T, &c.name),
+            ));
+            decode.push(Decode::Text);
+        }
+        let mut q = self.db.sql();
+        self.lookups_per_row(&mut q);
+        self.next_keys(&mut q, &cols, after, limit);
+        if lock {
+            match self.d() {
+                Dialect::Postgres => {
+                    q.push(&format!(" FOR UPDATE OF {T}"));
+                }
+                Dialect::MySql => {
+                    q.push(" FOR UPDATE");
+                }
+                Dialect::Sqlite => {}
+            }
+        }
+        (q, decode)
+    }
+
+    /// Deletes exactly these rows (keys as `key_select` reads them) while the whole predicate
+    /// still holds for them.
+    pub fn delete_keys(&self, keys: &[Vec<Value>]) -> Sql {
+        let mut q = self.db.sql();
+        self.lookups_per_row(&mut q);
+        q.push(&self.d().delete_from(&self.target_table(), T))
+            .push(" WHERE ");
+        self.key_in(&mut q, keys);
+        q.push(" AND ");
+        self.exact().eligible(&mut q);
+        q
+    }
+
+    /// Which of these keys the table holds.
+    pub fn existing_keys(&self, keys: &[Vec<Value>]) -> (Sql, Vec<Decode>) {
+        let (cols, decode) = self.key_selects(T);
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "SELECT {} FROM {} WHERE ",
+            cols.join(", "),
+            self.target_table()
+        ));
+        self.key_in(&mut q, keys);
+        (q, decode)
+    }
+
+    /// `t.k IN (..)`, or `(t.k1, t.k2) IN ((..), ..)` for a composite key.
+    fn key_in(&self, q: &mut Sql, keys: &[Vec<Value>]) {
+        let cols = &self.target.key;
+        let many = cols.len() > 1;
+        q.push(&if many {
+            format!("({}) IN (", self.key_list(T))
+        } else {
+            format!("{} IN (", self.key_list(T))
+        });
+        for (i, key) in keys.iter().enumerate() {
+            q.push(if i > 0 { ", " } else { "" });
+            if many {
+                q.push("(");
+            }
+            for (j, (k, v)) in cols.iter().zip(key).enumerate() {
+                if j > 0 {
+                    q.push(", ");
+                }
+                self.key_value(q, k, v);
+            }
+            if many {
+                q.push(")");
+            }
+        }
+        q.push(")");
     }
 
     /// MariaDB: run this batch statement with per-row index lookups. Its optimizer sizes a

@@ -188,8 +188,14 @@ impl Target {
     pub fn table(&self) -> &str {
         &self.policy.table
     }
+    /// Whether the policy removes its rows from the live table: a delete, or an archive
+    /// (which deletes them once their copies are verified in the archive).
     pub fn is_delete(&self) -> bool {
-        matches!(self.policy.action, Action::Delete)
+        matches!(self.policy.action, Action::Delete | Action::Archive)
+    }
+
+    pub fn is_archive(&self) -> bool {
+        matches!(self.policy.action, Action::Archive)
     }
     /// Hash and IP truncation of text are computed here, not in SQL.
     pub fn needs_row_values(&self) -> bool {
@@ -520,7 +526,7 @@ fn check_policy(
         c.schema.referencing(&table.name).cloned().collect()
     };
 
-    if policy.action == Action::Delete {
+    if matches!(policy.action, Action::Delete | Action::Archive) {
         c.hidden_references(&table);
     }
 

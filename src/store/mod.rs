@@ -316,20 +316,35 @@ impl<'a> Store<'a> {
         Ok(())
     }
 
-    /// The hash the next audit entry chains to.
-    pub async fn last_audit_hash(&self) -> Result<String, DbError> {
-        let q = Sql::raw(
+    fn last_audit_hash_sql(&self) -> Sql {
+        Sql::raw(
             self.db.dialect,
             &format!(
                 "SELECT hash FROM {t} WHERE id = (SELECT MAX(id) FROM {t})",
                 t = self.table("audit")
             ),
-        );
+        )
+    }
+
+    /// The hash the next audit entry chains to.
+    pub async fn last_audit_hash(&self) -> Result<String, DbError> {
         Ok(self
             .db
-            .read_text(&q, "reading the audit trail")
+            .read_text(&self.last_audit_hash_sql(), "reading the audit trail")
             .await?
             .unwrap_or_else(|| audit::GENESIS.to_string()))
+    }
+
+    /// The same, read inside `tx`, which then writes the next entry.
+    pub async fn last_audit_hash_in(&self, tx: &mut Tx<'_>) -> Result<String, DbError> {
+        let rows = tx
+            .fetch(&self.last_audit_hash_sql(), &[Decode::Text])
+            .await
+            .ctx(|| "reading the audit trail".into())?;
+        Ok(match rows.first().and_then(|r| r.first()) {
+            Some(Value::Text(h)) => h.clone(),
+            _ => audit::GENESIS.to_string(),
+        })
     }
 
     /// Reads the whole trail in order and checks every link of the chain.

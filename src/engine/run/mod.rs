@@ -209,6 +209,7 @@ impl Engine {
             chain,
             session,
             parents: &parents,
+            archive_ready: false,
         };
         let mut outcomes = Vec::new();
         let mut stop_reason = None;
@@ -316,6 +317,9 @@ async fn run_policy(
         walk_end: p.last_key.as_deref(),
         parents: ctx.parents.of(t),
     };
+    if t.is_archive() {
+        prepare_archive(ctx, t, &q).await?;
+    }
     // Counted a moment ago: with nothing eligible (or blocked, which an earlier policy may
     // have freed), the walk would only read the table again (with a related clock, all of
     // it). What expires from now on is the next run's.
@@ -386,6 +390,33 @@ async fn run_policy(
             blocked = outcome.blocked,
             "policy done: nothing to do"
         );
+    }
+    Ok(())
+}
+
+/// Before an archive policy's walk: the archive is reachable, its tables are ready (once per
+/// run), and the copies an earlier run left unconfirmed are settled.
+async fn prepare_archive(
+    ctx: &mut RunContext<'_>,
+    t: &Target,
+    q: &super::query::Queries<'_>,
+) -> Result<(), EngineError> {
+    let archive = ctx.engine.archive()?;
+    let Mode::Real { run_id } = ctx.mode else {
+        return Ok(());
+    };
+    if !ctx.archive_ready {
+        archive
+            .prepare()
+            .await
+            .map_err(|e| crate::db::DbError::Refused {
+                context: "preparing the archive".into(),
+                reason: e.to_string(),
+            })?;
+        ctx.archive_ready = true;
+    }
+    if let Some(table) = archive.table(t.table()) {
+        crate::archive::copy::settle_unfinished(archive, table, q, run_id).await?;
     }
     Ok(())
 }

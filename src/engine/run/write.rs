@@ -19,12 +19,18 @@ pub enum WriteStrategy {
     /// Select the keys and the values to transform, compute the new values here, write them
     /// set-based, guarded by the values they were computed from (see `Queries::update_rows`).
     SelectThenRows,
+    /// Select and lock the rows, copy them to the archive and verify the copies there, then
+    /// delete exactly those rows (see `archive::copy`).
+    Archive,
 }
 
 impl WriteStrategy {
     pub fn choose(q: &Queries<'_>) -> WriteStrategy {
         let t = q.target;
-        if q.writes_in_one_statement() {
+        // An erasure request deletes the subject's rows: copying them elsewhere erases nothing.
+        if t.is_archive() && q.subject.is_none() {
+            WriteStrategy::Archive
+        } else if q.writes_in_one_statement() {
             WriteStrategy::OneStatement
         } else if t.is_delete() || !t.needs_row_values() {
             WriteStrategy::SelectThenRange
@@ -51,6 +57,9 @@ pub async fn batch(
     limit: u32,
     batch_no: u64,
 ) -> Result<Written, DbError> {
+    if strategy == WriteStrategy::Archive {
+        return archive_batch(ctx, q, after, limit, batch_no).await;
+    }
     let t = q.target;
     let what = |what: &str| format!("policy \"{}\": {what}", t.name());
     let nkey = t.key.len();
@@ -102,6 +111,7 @@ pub async fn batch(
             .execute(&q.update_range(after, last))
             .await
             .ctx(|| what("anonymizing a batch"))?,
+        WriteStrategy::Archive => unreachable!("archive batches are written by archive_batch"),
         WriteStrategy::SelectThenRows => {
             let key = ctx
                 .engine
@@ -133,6 +143,94 @@ pub async fn batch(
     stall_point("before-commit").await;
     tx.commit().await.ctx(|| what("committing a batch"))?;
     ctx.chain = entry.hash();
+    Ok(Written {
+        rows: affected,
+        keys,
+    })
+}
+
+/// One batch of an archive policy (see `archive::copy` for its steps and what a kill between
+/// them leaves).
+async fn archive_batch(
+    ctx: &mut RunContext<'_>,
+    q: &Queries<'_>,
+    after: Option<&[Value]>,
+    limit: u32,
+    batch_no: u64,
+) -> Result<Written, DbError> {
+    use crate::archive::{Stamp, copy};
+    let t = q.target;
+    let what = |what: &str| format!("policy \"{}\": {what}", t.name());
+    let archive = ctx.engine.archive()?;
+    let table = archive
+        .table(t.table())
+        .ok_or_else(|| DbError::Unexpected(what("no archive table is planned")))?;
+    let nkey = t.key.len();
+    let mut tx = crate::db::begin_on(&ctx.engine.db, ctx.session.as_mut()).await?;
+    let (select, decode) = q.select_rows(after, limit, table, ctx.mode.writes());
+    let rows = tx
+        .fetch(&select, &decode)
+        .await
+        .ctx(|| what("selecting a batch"))?;
+    let rows = copy::Selected::from_rows(table, nkey, rows);
+    let keys = rows.keys.clone();
+    let (Some(first), Some(last)) = (keys.first(), keys.last()) else {
+        tx.rollback().await.ctx(|| what("ending a transaction"))?;
+        return Ok(Written { rows: 0, keys });
+    };
+    let Mode::Real { run_id } = ctx.mode else {
+        tx.rollback().await.ctx(|| what("ending a transaction"))?;
+        return Ok(Written {
+            rows: keys.len() as u64,
+            keys,
+        });
+    };
+    stall_point("after-select").await;
+    let recorded_at = format_utc(Utc::now());
+    let stamp = Stamp {
+        policy: t.name(),
+        run: run_id,
+        batch: batch_no as i64,
+        at: &recorded_at,
+    };
+    copy::copy(archive, table, &rows, &stamp).await?;
+    let mut affected = 0;
+    for chunk in keys.chunks(archive.keys_per_statement(table)) {
+        affected += tx
+            .execute(&q.delete_keys(chunk))
+            .await
+            .ctx(|| what("deleting an archived batch"))?;
+    }
+    // Rows the delete left were no longer expired when it ran: their copies go again.
+    let mut survivors = std::collections::BTreeSet::new();
+    if affected < keys.len() as u64 {
+        for chunk in keys.chunks(archive.keys_per_statement(table)) {
+            let (sql, decode) = q.existing_keys(chunk);
+            survivors.extend(
+                tx.fetch(&sql, &decode)
+                    .await
+                    .ctx(|| what("finding the rows a batch kept"))?,
+            );
+        }
+    }
+    let entry = audit::Entry {
+        run_id,
+        policy: t.name().to_string(),
+        table: t.table().to_string(),
+        action: t.policy.action.name().to_string(),
+        batch: batch_no as i64,
+        rows: affected as i64,
+        key_first: render_key(&t.key, first),
+        key_last: render_key(&t.key, last),
+        recorded_at,
+        prev_hash: ctx.chain.clone(),
+    };
+    ctx.store.insert_audit(&mut tx, &entry).await?;
+    stall_point("before-commit").await;
+    tx.commit().await.ctx(|| what("committing a batch"))?;
+    ctx.chain = entry.hash();
+    stall_point("after-live-commit").await;
+    copy::settle(archive, table, &rows, &survivors, entry).await?;
     Ok(Written {
         rows: affected,
         keys,

@@ -1,0 +1,297 @@
+//! `action = "archive"`: invoices (as Laravel, Django and a PostgreSQL app make them) move to
+//! an archive database of each dialect. What must hold: every expired row is in the archive
+//! with every value as it was (numbers exact, times in the same instant, text, bytes and JSON
+//! unchanged) and gone live; nothing unexpired moves; a repeated run changes nothing; and a run
+//! whose archive cannot be reached deletes nothing of the archive policies while the others run.
+
+mod common;
+
+use common::*;
+
+/// Issued in 2019 at the latest: 7 years from the end of the year lie before `NOW`
+/// (2027-03-01). Issued from 2020-01-01: kept.
+const INVOICES_7Y: &str = r#"
+[[policies]]
+name = "invoices"
+table = "invoices"
+since = "issued_on"
+retain = "7 years"
+round = "end_of_year"
+action = "archive"
+basis = "AWR 52(4): 7 years"
+"#;
+
+fn schema(b: Backend) -> &'static str {
+    match b {
+        Backend::Postgres => {
+            r#"
+CREATE TABLE invoices (
+  id BIGSERIAL PRIMARY KEY,
+  number VARCHAR(32) NOT NULL UNIQUE,
+  customer_name TEXT NOT NULL,
+  amount NUMERIC(12,2) NOT NULL,
+  vat_rate NUMERIC(5,4),
+  exact NUMERIC,
+  ratio DOUBLE PRECISION,
+  paid BOOLEAN NOT NULL DEFAULT false,
+  issued_on DATE NOT NULL,
+  created_at TIMESTAMP(6) NOT NULL DEFAULT now(),
+  paid_at TIMESTAMPTZ,
+  token UUID,
+  pdf BYTEA,
+  meta JSONB,
+  ip INET
+);
+INSERT INTO invoices (id, number, customer_name, amount, vat_rate, exact, ratio, paid, issued_on, created_at, paid_at, token, pdf, meta, ip) VALUES
+  (1, 'INV-2018-001', 'Zoë Ñúñez 🧾 "quoted"', 1234.50, 0.2100, 12345678901234567890.12345678901234567890, 0.1::float8 + 0.2::float8, true, '2018-05-01', '2018-05-01 10:11:12.123456', '2018-05-02 08:00:00.5+02', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\x00ff10', '{"ü": "x", "a": [1, 2]}', '203.0.113.7'),
+  (2, 'INV-2019-999', 'Last of 2019', -0.01, NULL, NULL, NULL, false, '2019-12-31', '2019-12-31 23:59:59.999999', NULL, NULL, NULL, NULL, NULL),
+  (3, 'INV-2020-001', 'First of 2020', 10.00, 0.0900, 1, 1.5, true, '2020-01-01', '2020-01-01 00:00:00', '2020-01-01 00:00:00+00', NULL, NULL, NULL, NULL),
+  (4, 'INV-2024-001', 'Recent', 99.99, 0.2100, 2, 2.5, false, '2024-06-01', '2024-06-01 12:00:00', NULL, NULL, NULL, NULL, NULL);
+"#
+        }
+        // As Laravel's migrations make it: unsigned big integer ids, DECIMAL money, TINYINT(1)
+        // booleans, CHAR(36) uuids, MariaDB's JSON (a LONGTEXT with a JSON_VALID check).
+        Backend::MariaDb => {
+            r#"
+CREATE TABLE invoices (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  number VARCHAR(32) NOT NULL UNIQUE,
+  customer_name VARCHAR(255) NOT NULL,
+  amount DECIMAL(12,2) NOT NULL,
+  vat_rate DECIMAL(5,4) NULL,
+  exact DECIMAL(40,20) NULL,
+  ratio DOUBLE NULL,
+  paid TINYINT(1) NOT NULL DEFAULT 0,
+  issued_on DATE NOT NULL,
+  created_at DATETIME(6) NOT NULL,
+  paid_at TIMESTAMP(6) NULL,
+  token CHAR(36) NULL,
+  pdf BLOB NULL,
+  meta JSON NULL,
+  ip VARCHAR(45) NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+SET time_zone = '+00:00';
+INSERT INTO invoices (id, number, customer_name, amount, vat_rate, exact, ratio, paid, issued_on, created_at, paid_at, token, pdf, meta, ip) VALUES
+  (1, 'INV-2018-001', 'Zoë Ñúñez 🧾 "quoted"', 1234.50, 0.2100, 12345678901234567890.12345678901234567890, 0.1e0 + 0.2e0, 1, '2018-05-01', '2018-05-01 10:11:12.123456', '2018-05-02 06:00:00.5', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', X'00ff10', '{"ü": "x", "a": [1, 2]}', '203.0.113.7'),
+  (2, 'INV-2019-999', 'Last of 2019', -0.01, NULL, NULL, NULL, 0, '2019-12-31', '2019-12-31 23:59:59.999999', NULL, NULL, NULL, NULL, NULL),
+  (3, 'INV-2020-001', 'First of 2020', 10.00, 0.0900, 1, 1.5, 1, '2020-01-01', '2020-01-01 00:00:00', '2020-01-01 00:00:00', NULL, NULL, NULL, NULL),
+  (4, 'INV-2024-001', 'Recent', 99.99, 0.2100, 2, 2.5, 0, '2024-06-01', '2024-06-01 12:00:00', NULL, NULL, NULL, NULL, NULL);
+"#
+        }
+        // As Django makes it on SQLite: decimal, bool, datetime (UTC text), char(32) uuids.
+        Backend::Sqlite => {
+            r#"
+CREATE TABLE "invoices" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "number" varchar(32) NOT NULL UNIQUE, "customer_name" varchar(255) NOT NULL, "amount" decimal NOT NULL, "vat_rate" decimal NULL, "exact" decimal NULL, "ratio" real NULL, "paid" bool NOT NULL, "issued_on" date NOT NULL, "created_at" datetime NOT NULL, "paid_at" datetime NULL, "token" char(32) NULL, "pdf" BLOB NULL, "meta" text NULL CHECK ((JSON_VALID("meta") OR "meta" IS NULL)), "ip" char(39) NULL);
+INSERT INTO invoices (id, number, customer_name, amount, vat_rate, exact, ratio, paid, issued_on, created_at, paid_at, token, pdf, meta, ip) VALUES
+  (1, 'INV-2018-001', 'Zoë Ñúñez 🧾 "quoted"', '1234.50', '0.2100', '12345678901234567890.12345678901234567890', 0.1 + 0.2, 1, '2018-05-01', '2018-05-01 10:11:12.123456', '2018-05-02 06:00:00.500000', 'a0eebc999c0b4ef8bb6d6bb9bd380a11', X'00ff10', '{"ü": "x", "a": [1, 2]}', '203.0.113.7'),
+  (2, 'INV-2019-999', 'Last of 2019', '-0.01', NULL, NULL, NULL, 0, '2019-12-31', '2019-12-31 23:59:59.999999', NULL, NULL, NULL, NULL, NULL),
+  (3, 'INV-2020-001', 'First of 2020', '10.00', '0.0900', 1, 1.5, 1, '2020-01-01', '2020-01-01 00:00:00', '2020-01-01 00:00:00', NULL, NULL, NULL, NULL),
+  (4, 'INV-2024-001', 'Recent', '99.99', '0.2100', 2, 2.5, 0, '2024-06-01', '2024-06-01 12:00:00', NULL, NULL, NULL, NULL, NULL);
+"#
+        }
+    }
+}
+
+/// What each column is, for reading it as text on any database.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Text,
+    Decimal,
+    Float,
+    Bool,
+    Date,
+    Timestamp,
+    Instant,
+    Bytes,
+}
+
+const COLUMNS: [(&str, Kind); 15] = [
+    ("id", Kind::Decimal),
+    ("number", Kind::Text),
+    ("customer_name", Kind::Text),
+    ("amount", Kind::Decimal),
+    ("vat_rate", Kind::Decimal),
+    ("exact", Kind::Decimal),
+    ("ratio", Kind::Float),
+    ("paid", Kind::Bool),
+    ("issued_on", Kind::Date),
+    ("created_at", Kind::Timestamp),
+    ("paid_at", Kind::Instant),
+    ("token", Kind::Text),
+    ("pdf", Kind::Bytes),
+    ("meta", Kind::Text),
+    ("ip", Kind::Text),
+];
+
+/// A column as text the way a person comparing two databases would read it.
+fn as_text(b: Backend, col: &str, kind: Kind) -> String {
+    match (b, kind) {
+        (Backend::Postgres, Kind::Bool) => format!("CAST(CAST({col} AS INT) AS TEXT)"),
+        (Backend::Postgres, Kind::Date) => format!("to_char({col}, 'YYYY-MM-DD')"),
+        (Backend::Postgres, Kind::Timestamp) => {
+            format!("to_char({col}, 'YYYY-MM-DD HH24:MI:SS.US')")
+        }
+        (Backend::Postgres, Kind::Instant) => {
+            format!("to_char({col} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')")
+        }
+        (Backend::Postgres, Kind::Bytes) => format!("encode({col}, 'hex')"),
+        (Backend::Postgres, _) => format!("CAST({col} AS TEXT)"),
+        (Backend::MariaDb, Kind::Date) => format!("DATE_FORMAT({col}, '%Y-%m-%d')"),
+        (Backend::MariaDb, Kind::Timestamp | Kind::Instant) => {
+            format!("DATE_FORMAT({col}, '%Y-%m-%d %H:%i:%s.%f')")
+        }
+        (Backend::MariaDb, Kind::Bytes) => format!("LOWER(HEX({col}))"),
+        (Backend::MariaDb, _) => format!("CAST({col} AS CHAR)"),
+        (Backend::Sqlite, Kind::Bytes) => {
+            format!("CASE WHEN {col} IS NULL THEN NULL ELSE lower(hex({col})) END")
+        }
+        (Backend::Sqlite, Kind::Float | Kind::Decimal) => format!(
+            "CASE WHEN typeof({col}) = 'real' THEN printf('%!.17g', {col}) ELSE CAST({col} AS TEXT) END"
+        ),
+        (Backend::Sqlite, _) => format!("CAST({col} AS TEXT)"),
+    }
+}
+
+/// `1234.500` → `1234.5`; a float by its value.
+fn same_value(kind: Kind, v: &Option<String>) -> Option<String> {
+    let v = v.as_ref()?;
+    Some(match kind {
+        // SQLite holds most decimals as floats: their printed exponent form by value.
+        Kind::Decimal if v.contains('e') => {
+            format!("{}", v.parse::<f64>().expect("a number"))
+        }
+        Kind::Decimal if v.contains('.') => {
+            v.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+        Kind::Float => format!("{:?}", v.parse::<f64>().expect("a float")),
+        _ => v.clone(),
+    })
+}
+
+async fn invoices(db: &TestDb) -> Vec<Vec<Option<String>>> {
+    let cols: Vec<String> = COLUMNS
+        .iter()
+        .map(|(c, k)| as_text(db.backend, c, *k))
+        .collect();
+    let rows = db
+        .text_rows(&format!(
+            "SELECT {} FROM invoices ORDER BY id",
+            cols.join(", ")
+        ))
+        .await;
+    rows.into_iter()
+        .map(|r| {
+            r.iter()
+                .zip(COLUMNS)
+                .map(|(v, (_, k))| same_value(k, v))
+                .collect()
+        })
+        .collect()
+}
+
+fn with_archive(config: &std::path::Path, archive: &TestDb) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(config).expect("the config");
+    let path = config.with_extension("archive.toml");
+    std::fs::write(
+        &path,
+        format!("{text}\n[archive]\nurl = \"{}\"\n", archive.url()),
+    )
+    .expect("write the config");
+    path
+}
+
+async fn moves_expired_invoices_exactly(live: Backend, to: Backend) {
+    let db = TestDb::new(live).await;
+    db.exec(schema(live)).await;
+    let archive = TestDb::new(to).await;
+    let before = invoices(&db).await;
+    let config = with_archive(&db.write_config(INVOICES_7Y, ""), &archive);
+
+    let out = run_cli(&config, &["check"], &at(NOW));
+    let said = expect_exit(&out, 0);
+    assert!(said.contains("does not exist yet"), "{said}");
+
+    let doc = json_ok(&run_cli(&config, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&doc, "invoices", "affected"), 2, "{doc:#}");
+    assert_eq!(field(&doc, "invoices", "backlog"), 0, "{doc:#}");
+
+    // Never early: 2019-12-31 went, 2020-01-01 stays.
+    assert_eq!(db.ids("invoices").await, vec![3, 4]);
+    let archived = invoices(&archive).await;
+    assert_eq!(
+        archived,
+        before[..2].to_vec(),
+        "archive differs from the live rows"
+    );
+    // The values a tax inspector would read, spelled out.
+    let first = &archived[0];
+    assert_eq!(first[2].as_deref(), Some("Zoë Ñúñez 🧾 \"quoted\""));
+    assert_eq!(first[3].as_deref(), Some("1234.5"));
+    // SQLite's NUMERIC affinity makes a float of it as it is written; the archive keeps
+    // what the live database held.
+    if live != Backend::Sqlite {
+        assert_eq!(
+            first[5].as_deref(),
+            Some("12345678901234567890.1234567890123456789")
+        );
+    }
+    assert_eq!(first[6].as_deref(), Some("0.30000000000000004"));
+    assert_eq!(first[10].as_deref(), Some("2018-05-02 06:00:00.500000"));
+    assert_eq!(first[12].as_deref(), Some("00ff10"));
+    assert!(archived[1][5].is_none() && archived[1][12].is_none());
+    let states = archive
+        .text_rows(&format!(
+            "SELECT {} FROM invoices ORDER BY id",
+            archive.cast_text("retentiond_state")
+        ))
+        .await;
+    assert_eq!(states, vec![vec![Some("archived".into())]; 2]);
+
+    // Both audit trails record the two rows, and both chains verify.
+    let out = run_cli(&config, &["audit", "verify"], &[]);
+    expect_exit(&out, 0);
+    assert_eq!(
+        archive
+            .scalar_i64("SELECT SUM(rows_affected) FROM retentiond_audit WHERE action = 'archive'")
+            .await,
+        2
+    );
+
+    // A second run finds nothing and changes nothing on either side.
+    let doc = json_ok(&run_cli(&config, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&doc, "invoices", "affected"), 0);
+    assert_eq!(db.ids("invoices").await, vec![3, 4]);
+    assert_eq!(invoices(&archive).await, before[..2].to_vec());
+}
+
+macro_rules! pairs {
+    ($($live:ident => $($to:ident),+);+ $(;)?) => {$(
+        mod $live {
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $to() {
+                    moves_expired_invoices_exactly(
+                        live(stringify!($live)),
+                        live(stringify!($to).trim_start_matches("to_")),
+                    )
+                    .await
+                }
+            )+
+        }
+    )+};
+}
+
+fn live(name: &str) -> Backend {
+    match name {
+        "postgres" => Backend::Postgres,
+        "mariadb" => Backend::MariaDb,
+        _ => Backend::Sqlite,
+    }
+}
+
+pairs! {
+    postgres => to_postgres, to_mariadb, to_sqlite;
+    mariadb => to_postgres, to_mariadb, to_sqlite;
+    sqlite => to_postgres, to_mariadb, to_sqlite;
+}
