@@ -189,23 +189,12 @@ async fn invoices(db: &TestDb) -> Vec<Vec<Option<String>>> {
         .collect()
 }
 
-fn with_archive(config: &std::path::Path, archive: &TestDb) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(config).expect("the config");
-    let path = config.with_extension("archive.toml");
-    std::fs::write(
-        &path,
-        format!("{text}\n[archive]\nurl = \"{}\"\n", archive.url()),
-    )
-    .expect("write the config");
-    path
-}
-
 async fn moves_expired_invoices_exactly(live: Backend, to: Backend) {
     let db = TestDb::new(live).await;
     db.exec(schema(live)).await;
     let archive = TestDb::new(to).await;
     let before = invoices(&db).await;
-    let config = with_archive(&db.write_config(INVOICES_7Y, ""), &archive);
+    let config = db.with_archive(&db.write_config(INVOICES_7Y, ""), &archive);
 
     let out = run_cli(&config, &["check"], &at(NOW));
     let said = expect_exit(&out, 0);
@@ -264,34 +253,4 @@ async fn moves_expired_invoices_exactly(live: Backend, to: Backend) {
     assert_eq!(invoices(&archive).await, before[..2].to_vec());
 }
 
-macro_rules! pairs {
-    ($($live:ident => $($to:ident),+);+ $(;)?) => {$(
-        mod $live {
-            use super::*;
-            $(
-                #[tokio::test]
-                async fn $to() {
-                    moves_expired_invoices_exactly(
-                        live(stringify!($live)),
-                        live(stringify!($to).trim_start_matches("to_")),
-                    )
-                    .await
-                }
-            )+
-        }
-    )+};
-}
-
-fn live(name: &str) -> Backend {
-    match name {
-        "postgres" => Backend::Postgres,
-        "mariadb" => Backend::MariaDb,
-        _ => Backend::Sqlite,
-    }
-}
-
-pairs! {
-    postgres => to_postgres, to_mariadb, to_sqlite;
-    mariadb => to_postgres, to_mariadb, to_sqlite;
-    sqlite => to_postgres, to_mariadb, to_sqlite;
-}
+on_every_pair!(moves_expired_invoices_exactly);

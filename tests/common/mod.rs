@@ -105,6 +105,32 @@ macro_rules! on_server_backends {
     )+};
 }
 
+/// One `#[tokio::test]` per pair of databases for a scenario `async fn(Backend, Backend)`
+/// (the live database, then the archive): `archive::exact::mariadb_to_sqlite`.
+#[macro_export]
+macro_rules! on_every_pair {
+    ($($scenario:ident),+ $(,)?) => {$(
+        mod $scenario {
+            use $crate::common::Backend::{MariaDb, Postgres, Sqlite};
+            $crate::on_every_pair!(@one $scenario, postgres_to_postgres, Postgres, Postgres);
+            $crate::on_every_pair!(@one $scenario, postgres_to_mariadb, Postgres, MariaDb);
+            $crate::on_every_pair!(@one $scenario, postgres_to_sqlite, Postgres, Sqlite);
+            $crate::on_every_pair!(@one $scenario, mariadb_to_postgres, MariaDb, Postgres);
+            $crate::on_every_pair!(@one $scenario, mariadb_to_mariadb, MariaDb, MariaDb);
+            $crate::on_every_pair!(@one $scenario, mariadb_to_sqlite, MariaDb, Sqlite);
+            $crate::on_every_pair!(@one $scenario, sqlite_to_postgres, Sqlite, Postgres);
+            $crate::on_every_pair!(@one $scenario, sqlite_to_mariadb, Sqlite, MariaDb);
+            $crate::on_every_pair!(@one $scenario, sqlite_to_sqlite, Sqlite, Sqlite);
+        }
+    )+};
+    (@one $scenario:ident, $name:ident, $live:ident, $to:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            super::$scenario($live, $to).await
+        }
+    };
+}
+
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// `rd_<time><pid><counter>`: unique across parallel tests and test binaries.
@@ -537,6 +563,19 @@ impl TestDb {
         let n = self.configs.fetch_add(1, Ordering::SeqCst);
         let path = self.dir.path().join(format!("retentiond-{n}.toml"));
         std::fs::write(&path, text).expect("write the config");
+        path
+    }
+
+    /// `config` with an `[archive]` section naming `archive`, as a new file.
+    pub fn with_archive(&self, config: &Path, archive: &TestDb) -> PathBuf {
+        let text = std::fs::read_to_string(config).expect("read the config");
+        let n = self.configs.fetch_add(1, Ordering::SeqCst);
+        let path = self.dir.path().join(format!("retentiond-{n}.toml"));
+        std::fs::write(
+            &path,
+            format!("{text}\n[archive]\nurl = \"{}\"\n", archive.url()),
+        )
+        .expect("write the config");
         path
     }
 
