@@ -77,8 +77,10 @@ pub fn of_daemon(end: &End) -> u8 {
         End::Stopped => OK,
         End::StoppedBeforeRun => FAILED,
         End::ScheduleExhausted => FAILED,
-        End::Once(Ok(report)) => of_run(report),
-        End::Once(Err(e)) => of_engine_error(e),
+        End::Once(once) => match once.as_ref() {
+            Ok(report) => of_run(report),
+            Err(e) => of_engine_error(e),
+        },
     }
 }
 

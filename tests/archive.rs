@@ -254,3 +254,130 @@ async fn moves_expired_invoices_exactly(live: Backend, to: Backend) {
 }
 
 on_every_pair!(moves_expired_invoices_exactly);
+
+/// Moved when three months old; deleted in the archive when the tax period ends: 7 years
+/// from the end of the year, 10 for OSS supplies.
+const INVOICE_LIFE: &str = r#"
+[[policies]]
+name = "invoices-to-archive"
+table = "invoices"
+since = "issued_on"
+retain = "3 months"
+action = "archive"
+basis = "kept off the live site once settled"
+
+[[policies]]
+name = "invoices-7y"
+database = "archive"
+table = "invoices"
+since = "issued_on"
+retain = "7 years"
+round = "end_of_year"
+filter = "scheme <> 'oss'"
+action = "delete"
+basis = "AWR 52(4)"
+
+[[policies]]
+name = "invoices-oss-10y"
+database = "archive"
+table = "invoices"
+since = "issued_on"
+retain = "10 years"
+round = "end_of_year"
+filter = "scheme = 'oss'"
+action = "delete"
+basis = "Dir. 2006/112 art. 369k"
+"#;
+
+async fn keeps_its_own_retention_in_the_archive(live: Backend, to: Backend) {
+    let db = TestDb::new(live).await;
+    let id = db.id_type();
+    db.exec(&format!(
+        "CREATE TABLE invoices (id {id} PRIMARY KEY, scheme VARCHAR(16) NOT NULL, issued_on DATE NOT NULL);
+INSERT INTO invoices (id, scheme, issued_on) VALUES (1, 'domestic', '2016-06-01'), (2, 'oss', '2016-06-01'), (3, 'oss', '2017-06-01'), (4, 'domestic', '2019-12-31'), (5, 'domestic', '2020-01-01'), (6, 'domestic', '2026-12-15');\n"
+    ))
+    .await;
+    let archive = TestDb::new(to).await;
+    let config = db.with_archive(&db.write_config(INVOICE_LIFE, ""), &archive);
+
+    // Before the first run the archive table does not exist: check says so and passes.
+    let said = expect_exit(&run_cli(&config, &["check"], &at(NOW)), 0);
+    assert!(
+        said.contains("made in the archive by the first run"),
+        "{said}"
+    );
+
+    let doc = json_ok(&run_cli(&config, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&doc, "invoices-to-archive", "affected"), 5, "{doc:#}");
+    assert_eq!(policy(&doc, "invoices-7y")["database"], "archive");
+    assert_eq!(field(&doc, "invoices-7y", "affected"), 2, "{doc:#}");
+    assert_eq!(field(&doc, "invoices-oss-10y", "affected"), 1, "{doc:#}");
+    assert!(doc["archive_run_id"].as_i64().is_some(), "{doc:#}");
+    assert_eq!(db.ids("invoices").await, vec![6]);
+    assert_eq!(archive.ids("invoices").await, vec![3, 5]);
+
+    // The plan now shows both databases' policies, with nothing left to do.
+    let plan = json_ok(&run_cli(&config, &["plan", "--json"], &at(NOW)));
+    assert_eq!(field(&plan, "invoices-7y", "eligible"), 0, "{plan:#}");
+    assert_eq!(field(&plan, "invoices-to-archive", "eligible"), 0);
+    expect_exit(&run_cli(&config, &["audit", "verify"], &[]), 0);
+    let said = expect_exit(&run_cli(&config, &["audit", "verify", "--archive"], &[]), 0);
+    assert!(said.contains("entries"), "{said}");
+    assert_eq!(
+        archive
+            .scalar_i64("SELECT SUM(rows_affected) FROM retentiond_audit WHERE action = 'delete'")
+            .await,
+        3
+    );
+}
+
+on_every_pair!(keeps_its_own_retention_in_the_archive);
+
+/// A run whose archive cannot be reached archives nothing and deletes nothing of the archive
+/// policies' rows; the other policies do their work, and the run fails with the reason.
+async fn an_unreachable_archive_fails_only_the_archive_policies(b: Backend) {
+    let db = TestDb::new(b).await;
+    let id = db.id_type();
+    let ts = db.ts_type();
+    db.exec(&format!(
+        "CREATE TABLE invoices (id {id} PRIMARY KEY, scheme VARCHAR(16) NOT NULL, issued_on DATE NOT NULL);
+INSERT INTO invoices (id, scheme, issued_on) VALUES (1, 'domestic', '2016-06-01'), (2, 'oss', '2016-06-01');
+CREATE TABLE messages (id {id} PRIMARY KEY, sent_at {ts} NOT NULL);
+INSERT INTO messages (id, sent_at) VALUES (1, '2020-01-01 00:00:00'), (2, '2027-02-01 00:00:00');\n"
+    ))
+    .await;
+    let config = db.with_archive_url(
+        &db.write_config(&format!("{INVOICE_LIFE}{OLD_MAIL}"), ""),
+        "postgres://postgres@127.0.0.1:9/archive",
+    );
+
+    let out = run_cli(&config, &["run", "--json"], &at(NOW));
+    let doc: serde_json::Value =
+        serde_json::from_str(&expect_exit(&out, 1)).expect("a JSON report");
+    assert_eq!(doc["status"], "failed");
+    assert_eq!(field(&doc, "old-mail", "affected"), 1);
+    let why = policy(&doc, "invoices-to-archive")["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        why.contains("archive") && why.contains("127.0.0.1:9"),
+        "{why}"
+    );
+    assert!(
+        policy(&doc, "invoices-7y")["error"].as_str().is_some(),
+        "{doc:#}"
+    );
+    assert_eq!(
+        db.ids("invoices").await,
+        vec![1, 2],
+        "nothing archived, nothing deleted"
+    );
+    assert_eq!(db.ids("messages").await, vec![2]);
+
+    let out = run_cli(&config, &["check"], &at(NOW));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("archive"), "{}", stderr(&out));
+}
+
+on_every_backend!(an_unreachable_archive_fails_only_the_archive_policies);

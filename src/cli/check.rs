@@ -61,7 +61,7 @@ pub async fn run(args: Args, config: Config) -> anyhow::Result<u8> {
 /// run). An archive that cannot be reached or a table that does not fit is a problem.
 async fn check_archive(engine: &Engine) -> anyhow::Result<()> {
     let archive = match &engine.archive {
-        Ok(None) => return Ok(()),
+        Ok(None) => return check_archive_side(engine),
         Ok(Some(a)) => a,
         Err(why) => return Err(EngineError::Usage(why.clone()).into()),
     };
@@ -80,6 +80,22 @@ async fn check_archive(engine: &Engine) -> anyhow::Result<()> {
             problems.join("\n  - ")
         ))
         .into());
+    }
+    check_archive_side(engine)
+}
+
+/// The archive's own policies, checked against the archive's tables.
+fn check_archive_side(engine: &Engine) -> anyhow::Result<()> {
+    match &engine.archive_side {
+        Ok(Some(side)) => {
+            crate::out!("Archive policies, run after the live ones:");
+            output::print_policies(&side.targets);
+            for n in &side.not_yet_archived {
+                crate::out!("  {n}");
+            }
+        }
+        Ok(None) => {}
+        Err(why) => return Err(EngineError::Usage(why.clone()).into()),
     }
     Ok(())
 }

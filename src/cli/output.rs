@@ -57,8 +57,14 @@ pub fn print_check(engine: &Engine) {
         engine.db.dialect.name(),
         engine.targets.len()
     );
-    let rows: Vec<Vec<String>> = engine
-        .targets
+    crate::out!("Policies in the order they run:");
+    print_policies(&engine.targets);
+    print_check_notes(engine);
+}
+
+/// One line per policy: table, key, clock, period and action.
+pub fn print_policies(targets: &[crate::engine::Target]) {
+    let rows: Vec<Vec<String>> = targets
         .iter()
         .map(|t| {
             let p = &t.policy;
@@ -107,12 +113,14 @@ pub fn print_check(engine: &Engine) {
             ]
         })
         .collect();
-    crate::out!("Policies in the order they run:");
     table(
         &["POLICY", "TABLE", "KEY", "CLOCK", "RETAIN", "ACTION"],
         &rows,
         &[],
     );
+}
+
+fn print_check_notes(engine: &Engine) {
     let weak: Vec<String> = engine
         .targets
         .iter()

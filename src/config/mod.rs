@@ -126,6 +126,44 @@ pub struct Config {
     pub replica: Option<Secret>,
     /// `[archive]`: where `action = "archive"` moves rows, a database of its own.
     pub archive: Option<DatabaseConfig>,
+    /// Which database `database` is: the live one, or (in the config `for_archive` makes) the
+    /// archive, whose policies are those with `database = "archive"`.
+    pub side: Side,
+}
+
+/// The database a policy's table is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    #[default]
+    Live,
+    Archive,
+}
+
+impl Config {
+    /// The config the archive's own policies run under: the archive as the database, the
+    /// policies with `database = "archive"`; `None` when there are none.
+    pub fn for_archive(&self) -> Option<Config> {
+        let archive = self.archive.clone()?;
+        if self.side != Side::Live || !self.policies.iter().any(|p| p.database == Side::Archive) {
+            return None;
+        }
+        Some(Config {
+            database: archive,
+            archive: None,
+            side: Side::Archive,
+            replica: None,
+            ..self.clone()
+        })
+    }
+
+    /// The policies whose tables are in `database` (see `side`).
+    pub fn policies_here(&self) -> impl Iterator<Item = (usize, &Policy)> {
+        self.policies
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.database == self.side)
+    }
 }
 
 /// Printed by every command on a config that asks for a review (a preset).
@@ -331,6 +369,9 @@ pub struct Policy {
     pub kept_for: Option<KeptFor>,
     /// Dutch wording of category, from and basis for `report --lang nl`.
     pub nl: Option<Wording>,
+    /// Where the table is: live, or in the archive (`database = "archive"`), where the rows
+    /// an archive policy moved keep their own retention.
+    pub database: Side,
     /// How well the period is founded (presets say; `check` lists the low ones).
     pub confidence: Option<Confidence>,
     /// For the retention statement: what kind of data this is ("Support e-mail").

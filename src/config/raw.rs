@@ -4,7 +4,7 @@
 use super::tree::{self, NameOr, Places, Step};
 use super::{
     Action, Clock, Confidence, Config, DatabaseConfig, EpochUnit, Issue, KeptFor, Period, Policy,
-    Review, Rounding, RunConfig, Secret, SubjectLink, Transform, Wording, WriteBudget,
+    Review, Rounding, RunConfig, Secret, Side, SubjectLink, Transform, Wording, WriteBudget,
     parse_duration,
 };
 use crate::defaults;
@@ -150,6 +150,7 @@ struct RawPolicy {
     confidence: Option<String>,
     nl: Option<RawWording>,
     kept_for: Option<String>,
+    database: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -501,6 +502,12 @@ impl RawConfig {
                 );
             }
             if let Some(p) = validate_policy(raw, &at, run.as_ref(), &mut issues) {
+                if p.database == Side::Archive && self.archive.is_none() {
+                    issues.add(
+                        format!("{at}.database"),
+                        "\"archive\" needs an [archive] section naming the archive database",
+                    );
+                }
                 if p.action == Action::Archive && self.archive.is_none() {
                     issues.add(
                         format!("{at}.action"),
@@ -624,6 +631,7 @@ impl RawConfig {
                 backup_retention,
                 replica,
                 archive,
+                side: Side::Live,
             }),
             _ => {
                 let mut found = issues.0;
@@ -1377,7 +1385,26 @@ fn validate_policy(
         }
     };
 
+    let database = match raw.database.as_deref() {
+        None | Some("live") => Some(Side::Live),
+        Some("archive") => Some(Side::Archive),
+        Some(other) => {
+            issues.add(
+                format!("{at}.database"),
+                format!("\"{other}\" is not known; use \"live\" (the default) or \"archive\""),
+            );
+            None
+        }
+    };
+    if database == Some(Side::Archive) && raw.action.as_deref() == Some("archive") {
+        issues.add(
+            format!("{at}.action"),
+            "a policy on an archive table deletes or anonymizes there; \"archive\" moves rows out of the live database",
+        );
+    }
+
     Some(Policy {
+        database: database?,
         name: name?,
         table: table?,
         key,

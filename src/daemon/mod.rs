@@ -47,7 +47,7 @@ pub enum End {
     /// The schedule has no future run.
     ScheduleExhausted,
     /// `--once`: its run's report, or why it did not run.
-    Once(Result<RunReport, EngineError>),
+    Once(Box<Result<RunReport, EngineError>>),
 }
 
 pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
@@ -102,7 +102,7 @@ pub async fn run(config: Config, once: bool) -> anyhow::Result<End> {
     daemon.deliver_outbox(true).await;
 
     if once {
-        return Ok(End::Once(daemon.cycle(false, None).await));
+        return Ok(End::Once(Box::new(daemon.cycle(false, None).await)));
     }
     let Some(schedule) = schedule else {
         return Ok(End::Stopped);

@@ -141,6 +141,7 @@ mod tests {
             confidence: None,
             nl: None,
             kept_for: None,
+            database: crate::config::Side::Live,
         }
     }
 

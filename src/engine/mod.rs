@@ -16,6 +16,7 @@ mod privilege;
 pub mod progress;
 pub mod query;
 mod run;
+mod sides;
 pub mod target;
 pub mod transform;
 
@@ -104,6 +105,8 @@ pub struct RunOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyPlan {
     pub name: String,
+    /// Where the policy's table is.
+    pub database: crate::config::Side,
     pub table: String,
     pub action: String,
     /// Rows whose clock plus period lies before the cutoff and that nothing keeps.
@@ -162,6 +165,8 @@ pub struct Plan {
 #[derive(Debug, Clone, Serialize)]
 pub struct PolicyOutcome {
     pub name: String,
+    /// Where the policy's table is.
+    pub database: crate::config::Side,
     pub table: String,
     pub action: String,
     /// Rows deleted or anonymized (for a dry run: rows that would be).
@@ -185,19 +190,8 @@ impl PolicyOutcome {
     /// Nothing done yet.
     fn new(t: &Target) -> Self {
         PolicyOutcome {
-            name: t.name().to_string(),
-            table: t.table().to_string(),
-            action: t.policy.action.name().to_string(),
-            affected: 0,
-            batches: 0,
-            blocked: 0,
-            undated: 0,
-            held: 0,
-            backlog: 0,
-            duration_ms: 0,
             stop_reason: None,
-            error: None,
-            waited_for_replica_ms: 0,
+            ..PolicyOutcome::unstarted(&t.policy)
         }
     }
 }
@@ -208,6 +202,8 @@ pub const FAILED: &str = "failed";
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub run_id: Option<i64>,
+    /// The run of the archive's own policies, recorded in the archive.
+    pub archive_run_id: Option<i64>,
     pub dry_run: bool,
     pub cutoff: String,
     pub status: String,
@@ -254,16 +250,35 @@ pub struct Engine {
     /// The archive database of `action = "archive"`, or why it cannot be reached: then the
     /// archive policies fail with that reason and the others run.
     pub archive: Result<Option<crate::archive::Archive>, String>,
+    /// The engine of the policies on archive tables (`database = "archive"`), run after this
+    /// one's.
+    pub archive_side: Result<Option<Box<Engine>>, String>,
+    /// Archive policies left out of a read-only check or plan because the first real run has
+    /// not made their table yet.
+    pub not_yet_archived: Vec<String>,
 }
 
 impl Engine {
     /// Connects and checks every policy against the live schema, including a trial of each
     /// policy's statement (which catches a bad `filter`).
     pub async fn prepare(config: Config, access: Access) -> Result<Engine, EngineError> {
+        let mut engine = Self::prepare_side(config, access, &Default::default()).await?;
+        engine.archive_side = engine.prepare_archive_side(access).await?;
+        Ok(engine)
+    }
+
+    /// The engine of one database: its policies (but those in `skip`) checked against it.
+    async fn prepare_side(
+        config: Config,
+        access: Access,
+        skip: &std::collections::BTreeSet<usize>,
+    ) -> Result<Engine, EngineError> {
         let db = Db::connect(&config.database, &config.run, access).await?;
         let schema = Schema::load(&db).await?;
         let targets = target::check(
             &config.policies,
+            config.side,
+            skip,
             &schema,
             db.dialect,
             &config.database.table_prefix,
@@ -281,6 +296,8 @@ impl Engine {
             clock_warnings: Vec::new(),
             pacing: tokio::sync::Mutex::new(None),
             archive,
+            archive_side: Ok(None),
+            not_yet_archived: Vec::new(),
         };
         engine.write_denied = engine.probe().await?;
         Ok(engine)
@@ -324,6 +341,54 @@ impl Engine {
                 Ok(Err(format!("the archive: {e}")))
             }
         }
+    }
+
+    /// The engine of the archive's own policies. A writing engine first makes the archive's
+    /// tables, so that those policies can be checked against them; a read-only one leaves
+    /// out the policies whose table the first run has yet to make. An archive that cannot be
+    /// reached is `Err` with the reason: those policies fail with it, the live ones run.
+    async fn prepare_archive_side(
+        &self,
+        access: Access,
+    ) -> Result<Result<Option<Box<Engine>>, String>, EngineError> {
+        let Some(config) = self.config.for_archive() else {
+            return Ok(Ok(None));
+        };
+        if let Err(why) = &self.archive {
+            return Ok(Err(why.clone()));
+        }
+        let mut skip = std::collections::BTreeSet::new();
+        if let Ok(Some(archive)) = &self.archive {
+            if access == Access::ReadWrite {
+                archive.prepare().await?;
+            } else {
+                let schema = Schema::load(&archive.db).await?;
+                for (i, p) in config.policies_here() {
+                    if schema.table(&p.table).is_none() && archive.table(&p.table).is_some() {
+                        skip.insert(i);
+                    }
+                }
+            }
+        }
+        let mut engine = match Box::pin(Self::prepare_side(config, access, &skip)).await {
+            Ok(engine) => engine,
+            Err(EngineError::Db(e @ DbError::Connect { .. })) => {
+                tracing::error!(error = %e, "the archive cannot be reached; its policies will fail");
+                return Ok(Err(format!("the archive: {e}")));
+            }
+            Err(e) => return Err(e),
+        };
+        engine.not_yet_archived = skip
+            .iter()
+            .filter_map(|i| engine.config.policies.get(*i))
+            .map(|p| {
+                format!(
+                    "archive policy \"{}\": its table \"{}\" is made in the archive by the first run, and checked then",
+                    p.name, p.table
+                )
+            })
+            .collect();
+        Ok(Ok(Some(Box::new(engine))))
     }
 
     /// The archive, for an archive policy: its failure to connect fails that policy.
@@ -445,8 +510,13 @@ impl Engine {
 
     fn selected(&self, names: &[String]) -> Result<Vec<&Target>, EngineError> {
         for n in names {
-            if !self.targets.iter().any(|t| t.name() == n) {
-                let known: Vec<&str> = self.targets.iter().map(Target::name).collect();
+            if !self.config.policies.iter().any(|p| p.name == *n) {
+                let known: Vec<&str> = self
+                    .config
+                    .policies
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect();
                 return Err(EngineError::Usage(format!(
                     "--policy {n}: no such policy; the config has {}",
                     known.join(", ")
@@ -490,7 +560,8 @@ impl Engine {
     }
 
     /// Counts what each selected policy would do, in one read-only transaction.
-    pub async fn plan(&self, opts: &RunOptions) -> Result<Plan, EngineError> {
+    /// The plan of the policies on this engine's database alone (see `sides::plan`).
+    pub(crate) async fn plan_here(&self, opts: &RunOptions) -> Result<Plan, EngineError> {
         let cutoff = self.cutoff(opts).await?;
         self.plan_at(cutoff, opts).await
     }
@@ -587,6 +658,7 @@ impl Engine {
             opts.progress.counted(eligible);
             policies.push(PolicyPlan {
                 name: t.name().to_string(),
+                database: t.policy.database,
                 table: t.table().to_string(),
                 action: t.policy.action.name().to_string(),
                 eligible,

@@ -393,6 +393,8 @@ fn not_a_table(name: &str, kind: &RelationKind) -> String {
 /// Checks every policy; returns the targets, or every problem found.
 pub fn check(
     policies: &[Policy],
+    side: crate::config::Side,
+    skip: &std::collections::BTreeSet<usize>,
     schema: &Schema,
     dialect: Dialect,
     reserved_prefix: &str,
@@ -406,6 +408,9 @@ pub fn check(
     };
     let mut targets = Vec::new();
     for (index, policy) in policies.iter().enumerate() {
+        if policy.database != side || skip.contains(&index) {
+            continue;
+        }
         checker.policy = policy.name.clone();
         checker.at = format!("policies[{index}].");
         if let Some(t) = check_policy(&mut checker, index, policy, reserved_prefix) {
@@ -1050,7 +1055,14 @@ mod tests {
             )],
         )
         .expect("config");
-        match check(&config.policies, schema, Dialect::Sqlite, "retentiond_") {
+        match check(
+            &config.policies,
+            crate::config::Side::Live,
+            &Default::default(),
+            schema,
+            Dialect::Sqlite,
+            "retentiond_",
+        ) {
             Ok(_) => Vec::new(),
             Err(issues) => issues.iter().map(|i| i.path.clone()).collect(),
         }

@@ -514,6 +514,7 @@ mod tests {
         .expect("a config");
         let policy = PolicyOutcome {
             name: "mail".into(),
+            database: crate::config::Side::Live,
             table: "messages".into(),
             action: "delete".into(),
             affected: 40,
@@ -529,6 +530,7 @@ mod tests {
         };
         let report = RunReport {
             run_id: Some(7),
+            archive_run_id: None,
             dry_run: false,
             cutoff: "2026-06-01 00:00:00".into(),
             status: "ok".into(),

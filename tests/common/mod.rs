@@ -568,14 +568,16 @@ impl TestDb {
 
     /// `config` with an `[archive]` section naming `archive`, as a new file.
     pub fn with_archive(&self, config: &Path, archive: &TestDb) -> PathBuf {
+        self.with_archive_url(config, archive.url())
+    }
+
+    /// `config` with an `[archive]` section whose url is `url`, as a new file.
+    pub fn with_archive_url(&self, config: &Path, url: &str) -> PathBuf {
         let text = std::fs::read_to_string(config).expect("read the config");
         let n = self.configs.fetch_add(1, Ordering::SeqCst);
         let path = self.dir.path().join(format!("retentiond-{n}.toml"));
-        std::fs::write(
-            &path,
-            format!("{text}\n[archive]\nurl = \"{}\"\n", archive.url()),
-        )
-        .expect("write the config");
+        std::fs::write(&path, format!("{text}\n[archive]\nurl = \"{url}\"\n"))
+            .expect("write the config");
         path
     }
 

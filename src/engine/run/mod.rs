@@ -23,8 +23,9 @@ use chrono::{DateTime, Utc};
 use std::time::Instant;
 
 impl Engine {
-    /// A real run (or, with `dry_run`, the same walk without writing).
-    pub async fn run(&self, opts: &RunOptions) -> Result<RunReport, EngineError> {
+    /// A real run (or, with `dry_run`, the same walk without writing) of the policies on this
+    /// engine's database alone (see `sides::run`).
+    pub(crate) async fn run_here(&self, opts: &RunOptions) -> Result<RunReport, EngineError> {
         let prefix = self.config.database.table_prefix.as_str();
         let store = Store::new(&self.db, prefix);
         let selected = self.selected(&opts.policies)?;
@@ -251,6 +252,7 @@ impl Engine {
         let failed = outcomes.iter().any(|o| o.error.is_some());
         Ok(RunReport {
             run_id: mode.run_id(),
+            archive_run_id: None,
             dry_run: opts.dry_run,
             cutoff: format_utc(cutoff),
             status: match &stop_reason {

@@ -1,0 +1,111 @@
+//! A plan or a run across both databases: the live policies first (an archive policy moves
+//! rows into the archive), then the archive's own policies (`database = "archive"`), which
+//! delete or anonymize there when the archived rows' own period ends. Each database keeps
+//! its own runs, audit trail and instance lock; the report joins the two.
+
+use super::{Engine, EngineError, FAILED, Plan, PolicyOutcome, RunOptions, RunReport, Stop};
+use crate::config::Side;
+
+impl Engine {
+    /// Counts what each selected policy of either database would do.
+    pub async fn plan(&self, opts: &RunOptions) -> Result<Plan, EngineError> {
+        let mut plan = self.plan_here(opts).await?;
+        if let Ok(Some(archive)) = &self.archive_side
+            && archive.selects_any(opts)
+        {
+            let theirs = archive.plan_here(opts).await?;
+            plan.policies.extend(theirs.policies);
+        } else if let Err(why) = &self.archive_side
+            && self.archive_policies(opts).next().is_some()
+        {
+            return Err(EngineError::Usage(format!(
+                "the archive's own policies cannot be planned: {why}"
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// Runs every selected policy: the live ones, then the archive's.
+    pub async fn run(&self, opts: &RunOptions) -> Result<RunReport, EngineError> {
+        let mut report = self.run_here(opts).await?;
+        let stopped = report.stop_reason.is_some();
+        match &self.archive_side {
+            Ok(Some(archive)) if archive.selects_any(opts) && !stopped => {
+                let theirs = archive.run_here(opts).await?;
+                join(&mut report, theirs);
+            }
+            Err(why) => {
+                // Unreachable: each of its policies fails with the reason; nothing of them ran.
+                let failed: Vec<PolicyOutcome> = self
+                    .archive_policies(opts)
+                    .map(|p| PolicyOutcome {
+                        error: Some(format!("policy \"{}\": {why}", p.name)),
+                        ..PolicyOutcome::unstarted(p)
+                    })
+                    .collect();
+                if !failed.is_empty() {
+                    report.status = FAILED.into();
+                    report.policies.extend(failed);
+                }
+            }
+            _ => {}
+        }
+        Ok(report)
+    }
+
+    /// Whether `opts` selects any of this engine's policies.
+    fn selects_any(&self, opts: &RunOptions) -> bool {
+        opts.policies.is_empty()
+            || self
+                .targets
+                .iter()
+                .any(|t| opts.policies.iter().any(|n| n == t.name()))
+    }
+
+    /// The selected policies on archive tables, from the config.
+    fn archive_policies<'a>(
+        &'a self,
+        opts: &'a RunOptions,
+    ) -> impl Iterator<Item = &'a crate::config::Policy> {
+        self.config.policies.iter().filter(move |p| {
+            p.database == Side::Archive
+                && (opts.policies.is_empty() || opts.policies.contains(&p.name))
+        })
+    }
+}
+
+/// The archive's run joined to the live one's report: its policies after the live ones, and
+/// the worse of the two outcomes.
+fn join(report: &mut RunReport, theirs: RunReport) {
+    report.archive_run_id = theirs.run_id;
+    report.policies.extend(theirs.policies);
+    report.stale_holds.extend(theirs.stale_holds);
+    if theirs.status == FAILED || report.status == "ok" {
+        report.status = theirs.status;
+    }
+    if report.stop_reason.is_none() {
+        report.stop_reason = theirs.stop_reason;
+    }
+}
+
+impl PolicyOutcome {
+    /// A policy that never started: nothing done, nothing counted.
+    pub(super) fn unstarted(p: &crate::config::Policy) -> PolicyOutcome {
+        PolicyOutcome {
+            name: p.name.clone(),
+            database: p.database,
+            table: p.table.clone(),
+            action: p.action.name().to_string(),
+            affected: 0,
+            batches: 0,
+            blocked: 0,
+            undated: 0,
+            held: 0,
+            backlog: 0,
+            duration_ms: 0,
+            stop_reason: Some(Stop::NotStarted),
+            error: None,
+            waited_for_replica_ms: 0,
+        }
+    }
+}
