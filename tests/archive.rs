@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use sqlx::Connection;
 
 /// Issued in 2019 at the latest: 7 years from the end of the year lie before `NOW`
 /// (2027-03-01). Issued from 2020-01-01: kept.
@@ -381,3 +382,155 @@ INSERT INTO messages (id, sent_at) VALUES (1, '2020-01-01 00:00:00'), (2, '2027-
 }
 
 on_every_backend!(an_unreachable_archive_fails_only_the_archive_policies);
+
+/// The archive's account may only work in the archive's own database (there it makes its
+/// tables); it has no right on the live database, and the live account none on the archive.
+async fn a_least_privilege_archive_account_is_enough(b: Backend) {
+    const PASSWORD: &str = "archive-pw-42";
+    let db = TestDb::new(b).await;
+    db.exec(schema(b)).await;
+    let archive = TestDb::new(b).await;
+    let role = format!("{}_ar", archive.name());
+    let url = {
+        let (scheme, rest) = archive.url().split_once("://").expect("a URL");
+        let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+        format!("{scheme}://{role}:{PASSWORD}@{host}")
+    };
+    match b {
+        Backend::Postgres => {
+            archive
+                .exec(&format!(
+                    "CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}';\nGRANT USAGE, CREATE ON SCHEMA public TO {role};\n"
+                ))
+                .await;
+        }
+        _ => {
+            archive
+                .exec(&format!(
+                    "CREATE USER '{role}'@'%' IDENTIFIED BY '{PASSWORD}';\nGRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON {}.* TO '{role}'@'%';\n",
+                    archive.name()
+                ))
+                .await;
+        }
+    }
+    let config = db.with_archive_url(&db.write_config(INVOICES_7Y, ""), &url);
+    expect_exit(&run_cli(&config, &["check"], &at(NOW)), 0);
+    let doc = json_ok(&run_cli(&config, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&doc, "invoices", "affected"), 2, "{doc:#}");
+    assert_eq!(archive.ids("invoices").await, vec![1, 2]);
+    assert_eq!(db.ids("invoices").await, vec![3, 4]);
+    let out = run_cli(&config, &["audit", "verify", "--archive"], &[]);
+    expect_exit(&out, 0);
+    assert!(!stderr(&out).contains(PASSWORD) && !stdout(&out).contains(PASSWORD));
+    match b {
+        Backend::Postgres => {
+            archive.exec(&format!("DROP OWNED BY {role}")).await;
+            drop(archive);
+            let mut c = sqlx::PgConnection::connect(&pg_admin_url())
+                .await
+                .expect("admin connection");
+            sqlx::Executor::execute(
+                &mut c,
+                sqlx::AssertSqlSafe(format!("DROP ROLE IF EXISTS {role}")),
+            )
+            .await
+            .expect("drop the role");
+        }
+        _ => archive.exec(&format!("DROP USER '{role}'@'%'")).await,
+    }
+}
+
+on_server_backends!(a_least_privilege_archive_account_is_enough);
+
+/// `archive find` and `archive export`: what the archive keeps of one customer, and one year
+/// of invoices for a tax inspector, with every value as it was.
+async fn archived_rows_can_be_found_and_exported(b: Backend) {
+    let db = TestDb::new(b).await;
+    let id = db.id_type();
+    db.exec(&format!(
+        "CREATE TABLE invoices (id {id} PRIMARY KEY, customer_id INTEGER NOT NULL, amount DECIMAL(10,2) NOT NULL, issued_on DATE NOT NULL);
+INSERT INTO invoices (id, customer_id, amount, issued_on) VALUES (1, 7, 10.50, '2016-03-01'), (2, 7, 20.00, '2017-04-01'), (3, 8, 30.25, '2016-05-01'), (4, 7, 40.00, '2026-12-20');\n"
+    ))
+    .await;
+    let archive = TestDb::new(b).await;
+    let policies = r#"
+[[policies]]
+name = "invoices-to-archive"
+table = "invoices"
+since = "issued_on"
+retain = "3 months"
+action = "archive"
+subject = "customer_id"
+basis = "kept off the live site once settled"
+"#;
+    let config = db.with_archive(&db.write_config(policies, ""), &archive);
+    expect_exit(&run_cli(&config, &["run"], &at(NOW)), 0);
+
+    let found = json_ok(&run_cli(
+        &config,
+        &["archive", "find", "--subject", "7", "--json"],
+        &[],
+    ));
+    assert_eq!(found["found"][0]["table"], "invoices", "{found:#}");
+    assert_eq!(found["found"][0]["rows"], 2, "{found:#}");
+
+    let mine = json_ok(&run_cli(
+        &config,
+        &[
+            "archive",
+            "export",
+            "--table",
+            "invoices",
+            "--subject",
+            "7",
+            "--format",
+            "json",
+        ],
+        &[],
+    ));
+    let rows = mine["rows"].as_array().expect("rows");
+    assert_eq!(rows.len(), 2, "{mine:#}");
+    assert_eq!(rows[0]["amount"], "10.5");
+    assert_eq!(rows[1]["issued_on"], "2017-04-01");
+
+    let out = run_cli(
+        &config,
+        &[
+            "archive",
+            "export",
+            "--table",
+            "invoices",
+            "--from",
+            "2016-01-01",
+            "--to",
+            "2016-12-31",
+        ],
+        &[],
+    );
+    let csv = expect_exit(&out, 0);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(
+        lines[0].starts_with("id,customer_id,amount,issued_on,"),
+        "{csv}"
+    );
+    assert_eq!(
+        lines.len(),
+        3,
+        "the header and the two invoices of 2016:\n{csv}"
+    );
+    assert!(
+        lines[1].starts_with("1,7,10.5,2016-03-01,")
+            && lines[2].starts_with("3,8,30.25,2016-05-01,"),
+        "{csv}"
+    );
+
+    let out = run_cli(&config, &["archive", "export", "--table", "customers"], &[]);
+    assert!(
+        stderr(&out).contains("--table customers"),
+        "{}",
+        stderr(&out)
+    );
+    expect_exit(&out, 2);
+}
+
+on_every_backend!(archived_rows_can_be_found_and_exported);

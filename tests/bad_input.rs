@@ -209,7 +209,7 @@ batch_size = 0"#,
         r#"action = "delete""#,
         r#"action = "shred""#,
         "policies[0].action",
-        r#""shred" is not known; use "delete" or "anonymize""#,
+        r#""shred" is not known; use "delete", "anonymize" or "archive""#,
     ),
     (
         r#"action = "delete""#,

@@ -239,7 +239,7 @@ fn csv(entries: &[ExportEntry]) -> String {
 }
 
 /// RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled.
-fn csv_field(s: &str) -> String {
+pub(super) fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

@@ -1,6 +1,7 @@
 //! The command line: parsing and routing, one file per command. Each command returns its exit
 //! code or an error; `crate::exit` alone turns outcomes and errors into codes.
 
+mod archive;
 mod audit;
 mod audit_export;
 mod check;
@@ -81,6 +82,10 @@ enum Command {
     #[command(subcommand)]
     Audit(audit::Command),
 
+    /// Find and export what the archive database keeps (action = "archive").
+    #[command(subcommand, long_about = archive::LONG_ABOUT)]
+    Archive(archive::Command),
+
     /// Print the retention statement for your privacy statement and GDPR art. 30 register.
     #[command(long_about = report::LONG_ABOUT, after_help = report::EXAMPLES)]
     Report(report::Args),
@@ -156,6 +161,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Run(args) => run::run(args, config()?, cli.log_format).await,
         Command::Daemon(args) => daemon::run(args, config()?).await,
         Command::Audit(command) => audit::run(command, config()?).await,
+        Command::Archive(command) => archive::run(command, config()?).await,
         // The statement reads the policies only: no key, password or database.
         Command::Report(args) => {
             report::run(

@@ -120,6 +120,21 @@ fn needs(db: &Db, targets: &[Target], prefix: &str) -> Vec<Need> {
             });
         }
         let table = db.table(t.table());
+        if t.is_archive() && db.dialect != crate::db::Dialect::Sqlite {
+            // An archive batch locks the rows it copies until it deletes them. PostgreSQL lets
+            // only an account with UPDATE on some column lock rows.
+            out.push(Need {
+                path: at("action"),
+                policy: policy.clone(),
+                what: format!(
+                    "lock rows of \"{}\" (SELECT ... FOR UPDATE; on PostgreSQL this needs UPDATE on one column, e.g. GRANT UPDATE (id))",
+                    t.table()
+                ),
+                statement: format!("SELECT 1 FROM {table} WHERE 1 = 0 FOR UPDATE"),
+                own: None,
+                run_only: true,
+            });
+        }
         if t.is_delete() {
             out.push(Need {
                 path: at("action"),
