@@ -37,6 +37,8 @@ pub struct Words {
     deleted: &'static str,
     /// What happens at the end of the period to an archived row.
     archived: &'static str,
+    /// What happens at the end of the archive's own period.
+    deleted_from_archive: &'static str,
     changed: &'static str,
     pseudonymized_note: &'static str,
     units: [(&'static str, &'static str); 5],
@@ -61,6 +63,7 @@ const EN: Words = Words {
     with_otherwise: "{from}; where there is none: {otherwise}",
     otherwise_own_date: "the date recorded with this data",
     deleted: "deleted",
+    deleted_from_archive: "deleted from the archive",
     archived: "moved out of the live system into a separate archive with restricted access, where it is kept and then deleted as the archive's own rule says",
     changed: "details changed",
     pseudonymized_note: "Pseudonymised data is still personal data (GDPR recital 26).",
@@ -112,6 +115,7 @@ const NL: Words = Words {
     with_otherwise: "{from}; als er geen is: {otherwise}",
     otherwise_own_date: "de datum die bij deze gegevens is vastgelegd",
     deleted: "verwijderd",
+    deleted_from_archive: "uit het archief verwijderd",
     archived: "uit het live systeem verplaatst naar een apart archief met beperkte toegang, waar het wordt bewaard en daarna verwijderd volgens de eigen regel van het archief",
     changed: "gegevens aangepast",
     pseudonymized_note: "Gepseudonimiseerde gegevens blijven persoonsgegevens (overweging 26 AVG).",
@@ -240,6 +244,9 @@ fn row(p: &Policy, lang: Lang) -> Row {
         from
     };
     let then = match &p.action {
+        Action::Delete if p.database == crate::config::Side::Archive => {
+            w.deleted_from_archive.to_string()
+        }
         Action::Delete => w.deleted.to_string(),
         Action::Archive => w.archived.to_string(),
         Action::Anonymize(columns) => {

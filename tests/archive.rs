@@ -534,3 +534,153 @@ basis = "kept off the live site once settled"
 }
 
 on_every_backend!(archived_rows_can_be_found_and_exported);
+
+/// An erasure request with an archive: the invoices the law keeps leave the live site for the
+/// archive at once and the answer says until when the archive keeps them; correspondence is
+/// erased live and in the archive.
+async fn an_erasure_moves_kept_records_to_the_archive_and_erases_the_rest(
+    live: Backend,
+    to: Backend,
+) {
+    let db = TestDb::new(live).await;
+    let id = db.id_type();
+    let ts = db.ts_type();
+    db.exec(&format!(
+        "CREATE TABLE invoices (id {id} PRIMARY KEY, customer_id INTEGER NOT NULL, issued_on DATE NOT NULL);
+INSERT INTO invoices (id, customer_id, issued_on) VALUES (1, 7, '2021-03-01'), (2, 7, '2026-12-20'), (3, 8, '2026-12-21');
+CREATE TABLE messages (id {id} PRIMARY KEY, customer_id INTEGER NOT NULL, sent_at {ts} NOT NULL);
+INSERT INTO messages (id, customer_id, sent_at) VALUES (1, 7, '2026-10-01 10:00:00'), (2, 7, '2027-02-15 10:00:00'), (3, 8, '2027-02-16 10:00:00');\n"
+    ))
+    .await;
+    let archive = TestDb::new(to).await;
+    let policies = r#"
+[[policies]]
+name = "invoices-to-archive"
+table = "invoices"
+since = "issued_on"
+retain = "3 months"
+action = "archive"
+subject = "customer_id"
+kept_for = "legal_obligation"
+category = "Invoices"
+basis = "AWR 52(4)"
+
+[[policies]]
+name = "invoices-7y"
+database = "archive"
+table = "invoices"
+since = "issued_on"
+retain = "7 years"
+round = "end_of_year"
+action = "delete"
+subject = "customer_id"
+kept_for = "legal_obligation"
+category = "Invoices"
+basis = "AWR 52(4)"
+
+[[policies]]
+name = "mail-to-archive"
+table = "messages"
+since = "sent_at"
+retain = "3 months"
+action = "archive"
+subject = "customer_id"
+category = "Correspondence"
+basis = "support"
+
+[[policies]]
+name = "mail-archive-1y"
+database = "archive"
+table = "messages"
+since = "sent_at"
+retain = "1 year"
+action = "delete"
+subject = "customer_id"
+category = "Correspondence"
+basis = "support"
+"#;
+    let config = db.with_archive(&db.write_config(policies, ""), &archive);
+    expect_exit(&run_cli(&config, &["run"], &at(NOW)), 0);
+    assert_eq!(archive.ids("invoices").await, vec![1]);
+    assert_eq!(archive.ids("messages").await, vec![1]);
+
+    let doc = json_ok(&run_cli(
+        &config,
+        &["erase", "--subject", "7", "--json"],
+        &at(NOW),
+    ));
+    let r = &doc[0];
+    // Invoice 2 left the live site at once; both of customer 7's invoices are kept in the
+    // archive until 7 years after the end of 2026.
+    assert_eq!(db.ids("invoices").await, vec![3]);
+    assert_eq!(archive.ids("invoices").await, vec![1, 2]);
+    let kept = r["kept"].as_array().expect("kept");
+    assert_eq!(kept.len(), 1, "{r:#}");
+    assert_eq!(kept[0]["in_archive"], true);
+    assert_eq!(kept[0]["rows"], 2);
+    assert_eq!(kept[0]["until"], "2034-01-01");
+    // Correspondence is erased in both places.
+    assert_eq!(db.ids("messages").await, vec![3]);
+    assert!(archive.ids("messages").await.is_empty());
+    let erased: Vec<(&str, bool)> = r["erased"]
+        .as_array()
+        .expect("erased")
+        .iter()
+        .map(|e| {
+            (
+                e["policy"].as_str().unwrap_or_default(),
+                e["in_archive"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        erased,
+        vec![("mail-to-archive", false), ("mail-archive-1y", true)]
+    );
+    expect_exit(&run_cli(&config, &["audit", "verify", "--archive"], &[]), 0);
+
+    // The answer to the customer says where the invoices are kept.
+    let answer = expect_exit(&run_cli(&config, &["erase", "--subject", "7"], &at(NOW)), 0);
+    assert!(
+        answer.contains("Kept until 2034-01-01 in a separate archive with restricted access"),
+        "{answer}"
+    );
+}
+
+on_every_pair!(an_erasure_moves_kept_records_to_the_archive_and_erases_the_rest);
+
+/// The controller's summary says what moved to the archive and what the archive's own
+/// policies deleted there.
+async fn the_summary_says_what_moved_and_what_left_the_archive(b: Backend) {
+    let db = TestDb::new(b).await;
+    let id = db.id_type();
+    db.exec(&format!(
+        "CREATE TABLE invoices (id {id} PRIMARY KEY, scheme VARCHAR(16) NOT NULL, issued_on DATE NOT NULL);
+INSERT INTO invoices (id, scheme, issued_on) VALUES (1, 'domestic', '2016-06-01'), (2, 'oss', '2017-06-01'), (3, 'domestic', '2026-12-15');\n"
+    ))
+    .await;
+    let archive = TestDb::new(Backend::Sqlite).await;
+    let mail = db.dir.path().join("mail");
+    let report = format!(
+        "\n[report]\nto = [\"controller@shop.example\"]\nfrom = \"retentiond@shop.example\"\nsmtp_url = \"file://{}\"\n",
+        mail.display()
+    );
+    let config = db.with_archive(
+        &db.write_config(&format!("{INVOICE_LIFE}{report}"), ""),
+        &archive,
+    );
+    expect_exit(&run_cli(&config, &["daemon", "--once"], &at(NOW)), 0);
+    let summaries = summaries_in(&mail);
+    assert_eq!(summaries.len(), 1);
+    let summary = &summaries[0];
+    assert!(
+        summary.contains("invoices-to-archive: 2 records moved to the archive."),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("invoices-7y: 1 record deleted from the archive."),
+        "{summary}"
+    );
+}
+
+on_every_backend!(the_summary_says_what_moved_and_what_left_the_archive);

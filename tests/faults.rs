@@ -9,7 +9,8 @@
 mod common;
 
 use common::{
-    Backend, NOW, OLD_MAIL, TestDb, at, cli_command, expect_exit, run_cli, start_stalled, stderr,
+    Backend, Moments, NOW, OLD_MAIL, TestDb, at, cli_command, expect_exit, kill, run_after_kills,
+    run_cli, start_stalled, stderr,
 };
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -154,24 +155,6 @@ fn started(mut child: Child, when: &str) -> Child {
     child
 }
 
-fn kill(mut child: Child) {
-    let _ = child.kill(); // SIGKILL
-    let _ = child.wait();
-}
-
-/// A small deterministic generator, so that a failing sequence of kill times can be replayed
-/// from the seed printed with the failure.
-struct Moments(u64);
-
-impl Moments {
-    fn next_ms(&mut self, lo: u64, hi: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        lo + self.0 % (hi - lo)
-    }
-}
-
 async fn killed_runs_leave_no_half_batch(b: Backend) {
     let db = TestDb::new(b).await;
     shop(&db).await;
@@ -244,18 +227,8 @@ async fn killed_runs_leave_no_half_batch(b: Backend) {
         "at least a few kills should land while the purge is under way (only {mid_purge} did)"
     );
 
-    // The next run finishes the work. A killed connection's locks may outlive the process by
-    // a moment on the server: exit 4 (lock held) is retried.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let out = run_cli(&cfg, &["run"], &now);
-        if out.status.code() == Some(4) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(500));
-            continue;
-        }
-        expect_exit(&out, 0);
-        break;
-    }
+    // The next run finishes the work.
+    run_after_kills(&cfg, &now);
     assert_eq!(
         consistent(&db, "after the final run").await,
         (EXPIRED, LEFT)

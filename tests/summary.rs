@@ -391,10 +391,12 @@ async fn a_long_run_names_the_real_next_run() {
         .lines()
         .find_map(|l| l.trim().strip_prefix("The next run is on "))
         .unwrap_or_else(|| panic!("no next run in:\n{mail}"));
-    let named =
-        chrono::NaiveDateTime::parse_from_str(line.trim_end_matches('.'), "%-d %B %Y at %H:%M:%S")
-            .unwrap_or_else(|e| panic!("{line:?}: {e}"))
-            .and_utc();
+    // To the second, or to the minute when the second is 0 ("1 December 2026 at 23:08").
+    let text = line.trim_end_matches('.');
+    let named = chrono::NaiveDateTime::parse_from_str(text, "%-d %B %Y at %H:%M:%S")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%-d %B %Y at %H:%M"))
+        .unwrap_or_else(|e| panic!("{line:?}: {e}"))
+        .and_utc();
     assert!(
         named > resumed,
         "the summary names {named}, but the run ended after {resumed}:\n{mail}"

@@ -138,6 +138,10 @@ fn build<'a>(report: &'a EraseReport, config: &Config, w: &'a Words, lang: Lang)
         .unwrap_or_else(|| k.basis.clone());
         let when = match (k.kind, k.until, p) {
             (KeptFor::Suppression, _, _) => w.suppression_until.to_string(),
+            (_, Some(date), _) if k.in_archive => w
+                .archive_until
+                .replace("{date}", &date.format("%Y-%m-%d").to_string()),
+            (_, None, _) if k.in_archive => w.in_archive.to_string(),
             (_, Some(date), _) => w
                 .until
                 .replace("{date}", &date.format("%Y-%m-%d").to_string()),

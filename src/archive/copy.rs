@@ -156,24 +156,9 @@ pub async fn settle(
     entry: audit::Entry,
 ) -> Result<(), DbError> {
     let keys = rows.archive_keys(t);
-    let (mut gone, mut kept) = (Vec::new(), Vec::new());
-    for (live, key) in rows.keys.iter().zip(&keys) {
-        if survivors.contains(live) {
-            kept.push(key.as_slice());
-        } else {
-            gone.push(key.as_slice());
-        }
-    }
     let store = archive.store();
     let mut tx = archive.db.begin().await.map_err(archive_failed)?;
-    archive
-        .settle(&mut tx, t, &gone, false)
-        .await
-        .map_err(archive_failed)?;
-    archive
-        .settle(&mut tx, t, &kept, true)
-        .await
-        .map_err(archive_failed)?;
+    settle_by_live(archive, &mut tx, t, &rows.keys, &keys, survivors).await?;
     record(&store, &mut tx, entry)
         .await
         .map_err(archive_failed)?;
@@ -181,6 +166,35 @@ pub async fn settle(
         .await
         .ctx(|| "committing the archive's audit entry".into())
         .map_err(archive_failed)
+}
+
+/// Settles copies by what happened to their live rows: a copy whose live key is in `still_live`
+/// is removed, every other one becomes `archived`. Returns (archived, removed).
+async fn settle_by_live(
+    archive: &Archive,
+    tx: &mut Tx<'_>,
+    t: &ArchivedTable,
+    live_keys: &[Vec<Value>],
+    keys: &[Vec<Option<String>>],
+    still_live: &BTreeSet<Vec<Value>>,
+) -> Result<(u64, u64), DbError> {
+    let (mut gone, mut kept) = (Vec::new(), Vec::new());
+    for (live, key) in live_keys.iter().zip(keys) {
+        if still_live.contains(live) {
+            kept.push(key.as_slice());
+        } else {
+            gone.push(key.as_slice());
+        }
+    }
+    let archived = archive
+        .settle(tx, t, &gone, false)
+        .await
+        .map_err(archive_failed)?;
+    let removed = archive
+        .settle(tx, t, &kept, true)
+        .await
+        .map_err(archive_failed)?;
+    Ok((archived, removed))
 }
 
 /// Appends `entry` to the archive's audit trail, chained to its last entry (read in the same
@@ -234,24 +248,10 @@ pub async fn settle_unfinished(
             .await?
             .into_iter()
             .collect();
-        let (mut gone, mut kept) = (Vec::new(), Vec::new());
-        for (live, key) in live_keys.iter().zip(&pending) {
-            if existing.contains(live) {
-                kept.push(key.as_slice());
-            } else {
-                gone.push(key.as_slice());
-            }
-        }
         let store = archive.store();
         let mut tx = archive.db.begin().await.map_err(archive_failed)?;
-        let n = archive
-            .settle(&mut tx, t, &gone, false)
-            .await
-            .map_err(archive_failed)?;
-        archive
-            .settle(&mut tx, t, &kept, true)
-            .await
-            .map_err(archive_failed)?;
+        let (n, removed) =
+            settle_by_live(archive, &mut tx, t, &live_keys, &pending, &existing).await?;
         if n > 0 {
             let entry = audit::Entry {
                 run_id,
@@ -276,7 +276,7 @@ pub async fn settle_unfinished(
         tracing::info!(
             policy = q.target.name(),
             archived = n,
-            removed = kept.len(),
+            removed,
             "settled the archive copies an earlier run left unconfirmed"
         );
         archived += n;

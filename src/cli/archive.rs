@@ -325,14 +325,12 @@ async fn export(
         ))
         .bind(Value::Text(subject.to_string()));
     }
-    if range.from.is_some() || range.to.is_some() {
-        if clock_column(config, &table.name).is_none() {
-            return Err(EngineError::Usage(format!(
-                "--from/--to: no policy on \"{}\" counts from a column of its own",
-                table.name
-            ))
-            .into());
-        }
+    if (range.from.is_some() || range.to.is_some()) && clock_column(config, &table.name).is_none() {
+        return Err(EngineError::Usage(format!(
+            "--from/--to: no policy on \"{}\" counts from a column of its own",
+            table.name
+        ))
+        .into());
     }
     let clock =
         clock_column(config, &table.name).and_then(|c| cols.iter().position(|(n, _)| n == c));

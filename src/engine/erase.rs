@@ -50,6 +50,8 @@ pub struct ErasedPart {
     pub held: u64,
     /// Rows still referenced by rows that must stay (deleted later, by the normal policy).
     pub blocked: u64,
+    /// The rows were in the archive database.
+    pub in_archive: bool,
 }
 
 /// One policy's rows that the erasure leaves, on the ground its `kept_for` names.
@@ -64,6 +66,8 @@ pub struct KeptPart {
     pub until: Option<NaiveDate>,
     /// For a do-not-mail entry: what was done to keep only what the list needs.
     pub columns: Vec<ColumnChange>,
+    /// The rows are kept in the restricted archive (there already, or moved there now).
+    pub in_archive: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -144,7 +148,7 @@ fn read_ledger_file(path: &std::path::Path) -> Result<Vec<(String, String, Strin
 }
 
 /// `erase-20261128-1a2b3c4d`: unique, and says nothing about the subject.
-fn new_request_id() -> String {
+pub(super) fn new_request_id() -> String {
     let now = Utc::now();
     let mut h = Sha256::new();
     h.update(now.timestamp_nanos_opt().unwrap_or_default().to_le_bytes());
@@ -190,9 +194,10 @@ fn parse_clock(text: &str) -> Option<NaiveDateTime> {
 }
 
 impl Engine {
-    /// Erases one subject now (or, with `dry_run`, counts what it would do in read-only
-    /// transactions). `request_id` is given when replaying the ledger.
-    pub async fn erase(
+    /// Erases one subject now in this engine's database (or, with `dry_run`, counts what it
+    /// would do in read-only transactions). `request_id` is given when replaying the ledger.
+    /// `sides::erase` runs it on both databases.
+    pub(super) async fn erase_here(
         &self,
         subject: &str,
         dry_run: bool,
@@ -280,7 +285,6 @@ impl Engine {
             },
             session: None,
             parents: &no_parents,
-            archive_ready: false,
         };
         let mut report = EraseReport {
             request_id: request_id.to_string(),
@@ -304,6 +308,36 @@ impl Engine {
             };
             let ctx = |what: &str| format!("policy \"{}\": {what}", t.name());
             let kept_for = t.policy.kept_for;
+            let in_archive = t.policy.database == crate::config::Side::Archive;
+            if let Some(kind @ (KeptFor::LegalObligation | KeptFor::LegalClaims)) = kept_for
+                && t.is_archive()
+            {
+                // Kept, but not on the live site: the subject's rows move to the restricted
+                // archive now, where the archive's own policy (if it names the subject) answers
+                // for them.
+                let mut outcome = PolicyOutcome::new(t);
+                if let Some(stop) = walk_once(&mut run, &q, &mut outcome).await? {
+                    return Err(EngineError::Usage(format!(
+                        "the erasure stopped at policy \"{}\": {stop}; run it again to finish",
+                        t.name()
+                    )));
+                }
+                if outcome.affected > 0
+                    && (run_id.is_none() || !self.archive_answers_for(t.table()))
+                {
+                    report.kept.push(KeptPart {
+                        policy: t.name().to_string(),
+                        category: category(t),
+                        kind,
+                        rows: outcome.affected,
+                        basis: t.policy.basis.clone(),
+                        until: None,
+                        columns: Vec::new(),
+                        in_archive: true,
+                    });
+                }
+                continue;
+            }
             if let Some(kind @ (KeptFor::LegalObligation | KeptFor::LegalClaims)) = kept_for {
                 let mut tx = self.db.begin().await?;
                 let rows = tx
@@ -336,6 +370,7 @@ impl Engine {
                         basis: t.policy.basis.clone(),
                         until: until.map(|u| u.date()),
                         columns: Vec::new(),
+                        in_archive,
                     });
                     continue;
                 }
@@ -373,6 +408,7 @@ impl Engine {
                         basis: t.policy.basis.clone(),
                         until: None,
                         columns,
+                        in_archive,
                     });
                 }
                 continue;
@@ -394,6 +430,7 @@ impl Engine {
                 rows: outcome.affected,
                 held,
                 blocked,
+                in_archive,
             });
         }
         report.found = !report.kept.is_empty() || !report.erased.is_empty();

@@ -263,6 +263,15 @@ impl Engine {
     /// policy's statement (which catches a bad `filter`).
     pub async fn prepare(config: Config, access: Access) -> Result<Engine, EngineError> {
         let mut engine = Self::prepare_side(config, access, &Default::default()).await?;
+        // A writing engine makes the archive's tables ready before anything reads them; an
+        // archive that refuses fails only the policies that need it.
+        if access == Access::ReadWrite
+            && let Ok(Some(archive)) = &engine.archive
+            && let Err(e) = archive.prepare().await
+        {
+            tracing::error!(error = %e, "the archive's tables cannot be made ready; the archive policies will fail");
+            engine.archive = Err(format!("preparing the archive: {e}"));
+        }
         engine.archive_side = engine.prepare_archive_side(access).await?;
         Ok(engine)
     }
@@ -358,15 +367,13 @@ impl Engine {
             return Ok(Err(why.clone()));
         }
         let mut skip = std::collections::BTreeSet::new();
-        if let Ok(Some(archive)) = &self.archive {
-            if access == Access::ReadWrite {
-                archive.prepare().await?;
-            } else {
-                let schema = Schema::load(&archive.db).await?;
-                for (i, p) in config.policies_here() {
-                    if schema.table(&p.table).is_none() && archive.table(&p.table).is_some() {
-                        skip.insert(i);
-                    }
+        if let Ok(Some(archive)) = &self.archive
+            && access == Access::ReadOnly
+        {
+            let schema = Schema::load(&archive.db).await?;
+            for (i, p) in config.policies_here() {
+                if schema.table(&p.table).is_none() && archive.table(&p.table).is_some() {
+                    skip.insert(i);
                 }
             }
         }

@@ -3,6 +3,7 @@
 //! delete or anonymize there when the archived rows' own period ends. Each database keeps
 //! its own runs, audit trail and instance lock; the report joins the two.
 
+use super::erase::EraseReport;
 use super::{Engine, EngineError, FAILED, Plan, PolicyOutcome, RunOptions, RunReport, Stop};
 use crate::config::Side;
 
@@ -51,6 +52,60 @@ impl Engine {
             _ => {}
         }
         Ok(report)
+    }
+
+    /// An erasure request on both databases: live first (where a kept record of an archive
+    /// policy moves to the archive now), then the archive, whose own policies erase there or
+    /// say until when a record is kept. An archive that cannot be reached while its policies
+    /// name subjects stops the request before anything is erased.
+    pub async fn erase(
+        &self,
+        subject: &str,
+        dry_run: bool,
+        request_id: Option<String>,
+        opts: &RunOptions,
+    ) -> Result<EraseReport, EngineError> {
+        let linked = |e: &Engine| e.targets.iter().any(|t| t.subject.is_some());
+        let archive = match &self.archive_side {
+            Ok(a) => a.as_deref().filter(|a| linked(a)),
+            Err(why)
+                if self
+                    .config
+                    .policies
+                    .iter()
+                    .any(|p| p.database == Side::Archive && p.subject.is_some()) =>
+            {
+                return Err(EngineError::Usage(format!(
+                    "nothing was erased: the archive's policies name subjects, and {why}"
+                )));
+            }
+            Err(_) => None,
+        };
+        let Some(archive) = archive else {
+            return self.erase_here(subject, dry_run, request_id, opts).await;
+        };
+        let request_id = request_id.unwrap_or_else(super::erase::new_request_id);
+        if !linked(self) {
+            return archive
+                .erase_here(subject, dry_run, Some(request_id), opts)
+                .await;
+        }
+        let mut report = self
+            .erase_here(subject, dry_run, Some(request_id.clone()), opts)
+            .await?;
+        let theirs = archive
+            .erase_here(subject, dry_run, Some(request_id), opts)
+            .await?;
+        report.found |= theirs.found;
+        report.erased.extend(theirs.erased);
+        report.kept.extend(theirs.kept);
+        Ok(report)
+    }
+
+    /// Whether the archive's own policies answer for a table's rows of a subject.
+    pub(super) fn archive_answers_for(&self, table: &str) -> bool {
+        matches!(&self.archive_side, Ok(Some(a))
+            if a.targets.iter().any(|t| t.table() == table && t.subject.is_some()))
     }
 
     /// Whether `opts` selects any of this engine's policies.

@@ -149,6 +149,8 @@ struct Html<'a> {
 struct Kind {
     category: String,
     deleted: u64,
+    archived: u64,
+    deleted_from_archive: u64,
     anonymized: u64,
     pseudonymized: u64,
     backlog: u64,
@@ -157,6 +159,19 @@ struct Kind {
     failed: bool,
     not_reached: bool,
     stopped: bool,
+}
+
+impl Kind {
+    /// Deleted, moved to the archive, deleted from the archive, pseudonymised, anonymised.
+    fn counts(&self) -> [u64; 5] {
+        [
+            self.deleted,
+            self.archived,
+            self.deleted_from_archive,
+            self.pseudonymized,
+            self.anonymized,
+        ]
+    }
 }
 
 fn kinds(r: &RunReport, config: &Config, lang: Lang) -> Vec<Kind> {
@@ -181,6 +196,8 @@ fn kinds(r: &RunReport, config: &Config, lang: Lang) -> Vec<Kind> {
                 k.pseudonymized += p.affected
             }
             Some(Action::Anonymize(_)) => k.anonymized += p.affected,
+            Some(Action::Archive) => k.archived += p.affected,
+            _ if p.database == crate::config::Side::Archive => k.deleted_from_archive += p.affected,
             _ => k.deleted += p.affected,
         }
         k.backlog += p.backlog;
@@ -295,14 +312,21 @@ pub fn render(outcome: &Outcome, ctx: &Context) -> Summary {
 fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (String, bool, bool) {
     let w = view.w;
     let kinds = kinds(r, ctx.config, lang);
-    let (deleted, anonymized, pseudonymized) = kinds.iter().fold((0, 0, 0), |a, k| {
-        (a.0 + k.deleted, a.1 + k.anonymized, a.2 + k.pseudonymized)
+    let totals = kinds.iter().fold([0; 5], |a, k| {
+        let c = k.counts();
+        std::array::from_fn(|i| a[i] + c[i])
     });
-    let changed = deleted + anonymized + pseudonymized > 0;
+    let changed = totals.iter().sum::<u64>() > 0;
     for k in &kinds {
         let parts = changes(
-            [k.deleted, k.pseudonymized, k.anonymized],
-            [w.deleted, w.pseudonymized, w.anonymized],
+            k.counts(),
+            [
+                w.deleted,
+                w.archived,
+                w.deleted_from_archive,
+                w.pseudonymized,
+                w.anonymized,
+            ],
             w,
         );
         if !parts.is_empty() {
@@ -363,8 +387,14 @@ fn finished(r: &RunReport, ctx: &Context, lang: Lang, view: &mut View) -> (Strin
         format!("{} {}", w.attention, w.verdict_stale_holds)
     } else if changed {
         let parts = changes(
-            [deleted, pseudonymized, anonymized],
-            [w.deleted, w.pseudonymized_short, w.anonymized_short],
+            totals,
+            [
+                w.deleted,
+                w.archived,
+                w.deleted_from_archive,
+                w.pseudonymized_short,
+                w.anonymized_short,
+            ],
             w,
         );
         format!("{} {}.", w.done, parts.join(", "))
@@ -411,7 +441,7 @@ fn waited_for(ms: u64, lang: &str) -> String {
 }
 
 /// "40 records deleted", "2 records pseudonymised", for the counts that are not 0.
-fn changes(counts: [u64; 3], phrases: [&str; 3], w: &Words) -> Vec<String> {
+fn changes(counts: [u64; 5], phrases: [&str; 5], w: &Words) -> Vec<String> {
     counts
         .iter()
         .zip(phrases)

@@ -28,6 +28,10 @@ pub struct Words {
     pub todo_retry_at: &'static str,
     pub todo_retry: &'static str,
     pub deleted: &'static str,
+    /// Rows an archive policy moved out of the live database.
+    pub archived: &'static str,
+    /// Rows the archive's own policies deleted there.
+    pub deleted_from_archive: &'static str,
     pub pseudonymized: &'static str,
     pub anonymized: &'static str,
     pub pseudonymized_short: &'static str,
@@ -116,6 +120,8 @@ const EN: Words = Words {
     todo_retry: "The next run tries again and continues where this one stopped. If it fails \
                  again, pass this message to the operator.",
     deleted: "{n} deleted",
+    archived: "{n} moved to the archive",
+    deleted_from_archive: "{n} deleted from the archive",
     pseudonymized: "{n} pseudonymised (still personal data; the rest of each record is kept)",
     anonymized: "{n} anonymised (the rest of each record is kept)",
     pseudonymized_short: "{n} pseudonymised",
@@ -212,6 +218,8 @@ const NL: Words = Words {
     todo_retry: "De volgende opschoning probeert het opnieuw en gaat verder waar deze stopte. \
                  Mislukt die ook, geef dit bericht dan door aan de beheerder.",
     deleted: "{n} verwijderd",
+    archived: "{n} naar het archief verplaatst",
+    deleted_from_archive: "{n} uit het archief verwijderd",
     pseudonymized: "{n} gepseudonimiseerd (nog steeds persoonsgegevens; de rest van elk \
                     record blijft bewaard)",
     anonymized: "{n} geanonimiseerd (de rest van elk record blijft bewaard)",

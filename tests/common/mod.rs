@@ -697,6 +697,52 @@ pub fn start_stalled(
     (child, resume)
 }
 
+/// A small deterministic generator of kill moments: a failing sequence replays from the seed
+/// printed with the failure.
+pub struct Moments(pub u64);
+
+impl Moments {
+    pub fn next_ms(&mut self, lo: u64, hi: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        lo + self.0 % (hi - lo)
+    }
+}
+
+/// SIGKILL, and reap.
+pub fn kill(mut child: std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The run after killed runs, which must finish the work (exit 0). A killed connection's locks
+/// may outlive the process by a moment on the server: exit 4 (lock held) is retried for a
+/// minute.
+pub fn run_after_kills(config: &Path, env: &[(&str, &str)]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let out = run_cli(config, &["run"], env);
+        if out.status.code() == Some(4) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            continue;
+        }
+        expect_exit(&out, 0);
+        return;
+    }
+}
+
+/// The summaries a `file://DIR` report transport wrote, with quoted-printable's soft line
+/// breaks joined (so that a line can be searched whole).
+pub fn summaries_in(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("the mail directory")
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|m| m.replace("=\r\n", "").replace("=\n", ""))
+        .collect()
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -41,9 +41,6 @@ pub struct RunContext<'a> {
     /// A writing run's own connection, which holds `parents`.
     pub session: Option<Session>,
     pub parents: &'a Parents,
-    /// Whether the archive's tables were made ready in this run (once, before its first
-    /// archive policy).
-    pub archive_ready: bool,
 }
 
 impl RunContext<'_> {

@@ -210,7 +210,6 @@ impl Engine {
             chain,
             session,
             parents: &parents,
-            archive_ready: false,
         };
         let mut outcomes = Vec::new();
         let mut stop_reason = None;
@@ -320,7 +319,7 @@ async fn run_policy(
         parents: ctx.parents.of(t),
     };
     if t.is_archive() {
-        prepare_archive(ctx, t, &q).await?;
+        settle_archive(ctx, t, &q).await?;
     }
     // Counted a moment ago: with nothing eligible (or blocked, which an earlier policy may
     // have freed), the walk would only read the table again (with a related clock, all of
@@ -396,9 +395,9 @@ async fn run_policy(
     Ok(())
 }
 
-/// Before an archive policy's walk: the archive is reachable, its tables are ready (once per
-/// run), and the copies an earlier run left unconfirmed are settled.
-async fn prepare_archive(
+/// Before an archive policy's walk: the archive is reachable (and its tables were made ready
+/// by `Engine::prepare`), and the copies an earlier run left unconfirmed are settled.
+async fn settle_archive(
     ctx: &mut RunContext<'_>,
     t: &Target,
     q: &super::query::Queries<'_>,
@@ -407,16 +406,6 @@ async fn prepare_archive(
     let Mode::Real { run_id } = ctx.mode else {
         return Ok(());
     };
-    if !ctx.archive_ready {
-        archive
-            .prepare()
-            .await
-            .map_err(|e| crate::db::DbError::Refused {
-                context: "preparing the archive".into(),
-                reason: e.to_string(),
-            })?;
-        ctx.archive_ready = true;
-    }
     if let Some(table) = archive.table(t.table()) {
         crate::archive::copy::settle_unfinished(archive, table, q, run_id).await?;
     }

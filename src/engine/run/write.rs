@@ -27,8 +27,13 @@ pub enum WriteStrategy {
 impl WriteStrategy {
     pub fn choose(q: &Queries<'_>) -> WriteStrategy {
         let t = q.target;
-        // An erasure request deletes the subject's rows: copying them elsewhere erases nothing.
-        if t.is_archive() && q.subject.is_none() {
+        // An erasure request deletes the subject's rows (copying them elsewhere erases nothing),
+        // unless a legal ground keeps them: then they leave the live site for the archive now.
+        let kept = matches!(
+            t.policy.kept_for,
+            Some(crate::config::KeptFor::LegalObligation | crate::config::KeptFor::LegalClaims)
+        );
+        if t.is_archive() && (q.subject.is_none() || kept) {
             WriteStrategy::Archive
         } else if q.writes_in_one_statement() {
             WriteStrategy::OneStatement
@@ -127,21 +132,8 @@ pub async fn batch(
             n
         }
     };
-    let entry = audit::Entry {
-        run_id,
-        policy: t.name().to_string(),
-        table: t.table().to_string(),
-        action: t.policy.action.name().to_string(),
-        batch: batch_no as i64,
-        rows: affected as i64,
-        key_first: render_key(&t.key, first),
-        key_last: render_key(&t.key, last),
-        recorded_at: format_utc(Utc::now()),
-        prev_hash: ctx.chain.clone(),
-    };
-    ctx.store.insert_audit(&mut tx, &entry).await?;
-    stall_point("before-commit").await;
-    tx.commit().await.ctx(|| what("committing a batch"))?;
+    let entry = audited(&ctx.chain, t, run_id, batch_no, affected, (first, last));
+    commit_audited(ctx.store, tx, &entry).await?;
     ctx.chain = entry.hash();
     Ok(Written {
         rows: affected,
@@ -186,12 +178,12 @@ async fn archive_batch(
         });
     };
     stall_point("after-select").await;
-    let recorded_at = format_utc(Utc::now());
+    let copied_at = format_utc(Utc::now());
     let stamp = Stamp {
         policy: t.name(),
         run: run_id,
         batch: batch_no as i64,
-        at: &recorded_at,
+        at: &copied_at,
     };
     copy::copy(archive, table, &rows, &stamp).await?;
     let mut affected = 0;
@@ -213,21 +205,8 @@ async fn archive_batch(
             );
         }
     }
-    let entry = audit::Entry {
-        run_id,
-        policy: t.name().to_string(),
-        table: t.table().to_string(),
-        action: t.policy.action.name().to_string(),
-        batch: batch_no as i64,
-        rows: affected as i64,
-        key_first: render_key(&t.key, first),
-        key_last: render_key(&t.key, last),
-        recorded_at,
-        prev_hash: ctx.chain.clone(),
-    };
-    ctx.store.insert_audit(&mut tx, &entry).await?;
-    stall_point("before-commit").await;
-    tx.commit().await.ctx(|| what("committing a batch"))?;
+    let entry = audited(&ctx.chain, t, run_id, batch_no, affected, (first, last));
+    commit_audited(ctx.store, tx, &entry).await?;
     ctx.chain = entry.hash();
     stall_point("after-live-commit").await;
     copy::settle(archive, table, &rows, &survivors, entry).await?;
@@ -235,4 +214,41 @@ async fn archive_batch(
         rows: affected,
         keys,
     })
+}
+
+/// The audit entry of a batch that wrote `rows` rows between the keys `range`, chained to
+/// `chain`.
+fn audited(
+    chain: &str,
+    t: &crate::engine::Target,
+    run_id: i64,
+    batch_no: u64,
+    rows: u64,
+    range: (&[Value], &[Value]),
+) -> audit::Entry {
+    audit::Entry {
+        run_id,
+        policy: t.name().to_string(),
+        table: t.table().to_string(),
+        action: t.policy.action.name().to_string(),
+        batch: batch_no as i64,
+        rows: rows as i64,
+        key_first: render_key(&t.key, range.0),
+        key_last: render_key(&t.key, range.1),
+        recorded_at: format_utc(Utc::now()),
+        prev_hash: chain.to_string(),
+    }
+}
+
+/// Inserts the batch's audit entry in its transaction and commits both.
+async fn commit_audited(
+    store: &crate::store::Store<'_>,
+    mut tx: crate::db::Tx<'_>,
+    entry: &audit::Entry,
+) -> Result<(), DbError> {
+    store.insert_audit(&mut tx, entry).await?;
+    stall_point("before-commit").await;
+    tx.commit()
+        .await
+        .ctx(|| format!("policy \"{}\": committing a batch", entry.policy))
 }
