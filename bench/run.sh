@@ -26,7 +26,10 @@ Usage: bench/run.sh [--scale S] [--reps N] [--db postgres|mariadb|both] [options
                    DELETE), b (server-side loop), e (the best loop: expired customers found
                    once), c (pt-archiver), default, fast (retentiond), nothing (a run that
                    finds nothing), anon (anonymization, with the defaults and with
-                   write_budget = "off"), anon-unpaced (only the latter); default: all
+                   write_budget = "off"), anon-unpaced (only the latter), archive
+                   (action = "archive": PostgreSQL to a SQLite file, MariaDB to a second
+                   MariaDB database, against pt-archiver --dest --bulk-insert --bulk-delete
+                   on MariaDB); default: all but archive
   --default-seconds S
                    the defaults run (write_budget = "auto") purges for at most S seconds
                    (default 120; 0 = until done): paced by the budget, it takes about half
@@ -160,7 +163,7 @@ cleanup() {
         for db in "${DB_LIST[@]}"; do
             case "$db" in
                 postgres) pgq -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null 2>&1 ;;
-                mariadb) myq -e "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null 2>&1 ;;
+                mariadb) myq -e "DROP DATABASE IF EXISTS $BENCH_DB; DROP DATABASE IF EXISTS ${BENCH_DB}_archive" >/dev/null 2>&1 ;;
             esac
         done
     fi
@@ -701,6 +704,99 @@ run_anonymize() { # db rep mode... (default: paced by the write budget; unpaced)
     done
 }
 
+# Archiving: the same expired messages copied to an archive, verified there, then deleted.
+ARCHIVE_POLICY="${MESSAGES_POLICY/action = \"delete\"/action = \"archive\"}"
+ARCHIVE_DB="${BENCH_DB}_archive"
+
+archive_fresh() { # db -> the [archive] url of a new, empty archive
+    case "$1" in
+        postgres)
+            rm -f "$WORK/archive.db"
+            python3 -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).close()" "$WORK/archive.db"
+            echo "sqlite://$WORK/archive.db"
+            ;;
+        mariadb)
+            myq -e "DROP DATABASE IF EXISTS $ARCHIVE_DB; CREATE DATABASE $ARCHIVE_DB CHARACTER SET utf8mb4"
+            echo "mysql://$MY_USER@$MY_HOST:$MY_PORT/$ARCHIVE_DB"
+            ;;
+    esac
+}
+
+# "count sum" of the ids the archive holds as archived (retentiond) or at all (pt-archiver),
+# and of the ids gone from the live copy: they must be the same rows.
+archived_ids() { # db state|-
+    local where=""
+    [[ "$2" != - ]] && where="WHERE retentiond_state = '$2'"
+    case "$1" in
+        postgres) python3 -c "import sqlite3, sys; print(*sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone())" \
+            "$WORK/archive.db" "SELECT COUNT(*), COALESCE(SUM(id), 0) FROM messages $where" ;;
+        mariadb) myq -N -B "$ARCHIVE_DB" -e "SELECT COUNT(*), COALESCE(SUM(id), 0) FROM messages $where" | tr '\t' ' ' ;;
+    esac
+}
+gone_ids() { # db -> "count sum" of the pristine copy's ids gone from messages
+    case "$1" in
+        postgres) pgval "SELECT count(*) || ' ' || COALESCE(sum(id), 0) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id)" ;;
+        mariadb) myval "SELECT CONCAT(COUNT(*), ' ', COALESCE(SUM(id), 0)) FROM messages_src s LEFT JOIN messages m ON m.id = s.id WHERE m.id IS NULL" ;;
+    esac
+}
+verify_archive() { # db variant reported state|-
+    local db=$1 variant=$2 reported=$3 gone held
+    verify "$db" "$variant" "$reported"
+    gone=$(gone_ids "$db")
+    held=$(archived_ids "$db" "$4")
+    [[ "$gone" == "$held" ]] || die "$db $variant: the archive holds (count, sum of ids) $held, but $gone are gone live"
+}
+
+run_rd_archive() { # db rep
+    local db=$1 rep=$2 cfg tag rows batches rss url
+    tag="${db}_archive_$rep"
+    cfg="$WORK/retentiond-$db-archive.toml"
+    restore "$db"
+    url=$(archive_fresh "$db")
+    rd_config "$db" fast "$cfg" "$ARCHIVE_POLICY"
+    printf '[archive]\nurl = "%s"\n' "$url" >>"$cfg"
+    oltp_start "$db" "rd_archive_$rep"
+    T0=$(now)
+    rd_env "$db"
+    if [[ "$db" == mariadb && -n "${MYSQL_PWD:-}" ]]; then
+        export RETENTIOND_ARCHIVE__URL="mysql://$MY_USER:$MYSQL_PWD@$MY_HOST:$MY_PORT/$ARCHIVE_DB"
+    fi
+    /usr/bin/time -v -o "$WORK/time_$tag.txt" "$RD" --config "$cfg" run --json \
+        >"$WORK/rd_$tag.json" 2>"$WORK/rd_$tag.log" ||
+        die "retentiond ($db, archive) failed: $(tail -5 "$WORK/rd_$tag.log")"
+    T1=$(now)
+    unset RETENTIOND_DATABASE__URL RETENTIOND_ARCHIVE__URL
+    oltp_stop "$db" "$T0" "$T1" >"$WORK/oltp.json"
+    rows=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['policies'][0]['affected'])" "$WORK/rd_$tag.json")
+    batches=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['policies'][0]['batches'])" "$WORK/rd_$tag.json")
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$WORK/time_$tag.txt")
+    verify_archive "$db" retentiond-archive "$rows" archived
+    record "$db" archive_rd "$rep" "$T0" "$T1" "$rows" "batches=$batches" "rss_kb=$rss" \
+        "batch_avg_ms=$(python3 -c "print(($T1 - $T0) * 1000 / max(1, int('${batches:-0}' or 0)))")"
+}
+
+run_pt_archive() { # rep (MariaDB only): the same rows to a second database, LOAD DATA per chunk
+    local rep=$1 rows dsn dest
+    restore mariadb
+    archive_fresh mariadb >/dev/null
+    # The copy's table as the source's, without its foreign key.
+    myq "$ARCHIVE_DB" -e "CREATE TABLE messages LIKE $BENCH_DB.messages_src"
+    dsn="h=$MY_HOST,P=$MY_PORT,u=$MY_USER,D=$BENCH_DB,t=messages,A=utf8mb4"
+    dest="h=$MY_HOST,P=$MY_PORT,u=$MY_USER,D=$ARCHIVE_DB,t=messages,A=utf8mb4,L=1"
+    [[ -n "${MYSQL_PWD:-}" ]] && dsn="$dsn,p=$MYSQL_PWD" && dest="$dest,p=$MYSQL_PWD"
+    oltp_start mariadb "pt_archive_$rep"
+    T0=$(now)
+    pt-archiver --source "$dsn" --dest "$dest" --where "$PT_WHERE" --limit 1000 --commit-each \
+        --bulk-insert --bulk-delete --no-safe-auto-increment --statistics \
+        >"$WORK/pt_archive_$rep.out" 2>&1 ||
+        die "pt-archiver --dest failed: $(tail -5 "$WORK/pt_archive_$rep.out")"
+    T1=$(now)
+    oltp_stop mariadb "$T0" "$T1" >"$WORK/oltp.json"
+    rows=$(awk '$1 == "DELETE" { print $2 }' "$WORK/pt_archive_$rep.out")
+    verify_archive mariadb pt-archiver-dest "$rows" -
+    record mariadb archive_pt "$rep" "$T0" "$T1" "$rows"
+}
+
 run_retentiond() { # db mode rep
     local db=$1 mode=$2 rep=$3 cfg tag rows batches rss limit="" rc=0 status=done
     tag="${db}_${mode}_$rep"
@@ -934,6 +1030,10 @@ for db in "${DB_LIST[@]}"; do
         if want fast; then run_retentiond "$db" fast "$rep"; say_last; fi
         # Right after a complete purge (fast's), so that the related-clock run finds nothing.
         if want nothing; then run_nothing_to_do "$db" "$rep"; say_last; fi
+        if want archive; then
+            if [[ "$db" == mariadb ]]; then run_pt_archive "$rep"; say_last; fi
+            run_rd_archive "$db" "$rep"; say_last
+        fi
         if want anon; then
             run_anonymize "$db" "$rep" default unpaced; say_last
         elif want anon-unpaced; then
@@ -946,7 +1046,7 @@ for db in "${DB_LIST[@]}"; do
     if (( KEEP == 0 )); then
         case "$db" in
             postgres) pgq -d postgres -q -c "DROP DATABASE IF EXISTS $BENCH_DB" ;;
-            mariadb) myq -e "DROP DATABASE IF EXISTS $BENCH_DB" ;;
+            mariadb) myq -e "DROP DATABASE IF EXISTS $BENCH_DB; DROP DATABASE IF EXISTS $ARCHIVE_DB" ;;
         esac
     fi
 done

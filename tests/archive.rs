@@ -165,6 +165,8 @@ fn same_value(kind: Kind, v: &Option<String>) -> Option<String> {
             v.trim_end_matches('0').trim_end_matches('.').to_string()
         }
         Kind::Float => format!("{:?}", v.parse::<f64>().expect("a float")),
+        // A SQLite archive keeps a point in time with its offset.
+        Kind::Instant => v.trim_end_matches("+00:00").to_string(),
         _ => v.clone(),
     })
 }
@@ -684,3 +686,145 @@ INSERT INTO invoices (id, scheme, issued_on) VALUES (1, 'domestic', '2016-06-01'
 }
 
 on_every_backend!(the_summary_says_what_moved_and_what_left_the_archive);
+
+/// Order lines keyed by (order, line), as Rails and Django keep join tables: a composite key
+/// travels whole, on every pair of dialects.
+async fn composite_keys_travel_whole(live: Backend, to: Backend) {
+    let db = TestDb::new(live).await;
+    db.exec(
+        "CREATE TABLE order_lines (order_id INTEGER NOT NULL, line_no INTEGER NOT NULL, sku VARCHAR(32) NOT NULL, issued_on DATE NOT NULL, PRIMARY KEY (order_id, line_no));
+INSERT INTO order_lines (order_id, line_no, sku, issued_on) VALUES (1, 1, 'A', '2016-01-01'), (1, 2, 'B', '2016-01-01'), (2, 1, 'A', '2016-02-01'), (3, 1, 'C', '2026-12-30');\n",
+    )
+    .await;
+    let archive = TestDb::new(to).await;
+    let policies = r#"
+[[policies]]
+name = "order-lines"
+table = "order_lines"
+since = "issued_on"
+retain = "7 years"
+round = "end_of_year"
+action = "archive"
+basis = "AWR 52(4)"
+batch_size = 2
+"#;
+    let config = db.with_archive(&db.write_config(policies, ""), &archive);
+    let doc = json_ok(&run_cli(&config, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&doc, "order-lines", "affected"), 3, "{doc:#}");
+    let pair = |a: &str, b: &str| vec![Some(a.to_string()), Some(b.to_string())];
+    assert_eq!(line_keys(&db).await, vec![pair("3", "1")]);
+    assert_eq!(
+        line_keys(&archive).await,
+        vec![pair("1", "1"), pair("1", "2"), pair("2", "1")]
+    );
+}
+
+async fn line_keys(t: &TestDb) -> Vec<Vec<Option<String>>> {
+    t.text_rows(&format!(
+        "SELECT {}, {} FROM order_lines ORDER BY order_id, line_no",
+        t.cast_text("order_id"),
+        t.cast_text("line_no")
+    ))
+    .await
+}
+
+on_every_pair!(composite_keys_travel_whole);
+
+/// A value the archive's column cannot hold (PostgreSQL's infinity in a MariaDB TIMESTAMP) stops
+/// the policy with the reason; the row stays live and nothing is left in the archive as
+/// archived.
+#[tokio::test]
+async fn a_value_the_archive_cannot_hold_stops_the_policy_and_deletes_nothing() {
+    let db = TestDb::new(Backend::Postgres).await;
+    db.exec(
+        "CREATE TABLE invoices (id BIGINT PRIMARY KEY, issued_on DATE NOT NULL, paid_at TIMESTAMPTZ);
+INSERT INTO invoices VALUES (1, '2016-01-01', 'infinity'), (2, '2016-01-02', '2016-01-03 10:00:00+00');\n",
+    )
+    .await;
+    let archive = TestDb::new(Backend::MariaDb).await;
+    let config = db.with_archive(&db.write_config(INVOICES_7Y, ""), &archive);
+    let out = run_cli(&config, &["run", "--json"], &at(NOW));
+    let doc: serde_json::Value = serde_json::from_str(&expect_exit(&out, 1)).expect("a report");
+    let why = policy(&doc, "invoices")["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(why.contains("archive"), "{why}");
+    assert_eq!(
+        db.ids("invoices").await,
+        vec![1, 2],
+        "nothing was deleted live"
+    );
+    assert_eq!(
+        archive
+            .scalar_i64("SELECT COUNT(*) FROM invoices WHERE retentiond_state = 'archived'")
+            .await,
+        0
+    );
+}
+
+/// A cascade never reaches a table an archive policy keeps: a former customer whose invoices
+/// are still kept stays (blocked), though the customers policy allows cascades; and an archive
+/// policy cannot allow cascades itself.
+async fn a_cascade_never_deletes_what_the_archive_should_get(b: Backend) {
+    let db = TestDb::new(b).await;
+    let id = db.id_type();
+    db.exec(&format!(
+        "CREATE TABLE customers (id {id} PRIMARY KEY, left_on DATE NOT NULL);
+CREATE TABLE invoices (id {id} PRIMARY KEY, customer_id BIGINT NOT NULL REFERENCES customers (id) ON DELETE CASCADE, issued_on DATE NOT NULL);
+INSERT INTO customers (id, left_on) VALUES (1, '2020-01-01'), (2, '2020-01-01');
+INSERT INTO invoices (id, customer_id, issued_on) VALUES (10, 1, '2024-01-01'), (11, 1, '2016-01-01');\n"
+    ))
+    .await;
+    let archive = TestDb::new(Backend::Sqlite).await;
+    let policies = r#"
+[[policies]]
+name = "customers"
+table = "customers"
+since = "left_on"
+retain = "2 years"
+action = "delete"
+allow_cascade = true
+basis = "gone"
+
+[[policies]]
+name = "invoices"
+table = "invoices"
+since = "issued_on"
+retain = "7 years"
+round = "end_of_year"
+action = "archive"
+basis = "AWR 52(4)"
+"#;
+    let config = db.with_archive(&db.write_config(policies, ""), &archive);
+    let doc = json_ok(&run_cli(&config, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&doc, "invoices", "affected"), 1, "{doc:#}");
+    assert_eq!(
+        db.ids("invoices").await,
+        vec![10],
+        "the young invoice stays live"
+    );
+    assert_eq!(archive.ids("invoices").await, vec![11]);
+    assert_eq!(
+        db.ids("customers").await,
+        vec![1],
+        "customer 1 is blocked by its invoice"
+    );
+
+    let cascading = db.write_config(
+        &policies.replace(
+            "basis = \"AWR 52(4)\"",
+            "basis = \"AWR 52(4)\"\nallow_cascade = true",
+        ),
+        "",
+    );
+    let out = run_cli(&db.with_archive(&cascading, &archive), &["check"], &[]);
+    assert!(
+        stderr(&out).contains("policies[1].allow_cascade"),
+        "{}",
+        stderr(&out)
+    );
+    expect_exit(&out, 2);
+}
+
+on_every_backend!(a_cascade_never_deletes_what_the_archive_should_get);

@@ -251,6 +251,7 @@ VARIANTS = {
         ("e", "(e) best loop: expired customers once, 1000 rows + COMMIT"),
         ("rd_default", "(d) retentiond, defaults (1000 rows)"),
         ("rd_fast", "(d) retentiond, fast (10000 rows, no pause)"),
+        ("archive_rd", "(f) retentiond archive to a SQLite file, fast (10000 rows)"),
     ],
     "mariadb": [
         ("idle", "no purge (OLTP load only)"),
@@ -260,6 +261,8 @@ VARIANTS = {
         ("c", "(c) pt-archiver --bulk-delete --limit 1000"),
         ("rd_default", "(d) retentiond, defaults (1000 rows)"),
         ("rd_fast", "(d) retentiond, fast (10000 rows, no pause)"),
+        ("archive_pt", "(g) pt-archiver --dest (2nd database) --bulk-insert --bulk-delete --limit 1000"),
+        ("archive_rd", "(f) retentiond archive to a 2nd database, fast (10000 rows)"),
     ],
 }
 
@@ -387,6 +390,14 @@ def cmd_report(a):
                     cells = " | ".join(f"{summary[rk] / summary[k]:.2f}×" for k in ratio_cols)
                     lines.append(f"| {rl} | {cells} |")
             lines.append("")
+        if summary.get("archive_rd"):
+            against = [(k, label) for k, label in (("archive_pt", "pt-archiver --dest (g)"),
+                                                   ("rd_fast", "retentiond's plain delete, fast (d)"))
+                       if summary.get(k)]
+            if against:
+                lines.append("Archiving (f) against: " + ", ".join(
+                    f"{label} {summary['archive_rd'] / summary[k]:.2f}×" for k, label in against) + ".")
+                lines.append("")
         anon = {k: [r for r in dbrecs if r.get("variant") == k]
                 for k in ("anon_a", "anon_rd", "anon_rdunpaced")}
         if anon["anon_a"] and (anon["anon_rd"] or anon["anon_rdunpaced"]):

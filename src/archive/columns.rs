@@ -165,7 +165,13 @@ pub fn archive_type(archive: Dialect, mariadb: bool, c: &ArchivedColumn) -> Stri
                 }
                 Carried::Boolean => "BOOLEAN".into(),
                 Carried::Date => "DATE".into(),
-                Carried::Timestamp | Carried::Instant => "DATETIME(6)".into(),
+                Carried::Timestamp => "DATETIME(6)".into(),
+                // A point in time, which the server keeps in UTC and the archive's own policies
+                // read as one. An explicit default keeps MySQL from setting it on every update.
+                Carried::Instant if c.is_key => {
+                    "TIMESTAMP(6) NOT NULL DEFAULT '1970-01-01 00:00:01'".into()
+                }
+                Carried::Instant => "TIMESTAMP(6) NULL DEFAULT NULL".into(),
                 Carried::Uuid => format!("CHAR(36) {text}"),
                 Carried::Binary if c.is_key => format!("VARBINARY({})", key_len(255)),
                 Carried::Binary => "LONGBLOB".into(),
@@ -200,23 +206,28 @@ pub fn read_text(dialect: Dialect, carried: &Carried, expr: &str) -> String {
             )
         }
         (_, Carried::Binary) => dialect.hex_text(expr),
+        // Any SQLite column but a BLOB may hold a float, which SQLite prints to 15 digits by
+        // default: printed in full, it reads back as the same float.
+        (Dialect::Sqlite, _) => format!(
+            "CASE WHEN typeof({expr}) = 'real' THEN printf('%!.17g', {expr}) ELSE CAST({expr} AS TEXT) END"
+        ),
+        // PostgreSQL's to_char gives NULL for infinity: such a value travels as its own text
+        // (which only a PostgreSQL archive takes).
+        (Dialect::Postgres, Carried::Date | Carried::Timestamp | Carried::Instant) => {
+            let text = match carried {
+                Carried::Date => dialect.date_text(expr),
+                Carried::Timestamp => dialect.timestamp_text(expr),
+                _ => dialect.instant_text(expr),
+            };
+            format!("CASE WHEN isfinite({expr}) THEN {text} ELSE CAST({expr} AS TEXT) END")
+        }
         (_, Carried::Date) => dialect.date_text(expr),
         (_, Carried::Timestamp) => dialect.timestamp_text(expr),
         (_, Carried::Instant) => dialect.instant_text(expr),
         (Dialect::Postgres, Carried::Float) => {
-            // Shortest text that reads back as the same double (PostgreSQL 12 and later).
+            // The shortest text that reads back as the same double (see extra_float_digits,
+            // which every connection sets).
             format!("CAST(CAST({expr} AS DOUBLE PRECISION) AS TEXT)")
-        }
-        // A NUMERIC column of SQLite holds most decimals as floats (Django's `decimal`):
-        // printed in full, they read back as the same float; as SQLite prints them by
-        // default, they would not.
-        (Dialect::Sqlite, Carried::Float | Carried::Decimal { .. }) => {
-            format!(
-                "CASE WHEN typeof({expr}) = 'real' THEN printf('%!.17g', {expr}) ELSE CAST({expr} AS TEXT) END"
-            )
-        }
-        (Dialect::MySql, Carried::Boolean) | (Dialect::Sqlite, Carried::Boolean) => {
-            dialect.as_text(expr)
         }
         _ => dialect.as_text(expr),
     }
@@ -230,7 +241,8 @@ pub fn read_text(dialect: Dialect, carried: &Carried, expr: &str) -> String {
 /// digests differ, and the row stays live.
 pub fn canonical(carried: &Carried, text: &str) -> String {
     match carried {
-        Carried::Decimal { .. } | Carried::BigInteger => decimal(text),
+        // Integers too: MySQL prints a ZEROFILL column with its zeros.
+        Carried::Decimal { .. } | Carried::BigInteger | Carried::Integer => decimal(text),
         Carried::Float => match text.trim().parse::<f64>() {
             Ok(f) if f.is_finite() => format!("{f:?}"),
             _ => text.to_string(),
@@ -246,9 +258,7 @@ pub fn canonical(carried: &Carried, text: &str) -> String {
         }
         Carried::Uuid => text.to_ascii_lowercase(),
         Carried::Binary => text.to_ascii_lowercase(),
-        Carried::Integer | Carried::Text | Carried::Json { .. } | Carried::TextForm => {
-            text.to_string()
-        }
+        Carried::Text | Carried::Json { .. } | Carried::TextForm => text.to_string(),
     }
 }
 
@@ -363,6 +373,11 @@ pub fn push_value(q: &mut Sql, carried: &Carried, value: Option<&str>) -> Result
         Carried::Binary => {
             let bytes = hex::decode(v).map_err(|_| format!("\"{v}\" is not hex"))?;
             q.bind(Value::Bytes(bytes));
+        }
+        // SQLite keeps a point in time as text; with its offset, the archive's own policies
+        // read it as the instant it is.
+        Carried::Instant if d == Dialect::Sqlite && parse_timestamp(v).as_deref() == Some(v) => {
+            q.bind(Value::Text(format!("{v}+00:00")));
         }
         Carried::Boolean if d != Dialect::Postgres => {
             q.bind(Value::Int(i64::from(v == "true")));

@@ -68,6 +68,7 @@ pub async fn copy(
     let keys = rows.archive_keys(t);
     let key_refs: Vec<&[Option<String>]> = keys.iter().map(Vec::as_slice).collect();
     let mut tx = archive.db.begin().await.map_err(archive_failed)?;
+    archive.durable(&mut tx).await.map_err(archive_failed)?;
     let before = archive
         .read_back(&mut tx, t, &key_refs)
         .await
@@ -209,37 +210,53 @@ async fn record(
     store.insert_audit(tx, &entry).await
 }
 
-/// Settles what a killed run left: copies still `copied` for this policy. Those whose live row
-/// is gone become `archived` (the live delete committed; the run died before it said so in
-/// the archive); those whose live row is there go (the live transaction never committed).
-/// Returns how many were archived.
+/// Settles what a killed run left: copies still `copied` for this policy. The live audit
+/// trail says whether their batch's delete committed (its entry commits with it):
+/// - not committed: the copy goes (the walk copies the row again while it is expired);
+/// - committed, and the live row is gone: the copy is `archived`;
+/// - committed, and the same row is still live (the delete kept it: it had stopped being
+///   expired): the copy goes;
+/// - committed, and a different row now has the key (a key used again): the copy is the only
+///   place of the record that went, so it is kept as `archived`, and a warning says so.
+///
+/// Returns how many copies became `archived`.
 pub async fn settle_unfinished(
     archive: &Archive,
     t: &ArchivedTable,
     q: &Queries<'_>,
+    live: &Store<'_>,
     run_id: i64,
 ) -> Result<u64, DbError> {
     const CHUNK: u32 = 1000;
+    let policy = q.target.name();
     let mut archived = 0;
+    let mut committed: std::collections::BTreeMap<(i64, i64), bool> = Default::default();
     loop {
         let pending = archive
-            .unsettled(t, q.target.name(), CHUNK)
+            .unsettled(t, policy, CHUNK)
             .await
             .map_err(archive_failed)?;
         if pending.is_empty() {
             return Ok(archived);
         }
+        for p in &pending {
+            if let std::collections::btree_map::Entry::Vacant(e) = committed.entry((p.run, p.batch))
+            {
+                e.insert(live.has_batch(p.run, policy, p.batch).await?);
+            }
+        }
         let live_keys: Vec<Vec<Value>> = pending
             .iter()
-            .map(|k| {
+            .map(|p| {
                 t.key_columns()
-                    .zip(k)
+                    .zip(&p.key)
                     .map(|(c, v)| live_key(&c.carried, v.as_deref(), q.db.dialect))
                     .collect()
             })
             .collect();
-        let (sql, decode) = q.existing_keys(&live_keys);
-        let existing: BTreeSet<Vec<Value>> =
+        let (sql, decode) = q.existing_keys(&live_keys, Some(t));
+        let nkey = t.key.len();
+        let still_live: std::collections::BTreeMap<Vec<Value>, String> =
             q.db.read(
                 &sql,
                 &decode,
@@ -247,15 +264,46 @@ pub async fn settle_unfinished(
             )
             .await?
             .into_iter()
+            .map(|r| {
+                let values = common_form(t, &r[nkey..]);
+                (r[..nkey].to_vec(), columns::digest(&t.columns, &values))
+            })
             .collect();
+        let (mut gone, mut drop) = (Vec::new(), Vec::new());
+        let mut reused = 0;
+        for (p, live_key) in pending.iter().zip(&live_keys) {
+            let done = committed.get(&(p.run, p.batch)).copied().unwrap_or(false);
+            match (done, still_live.get(live_key)) {
+                (false, _) => drop.push(p.key.as_slice()),
+                (true, None) => gone.push(p.key.as_slice()),
+                (true, Some(digest)) if *digest == p.digest => drop.push(p.key.as_slice()),
+                (true, Some(_)) => {
+                    reused += 1;
+                    gone.push(p.key.as_slice());
+                }
+            }
+        }
+        if reused > 0 {
+            tracing::warn!(
+                policy,
+                copies = reused,
+                "archived copies whose key a different live row now has (a key used again): the copies are kept"
+            );
+        }
         let store = archive.store();
         let mut tx = archive.db.begin().await.map_err(archive_failed)?;
-        let (n, removed) =
-            settle_by_live(archive, &mut tx, t, &live_keys, &pending, &existing).await?;
+        let n = archive
+            .settle(&mut tx, t, &gone, false)
+            .await
+            .map_err(archive_failed)?;
+        let removed = archive
+            .settle(&mut tx, t, &drop, true)
+            .await
+            .map_err(archive_failed)?;
         if n > 0 {
             let entry = audit::Entry {
                 run_id,
-                policy: q.target.name().to_string(),
+                policy: policy.to_string(),
                 table: t.name.clone(),
                 action: "archive".into(),
                 batch: 0,
@@ -274,11 +322,18 @@ pub async fn settle_unfinished(
             .ctx(|| "settling unfinished archive copies".into())
             .map_err(archive_failed)?;
         tracing::info!(
-            policy = q.target.name(),
+            policy,
             archived = n,
             removed,
             "settled the archive copies an earlier run left unconfirmed"
         );
+        if n + removed == 0 {
+            // Nothing matched: settling again would read the same copies for ever.
+            return Err(super::refused(
+                &t.name,
+                "copies left unconfirmed by an earlier run could not be settled".into(),
+            ));
+        }
         archived += n;
     }
 }

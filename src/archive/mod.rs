@@ -263,12 +263,13 @@ impl Archive {
             .columns
             .iter()
             .map(|c| {
-                let not_null = if c.is_key { " NOT NULL" } else { "" };
-                format!(
-                    "{} {}{not_null}",
-                    d.quote(&c.name),
-                    columns::archive_type(d, self.db.mariadb, c)
-                )
+                let ty = columns::archive_type(d, self.db.mariadb, c);
+                let not_null = if c.is_key && !ty.contains("NOT NULL") {
+                    " NOT NULL"
+                } else {
+                    ""
+                };
+                format!("{} {ty}{not_null}", d.quote(&c.name))
             })
             .collect();
         defs.extend([
@@ -305,6 +306,21 @@ impl Archive {
         }
     }
 
+    /// Makes the copies' transaction as strict and durable as the live delete relies on: a
+    /// commit on a PostgreSQL archive is on disk (whatever `synchronous_commit` says), and
+    /// MySQL refuses a value its column cannot hold instead of cutting it.
+    pub async fn durable(&self, tx: &mut Tx<'_>) -> Result<(), DbError> {
+        let statement = match self.db.dialect {
+            Dialect::Postgres => "SET LOCAL synchronous_commit = on",
+            Dialect::MySql => "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'",
+            Dialect::Sqlite => return Ok(()),
+        };
+        tx.execute(&Sql::raw(self.db.dialect, statement))
+            .await
+            .ctx(|| "setting up the archive's transaction".into())?;
+        Ok(())
+    }
+
     /// `SELECT` of every column in its carried form, from the archived table `t`.
     fn select_values(&self, t: &ArchivedTable, extra: &[&str]) -> String {
         let d = self.db.dialect;
@@ -336,8 +352,14 @@ impl Archive {
             .map(|c| format!("{alias}{}", d.quote(&c.name)))
             .collect();
         let many = names.len() > 1;
+        // SQLite takes a list of row values only as a table: `IN (VALUES (..), ..)`.
+        let values = if many && d == Dialect::Sqlite {
+            "VALUES "
+        } else {
+            ""
+        };
         q.push(&if many {
-            format!("({}) IN (", names.join(", "))
+            format!("({}) IN ({values}", names.join(", "))
         } else {
             format!("{} IN (", names[0])
         });
@@ -501,52 +523,54 @@ impl Archive {
         Ok(n)
     }
 
-    /// Keys of copies that a policy wrote and whose live delete was not seen to commit, at
-    /// most `limit` of them.
+    /// Copies that a policy wrote and whose live delete was not seen to commit, at most
+    /// `limit` of them.
     pub async fn unsettled(
         &self,
         t: &ArchivedTable,
         policy: &str,
         limit: u32,
-    ) -> Result<Vec<Vec<Option<String>>>, DbError> {
+    ) -> Result<Vec<Unsettled>, DbError> {
         let d = self.db.dialect;
-        let cols: Vec<String> = t
-            .key_columns()
-            .map(|c| columns::read_text(d, &c.carried, &format!("a.{}", d.quote(&c.name))))
-            .collect();
         let mut q = self.db.sql();
-        q.push(&format!(
-            "SELECT {} FROM {} AS a WHERE a.{} = ",
-            cols.join(", "),
-            self.db.table(&t.name),
-            d.quote(STATE)
-        ))
-        .bind(Value::Text(COPIED.into()))
-        .push(&format!(" AND a.{} = ", d.quote(POLICY)))
-        .bind(Value::Text(policy.into()))
-        .push(" LIMIT ")
-        .bind(Value::Int(limit.into()));
+        q.push(&self.select_values(t, &[RUN, BATCH]));
+        q.push(&format!(" WHERE a.{} = ", d.quote(STATE)))
+            .bind(Value::Text(COPIED.into()))
+            .push(&format!(" AND a.{} = ", d.quote(POLICY)))
+            .bind(Value::Text(policy.into()))
+            .push(" LIMIT ")
+            .bind(Value::Int(limit.into()));
+        let mut decode = vec![Decode::Text; t.columns.len()];
+        decode.extend([Decode::Int, Decode::Int]);
         let rows = self
             .db
-            .read(
-                &q,
-                &vec![Decode::Text; t.key.len()],
-                "reading unsettled archive copies",
-            )
+            .read(&q, &decode, "reading unsettled archive copies")
             .await?;
         Ok(rows
             .into_iter()
             .map(|r| {
-                t.key_columns()
-                    .zip(r)
-                    .map(|(c, v)| match v {
-                        Value::Text(s) => Some(columns::canonical(&c.carried, &s)),
-                        _ => None,
-                    })
-                    .collect()
+                let values = common_form(t, &r[..t.columns.len()]);
+                let int = |v: Option<&Value>| match v {
+                    Some(Value::Int(i)) => *i,
+                    _ => -1,
+                };
+                Unsettled {
+                    key: t.key_of(&values),
+                    digest: columns::digest(&t.columns, &values),
+                    run: int(r.get(t.columns.len())),
+                    batch: int(r.get(t.columns.len() + 1)),
+                }
             })
             .collect())
     }
+}
+
+/// A copy in state `copied`: its key, the digest of what it holds, and the batch that wrote it.
+pub struct Unsettled {
+    pub key: Vec<Option<String>>,
+    pub digest: String,
+    pub run: i64,
+    pub batch: i64,
 }
 
 /// A row as the archive holds it.

@@ -93,6 +93,14 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<u8> {
     result
 }
 
+/// Only rows whose live delete is known to have committed: a copy still `copied` is settled
+/// by the next run, which may remove it.
+fn archived_only(q: &mut Sql) {
+    let d = q.dialect;
+    q.push(&format!(" AND {} = ", d.quote(crate::archive::STATE)))
+        .bind(Value::Text(crate::archive::ARCHIVED.into()));
+}
+
 /// The tables the config archives (moved there or governed there), in the archive.
 fn archived_tables<'a>(config: &'a Config, schema: &'a Schema) -> Vec<&'a Table> {
     let mut names: Vec<&str> = config
@@ -183,6 +191,7 @@ async fn find(
             at = d.quote(crate::archive::ARCHIVED_AT),
         ))
         .bind(Value::Text(subject.to_string()));
+        archived_only(&mut q);
         let rows = db
             .read(
                 &q,

@@ -1396,6 +1396,12 @@ fn validate_policy(
             None
         }
     };
+    if raw.allow_cascade == Some(true) && raw.action.as_deref() == Some("archive") {
+        issues.add(
+            format!("{at}.allow_cascade"),
+            "cannot go with action = \"archive\": the rows a cascade deletes would never reach the archive",
+        );
+    }
     if database == Some(Side::Archive) && raw.action.as_deref() == Some("archive") {
         issues.add(
             format!("{at}.action"),

@@ -557,6 +557,7 @@ impl Db {
                                 "SELECT set_config('lock_timeout', $1, false), \
                                  set_config('statement_timeout', $2, false), \
                                  set_config('plan_cache_mode', 'force_custom_plan', false), \
+                                 set_config('extra_float_digits', '3', false), \
                                  set_config('application_name', 'retentiond', false)",
                             )
                             .bind(lock_ms)

@@ -379,11 +379,13 @@ impl Engine {
         }
         let mut engine = match Box::pin(Self::prepare_side(config, access, &skip)).await {
             Ok(engine) => engine,
-            Err(EngineError::Db(e @ DbError::Connect { .. })) => {
-                tracing::error!(error = %e, "the archive cannot be reached; its policies will fail");
+            // A config that does not fit the archive is the config's mistake, as live; anything
+            // else the archive's server says fails only the archive's policies.
+            Err(e @ (EngineError::Check(_) | EngineError::Usage(_))) => return Err(e),
+            Err(e) => {
+                tracing::error!(error = %e, "the archive cannot be used; its policies will fail");
                 return Ok(Err(format!("the archive: {e}")));
             }
-            Err(e) => return Err(e),
         };
         engine.not_yet_archived = skip
             .iter()

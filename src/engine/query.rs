@@ -910,9 +910,22 @@ impl Queries<'_> {
         q
     }
 
-    /// Which of these keys the table holds.
-    pub fn existing_keys(&self, keys: &[Vec<Value>]) -> (Sql, Vec<Decode>) {
-        let (cols, decode) = self.key_selects(T);
+    /// Which of these keys the table holds: each row's key, and with `table` every column in
+    /// the form it is carried to the archive.
+    pub fn existing_keys(
+        &self,
+        keys: &[Vec<Value>],
+        table: Option<&ArchivedTable>,
+    ) -> (Sql, Vec<Decode>) {
+        let (mut cols, mut decode) = self.key_selects(T);
+        for c in table.map(|t| t.columns.as_slice()).unwrap_or_default() {
+            cols.push(columns::read_text(
+                self.d(),
+                &c.carried,
+                &self.col(T, &c.name),
+            ));
+            decode.push(Decode::Text);
+        }
         let mut q = self.db.sql();
         q.push(&format!(
             "SELECT {} FROM {} WHERE ",
@@ -928,7 +941,13 @@ impl Queries<'_> {
         let cols = &self.target.key;
         let many = cols.len() > 1;
         q.push(&if many {
-            format!("({}) IN (", self.key_list(T))
+            // SQLite takes a list of row values only as a table: `IN (VALUES (..), ..)`.
+            let values = if self.d() == Dialect::Sqlite {
+                "VALUES "
+            } else {
+                ""
+            };
+            format!("({}) IN ({values}", self.key_list(T))
         } else {
             format!("{} IN (", self.key_list(T))
         });

@@ -32,26 +32,33 @@ impl Engine {
         let stopped = report.stop_reason.is_some();
         match &self.archive_side {
             Ok(Some(archive)) if archive.selects_any(opts) && !stopped => {
-                let theirs = archive.run_here(opts).await?;
-                join(&mut report, theirs);
-            }
-            Err(why) => {
-                // Unreachable: each of its policies fails with the reason; nothing of them ran.
-                let failed: Vec<PolicyOutcome> = self
-                    .archive_policies(opts)
-                    .map(|p| PolicyOutcome {
-                        error: Some(format!("policy \"{}\": {why}", p.name)),
-                        ..PolicyOutcome::unstarted(p)
-                    })
-                    .collect();
-                if !failed.is_empty() {
-                    report.status = FAILED.into();
-                    report.policies.extend(failed);
+                // The live policies have committed: whatever stops the archive's run (its lock
+                // held elsewhere, its clock guard, a lost connection) fails its policies, not
+                // the report of what was done live.
+                match archive.run_here(opts).await {
+                    Ok(theirs) => join(&mut report, theirs),
+                    Err(e) => self.fail_archive_policies(&mut report, opts, &e.to_string()),
                 }
             }
+            Err(why) => self.fail_archive_policies(&mut report, opts, why),
             _ => {}
         }
         Ok(report)
+    }
+
+    /// Each selected archive policy fails with `why`; nothing of them ran.
+    fn fail_archive_policies(&self, report: &mut RunReport, opts: &RunOptions, why: &str) {
+        let failed: Vec<PolicyOutcome> = self
+            .archive_policies(opts)
+            .map(|p| PolicyOutcome {
+                error: Some(format!("policy \"{}\": {why}", p.name)),
+                ..PolicyOutcome::unstarted(p)
+            })
+            .collect();
+        if !failed.is_empty() {
+            report.status = FAILED.into();
+            report.policies.extend(failed);
+        }
     }
 
     /// An erasure request on both databases: live first (where a kept record of an archive
@@ -81,6 +88,22 @@ impl Engine {
             }
             Err(_) => None,
         };
+        // A record kept for a legal ground moves to the archive now: that needs the archive.
+        let moves = self.targets.iter().any(|t| {
+            t.is_archive()
+                && t.subject.is_some()
+                && matches!(
+                    t.policy.kept_for,
+                    Some(
+                        crate::config::KeptFor::LegalObligation
+                            | crate::config::KeptFor::LegalClaims
+                    )
+                )
+        });
+        if moves && !dry_run {
+            self.archive()
+                .map_err(|e| EngineError::Usage(format!("nothing was erased: {e}")))?;
+        }
         let Some(archive) = archive else {
             return self.erase_here(subject, dry_run, request_id, opts).await;
         };

@@ -208,6 +208,8 @@ impl Target {
 struct Checker<'a> {
     schema: &'a Schema,
     dialect: Dialect,
+    /// The tables of this database's archive policies.
+    archived: std::collections::BTreeSet<String>,
     issues: Vec<CheckIssue>,
     policy: String,
     at: String,
@@ -399,9 +401,15 @@ pub fn check(
     dialect: Dialect,
     reserved_prefix: &str,
 ) -> Result<Vec<Target>, Vec<CheckIssue>> {
+    let archived = policies
+        .iter()
+        .filter(|p| p.database == side && p.action == Action::Archive)
+        .map(|p| p.table.clone())
+        .collect();
     let mut checker = Checker {
         schema,
         dialect,
+        archived,
         issues: Vec::new(),
         policy: String::new(),
         at: String::new(),
@@ -521,10 +529,15 @@ fn check_policy(
 
     // Rows referenced from elsewhere are blocked, whatever the foreign key's ON DELETE says:
     // a cascade would delete rows that no policy found expired.
+    // Nor may a cascade reach a table an archive policy keeps: its rows would be deleted
+    // without their copies.
     let blockers: Vec<ForeignKey> = if policy.allow_cascade {
         c.schema
             .referencing(&table.name)
-            .filter(|fk| fk.on_delete == crate::db::schema::OnDelete::Restrict)
+            .filter(|fk| {
+                fk.on_delete == crate::db::schema::OnDelete::Restrict
+                    || fk.child.schema.is_none() && c.archived.contains(&fk.child.name)
+            })
             .cloned()
             .collect()
     } else {

@@ -326,6 +326,26 @@ impl<'a> Store<'a> {
         )
     }
 
+    /// Whether the audit trail records batch `batch` of `policy` in run `run_id`: then that
+    /// batch's write committed (its entry commits with it).
+    pub async fn has_batch(&self, run_id: i64, policy: &str, batch: i64) -> Result<bool, DbError> {
+        let mut q = self.db.sql();
+        q.push(&format!(
+            "SELECT COUNT(*) FROM {} WHERE run_id = ",
+            self.table("audit")
+        ))
+        .bind(Value::Int(run_id))
+        .push(" AND policy = ")
+        .bind(Value::Text(policy.to_string()))
+        .push(" AND batch = ")
+        .bind(Value::Int(batch));
+        let rows = self
+            .db
+            .read(&q, &[Decode::Int], "reading the audit trail")
+            .await?;
+        Ok(matches!(rows.first().and_then(|r| r.first()), Some(Value::Int(n)) if *n > 0))
+    }
+
     /// The hash the next audit entry chains to.
     pub async fn last_audit_hash(&self) -> Result<String, DbError> {
         Ok(self

@@ -407,7 +407,7 @@ async fn settle_archive(
         return Ok(());
     };
     if let Some(table) = archive.table(t.table()) {
-        crate::archive::copy::settle_unfinished(archive, table, q, run_id).await?;
+        crate::archive::copy::settle_unfinished(archive, table, q, ctx.store, run_id).await?;
     }
     Ok(())
 }

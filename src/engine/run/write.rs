@@ -197,7 +197,7 @@ async fn archive_batch(
     let mut survivors = std::collections::BTreeSet::new();
     if affected < keys.len() as u64 {
         for chunk in keys.chunks(archive.keys_per_statement(table)) {
-            let (sql, decode) = q.existing_keys(chunk);
+            let (sql, decode) = q.existing_keys(chunk, None);
             survivors.extend(
                 tx.fetch(&sql, &decode)
                     .await
