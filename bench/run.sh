@@ -735,8 +735,8 @@ archived_ids() { # db state|-
 }
 gone_ids() { # db -> "count sum" of the pristine copy's ids gone from messages
     case "$1" in
-        postgres) pgval "SELECT count(*) || ' ' || COALESCE(sum(id), 0) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id)" ;;
-        mariadb) myval "SELECT CONCAT(COUNT(*), ' ', COALESCE(SUM(id), 0)) FROM messages_src s LEFT JOIN messages m ON m.id = s.id WHERE m.id IS NULL" ;;
+        postgres) pgval "SELECT count(*) || ' ' || COALESCE(sum(s.id), 0) FROM messages_src s WHERE NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = s.id)" ;;
+        mariadb) myval "SELECT CONCAT(COUNT(*), ' ', COALESCE(SUM(s.id), 0)) FROM messages_src s LEFT JOIN messages m ON m.id = s.id WHERE m.id IS NULL" ;;
     esac
 }
 verify_archive() { # db variant reported state|-

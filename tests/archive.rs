@@ -828,3 +828,44 @@ basis = "AWR 52(4)"
 }
 
 on_every_backend!(a_cascade_never_deletes_what_the_archive_should_get);
+
+/// A column the application adds to a live table later is added to its archive table by the
+/// next run; the rows archived before have it NULL, the rows archived after carry its value.
+async fn a_column_added_live_is_added_to_the_archive(b: Backend) {
+    let db = TestDb::new(b).await;
+    let id = db.id_type();
+    db.exec(&format!(
+        "CREATE TABLE invoices (id {id} PRIMARY KEY, scheme VARCHAR(16) NOT NULL, issued_on DATE NOT NULL);
+INSERT INTO invoices (id, scheme, issued_on) VALUES (1, 'domestic', '2016-06-01'), (2, 'domestic', '2026-12-20');\n"
+    ))
+    .await;
+    let archive = TestDb::new(Backend::Sqlite).await;
+    let policies = r#"
+[[policies]]
+name = "invoices"
+table = "invoices"
+since = "issued_on"
+retain = "3 months"
+action = "archive"
+basis = "kept off the live site"
+"#;
+    let config = db.with_archive(&db.write_config(policies, ""), &archive);
+    expect_exit(&run_cli(&config, &["run"], &at(NOW)), 0);
+    db.exec("ALTER TABLE invoices ADD COLUMN vat_number VARCHAR(20);\nUPDATE invoices SET vat_number = 'NL001' WHERE id = 2;\n")
+        .await;
+    let said = expect_exit(&run_cli(&config, &["check"], &at(NOW)), 0);
+    assert!(said.contains("vat_number"), "{said}");
+    expect_exit(&run_cli(&config, &["run"], &at("2027-06-01T00:00:00Z")), 0);
+    let rows = archive
+        .text_rows("SELECT CAST(id AS TEXT), vat_number FROM invoices ORDER BY id")
+        .await;
+    assert_eq!(
+        rows,
+        vec![
+            vec![Some("1".into()), None],
+            vec![Some("2".into()), Some("NL001".into())]
+        ]
+    );
+}
+
+on_every_backend!(a_column_added_live_is_added_to_the_archive);
