@@ -871,15 +871,7 @@ impl Queries<'_> {
         table: &ArchivedTable,
         lock: bool,
     ) -> (Sql, Vec<Decode>) {
-        let (mut cols, mut decode) = self.key_selects(T);
-        for c in &table.columns {
-            cols.push(columns::read_text(
-                self.d(),
-                &c.carried,
-                &self.col(T, &c.name),
-            ));
-            decode.push(Decode::Text);
-        }
+        let (cols, decode) = self.keys_and_carried(&table.columns);
         let mut q = self.db.sql();
         self.lookups_per_row(&mut q);
         self.next_keys(&mut q, &cols, after, limit);
@@ -895,6 +887,24 @@ impl Queries<'_> {
             }
         }
         (q, decode)
+    }
+
+    /// The key's columns as `key_select` reads them, then `carried` in the form each travels to
+    /// the archive.
+    fn keys_and_carried(
+        &self,
+        carried: &[crate::archive::columns::ArchivedColumn],
+    ) -> (Vec<String>, Vec<Decode>) {
+        let (mut cols, mut decode) = self.key_selects(T);
+        for c in carried {
+            cols.push(columns::read_text(
+                self.d(),
+                &c.carried,
+                &self.col(T, &c.name),
+            ));
+            decode.push(Decode::Text);
+        }
+        (cols, decode)
     }
 
     /// Deletes exactly these rows (keys as `key_select` reads them) while the whole predicate
@@ -917,15 +927,8 @@ impl Queries<'_> {
         keys: &[Vec<Value>],
         table: Option<&ArchivedTable>,
     ) -> (Sql, Vec<Decode>) {
-        let (mut cols, mut decode) = self.key_selects(T);
-        for c in table.map(|t| t.columns.as_slice()).unwrap_or_default() {
-            cols.push(columns::read_text(
-                self.d(),
-                &c.carried,
-                &self.col(T, &c.name),
-            ));
-            decode.push(Decode::Text);
-        }
+        let (cols, decode) =
+            self.keys_and_carried(table.map(|t| t.columns.as_slice()).unwrap_or_default());
         let mut q = self.db.sql();
         q.push(&format!(
             "SELECT {} FROM {} WHERE ",
