@@ -254,7 +254,7 @@ pub fn canonical(carried: &Carried, text: &str) -> String {
         },
         Carried::Date => parse_date(text).unwrap_or_else(|| text.to_string()),
         Carried::Timestamp | Carried::Instant => {
-            parse_timestamp(text).unwrap_or_else(|| text.to_string())
+            parse_timestamp(text, *carried == Carried::Instant).unwrap_or_else(|| text.to_string())
         }
         Carried::Uuid => text.to_ascii_lowercase(),
         Carried::Binary => text.to_ascii_lowercase(),
@@ -331,15 +331,21 @@ fn parse_date(text: &str) -> Option<String> {
         .map(|d| d.format("%Y-%m-%d").to_string())
 }
 
-/// `YYYY-MM-DD HH:MM[:SS[.f]]`, with `T` or a space, an optional `Z` or `+00:00`-style offset
-/// (then converted to UTC), or a bare date (midnight).
-fn parse_timestamp(text: &str) -> Option<String> {
+/// `YYYY-MM-DD HH:MM[:SS[.f]]`, with `T` or a space, or a bare date (midnight), to the
+/// microsecond. An instant may carry an offset (`Z`, `+01:00`): it is converted to UTC. A text
+/// the common form would change in meaning is left as it is, so that an archive that cannot
+/// hold it exactly refuses it: more than six decimals of a second (`.1234567`), or an offset
+/// on a timestamp without zone (whose wall time is read in `database.timezone`).
+fn parse_timestamp(text: &str, instant: bool) -> Option<String> {
     use chrono::{DateTime, NaiveDate, NaiveDateTime};
     let t = text.trim();
-    let out = |n: NaiveDateTime| n.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
-    if let Ok(d) = DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)) {
-        return Some(out(d.naive_utc()));
+    let decimals = t.split_once('.').map_or(0, |(_, f)| {
+        f.chars().take_while(char::is_ascii_digit).count()
+    });
+    if decimals > 6 {
+        return None;
     }
+    let out = |n: NaiveDateTime| n.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     for f in [
         "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%dT%H:%M:%S%.f",
@@ -350,15 +356,22 @@ fn parse_timestamp(text: &str) -> Option<String> {
             return Some(out(n));
         }
     }
-    for f in ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"] {
-        if let Ok(d) = DateTime::parse_from_str(t, f) {
-            return Some(out(d.naive_utc()));
-        }
-    }
-    NaiveDate::parse_from_str(t, "%Y-%m-%d")
+    if let Some(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(out)
+    {
+        return Some(out(d));
+    }
+    if !instant {
+        return None;
+    }
+    if let Ok(d) = DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)) {
+        return Some(out(d.naive_utc()));
+    }
+    ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"]
+        .iter()
+        .find_map(|f| DateTime::parse_from_str(t, f).ok())
+        .map(|d| out(d.naive_utc()))
 }
 
 /// Appends the value of one column (in its common form, `None` for NULL) as written into an
@@ -376,7 +389,9 @@ pub fn push_value(q: &mut Sql, carried: &Carried, value: Option<&str>) -> Result
         }
         // SQLite keeps a point in time as text; with its offset, the archive's own policies
         // read it as the instant it is.
-        Carried::Instant if d == Dialect::Sqlite && parse_timestamp(v).as_deref() == Some(v) => {
+        Carried::Instant
+            if d == Dialect::Sqlite && parse_timestamp(v, true).as_deref() == Some(v) =>
+        {
             q.bind(Value::Text(format!("{v}+00:00")));
         }
         Carried::Boolean if d != Dialect::Postgres => {
@@ -471,15 +486,26 @@ mod tests {
     #[test]
     fn times_take_one_form() {
         let ts = |s| canonical(&Carried::Timestamp, s);
+        let at = |s| canonical(&Carried::Instant, s);
         assert_eq!(ts("2024-03-01 10:00:00"), "2024-03-01 10:00:00.000000");
         assert_eq!(ts("2024-03-01T10:00:00.5"), "2024-03-01 10:00:00.500000");
-        assert_eq!(ts("2024-03-01T10:00:00Z"), "2024-03-01 10:00:00.000000");
-        assert_eq!(
-            ts("2024-03-01 11:00:00+01:00"),
-            "2024-03-01 10:00:00.000000"
-        );
         assert_eq!(ts("2024-03-01"), "2024-03-01 00:00:00.000000");
         assert_eq!(ts("1709287200"), "1709287200");
+        // Left as written where the common form would change them.
+        assert_eq!(ts("2024-03-01T10:00:00Z"), "2024-03-01T10:00:00Z");
+        assert_eq!(
+            ts("2024-03-01 10:00:00.1234567"),
+            "2024-03-01 10:00:00.1234567"
+        );
+        assert_eq!(at("2024-03-01T10:00:00Z"), "2024-03-01 10:00:00.000000");
+        assert_eq!(
+            at("2024-03-01 11:00:00+01:00"),
+            "2024-03-01 10:00:00.000000"
+        );
+        assert_eq!(
+            at("2024-03-01 10:00:00.500000+00:00"),
+            "2024-03-01 10:00:00.500000"
+        );
         assert_eq!(canonical(&Carried::Date, "2024-03-01"), "2024-03-01");
     }
 
