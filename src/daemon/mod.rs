@@ -169,7 +169,18 @@ fn slot_start(
 async fn startup_checks(config: &Config, stop: &AtomicBool) -> anyhow::Result<Option<Db>> {
     let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(60));
     loop {
-        match Engine::prepare(config.clone(), Access::ReadWrite).await {
+        // A connection attempt can take the pool's whole acquire timeout: a stop request does
+        // not wait for it.
+        let stopped = async {
+            while !stop.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        };
+        let prepared = tokio::select! {
+            prepared = Engine::prepare(config.clone(), Access::ReadWrite) => prepared,
+            () = stopped => return Ok(None),
+        };
+        match prepared {
             Ok(engine) => {
                 Store::new(&engine.db, &config.database.table_prefix)
                     .migrate()
