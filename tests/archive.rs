@@ -336,6 +336,93 @@ INSERT INTO invoices (id, scheme, issued_on) VALUES (1, 'domestic', '2016-06-01'
 
 on_every_pair!(keeps_its_own_retention_in_the_archive);
 
+/// Payments and their invoices move; in the archive, with no foreign key of its own, an invoice
+/// stays while an archived payment still points to it (as the live key kept it), so that the
+/// payment never loses the invoice its record belongs to.
+const PAYMENTS_AND_INVOICES: &str = r#"
+[[policies]]
+name = "payments-to-archive"
+table = "payments"
+since = "paid_on"
+retain = "3 months"
+action = "archive"
+basis = "kept off the live site once settled"
+
+[[policies]]
+name = "invoices-to-archive"
+table = "invoices"
+since = "issued_on"
+retain = "3 months"
+action = "archive"
+basis = "kept off the live site once settled"
+
+[[policies]]
+name = "payments-7y"
+database = "archive"
+table = "payments"
+since = "paid_on"
+retain = "7 years"
+round = "end_of_year"
+action = "delete"
+basis = "AWR 52(4)"
+
+[[policies]]
+name = "invoices-7y"
+database = "archive"
+table = "invoices"
+since = "issued_on"
+retain = "7 years"
+round = "end_of_year"
+action = "delete"
+basis = "AWR 52(4)"
+"#;
+
+async fn the_archive_keeps_the_live_references(live: Backend, to: Backend) {
+    let db = TestDb::new(live).await;
+    let id = db.id_type();
+    db.exec(&format!(
+        "CREATE TABLE invoices (id {id} PRIMARY KEY, issued_on DATE NOT NULL);
+CREATE TABLE payments (id {id} PRIMARY KEY, invoice_id {id} NOT NULL, paid_on DATE NOT NULL, FOREIGN KEY (invoice_id) REFERENCES invoices (id));
+INSERT INTO invoices (id, issued_on) VALUES (1, '2017-06-01'), (2, '2019-12-20'), (3, '2026-12-20');
+INSERT INTO payments (id, invoice_id, paid_on) VALUES (10, 1, '2017-06-05'), (20, 2, '2020-01-10'), (30, 3, '2027-01-05');\n"
+    ))
+    .await;
+    let archive = TestDb::new(to).await;
+    let config = db.with_archive(&db.write_config(PAYMENTS_AND_INVOICES, ""), &archive);
+
+    let doc = json_ok(&run_cli(&config, &["run", "--json"], &at(NOW)));
+    assert_eq!(field(&doc, "payments-to-archive", "affected"), 2, "{doc:#}");
+    assert_eq!(field(&doc, "invoices-to-archive", "affected"), 2, "{doc:#}");
+    assert_eq!(db.ids("invoices").await, vec![3]);
+    // Invoice 2 (7 years over at the end of 2026) waits for its payment of January 2020.
+    assert_eq!(field(&doc, "payments-7y", "affected"), 1, "{doc:#}");
+    assert_eq!(field(&doc, "invoices-7y", "affected"), 1, "{doc:#}");
+    assert_eq!(field(&doc, "invoices-7y", "blocked"), 1, "{doc:#}");
+    assert_eq!(archive.ids("payments").await, vec![20]);
+    assert_eq!(archive.ids("invoices").await, vec![2]);
+
+    let plan = json_ok(&run_cli(&config, &["plan", "--json"], &at(NOW)));
+    assert_eq!(field(&plan, "invoices-7y", "blocked"), 1, "{plan:#}");
+    let said = expect_exit(&run_cli(&config, &["plan"], &at(NOW)), 0);
+    assert!(said.contains("1 by payments.invoice_id"), "{said}");
+
+    // Once the payment's 7 years are over, both go in one run: the payment first.
+    let doc = json_ok(&run_cli(
+        &config,
+        &["run", "--json"],
+        &at("2028-01-02T00:00:00Z"),
+    ));
+    assert_eq!(field(&doc, "payments-7y", "affected"), 1, "{doc:#}");
+    assert_eq!(field(&doc, "invoices-7y", "affected"), 1, "{doc:#}");
+    assert_eq!(
+        archive.ids("invoices").await,
+        vec![3],
+        "invoice 3 arrived meanwhile"
+    );
+}
+
+on_every_pair!(the_archive_keeps_the_live_references);
+
 /// A run whose archive cannot be reached archives nothing and deletes nothing of the archive
 /// policies' rows; the other policies do their work, and the run fails with the reason.
 async fn an_unreachable_archive_fails_only_the_archive_policies(b: Backend) {

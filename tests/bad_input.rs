@@ -361,7 +361,7 @@ async fn an_unreachable_database_is_a_clear_failure(b: Backend) {
         ),
         Backend::Sqlite => {
             let url = format!("sqlite://{}", missing.display());
-            (url.clone(), url, "unable to open database file")
+            (url.clone(), url, "never creates a database file")
         }
     };
     let cfg = dir.path().join("retentiond.toml");

@@ -1,6 +1,7 @@
 //! The Dutch/EU preset fits the subscription-site schema that `retentiond demo` builds, prints
 //! the not-legal-advice notice, lists its low-confidence rules, and refuses a real run until
-//! someone has signed the review; plan and dry run work before that.
+//! someone has signed the review; plan and dry run work before that. Its tax records leave the
+//! live database for the archive and are deleted there when the law allows, not before.
 
 mod common;
 
@@ -11,7 +12,8 @@ fn preset() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/presets/nl-subscriptions.toml")
 }
 
-/// `retentiond demo` with this many customers, in a temporary directory: (it, the demo folder).
+/// `retentiond demo` with this many customers, in a temporary directory: (it, the demo folder,
+/// which also holds an empty archive file `archive.db`).
 fn demo(customers: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
     let demo = dir.path().join("demo");
@@ -24,14 +26,27 @@ fn demo(customers: &str) -> (tempfile::TempDir, PathBuf) {
         ),
         0,
     );
+    std::fs::write(demo.join("archive.db"), b"").expect("an empty archive file");
     (dir, demo)
+}
+
+/// The URLs of the demo's shop and archive, for `RETENTIOND_DATABASE__URL` and
+/// `RETENTIOND_ARCHIVE__URL`.
+fn urls(demo: &Path) -> (String, String) {
+    (
+        format!("sqlite://{}", demo.join("shop.db").display()),
+        format!("sqlite://{}", demo.join("archive.db").display()),
+    )
 }
 
 #[test]
 fn preset_needs_a_review_before_it_writes() {
     let (_dir, demo) = demo("200");
-    let url = format!("sqlite://{}", demo.join("shop.db").display());
-    let env = [("RETENTIOND_DATABASE__URL", url.as_str())];
+    let (url, archive) = urls(&demo);
+    let env = [
+        ("RETENTIOND_DATABASE__URL", url.as_str()),
+        ("RETENTIOND_ARCHIVE__URL", archive.as_str()),
+    ];
 
     let check = run_cli(&preset(), &["check"], &env);
     let out = expect_exit(&check, 0);
@@ -66,6 +81,7 @@ fn preset_needs_a_review_before_it_writes() {
 
     let signed = [
         env[0],
+        env[1],
         ("RETENTIOND_REVIEW__REVIEWED_BY", "Ann de Vries"),
         ("RETENTIOND_REVIEW__REVIEWED_AT", "2026-12-01"),
     ];
@@ -75,7 +91,7 @@ fn preset_needs_a_review_before_it_writes() {
     assert!(!check.contains("Not yet reviewed"), "{check}");
 }
 
-/// One SQLite connection to the demo's file, for the test's own reads and set-up.
+/// One SQLite connection to a file of the demo's, for the test's own reads and set-up.
 async fn open(path: &Path) -> sqlx::SqlitePool {
     let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(path);
     sqlx::SqlitePool::connect_with(opts)
@@ -101,12 +117,38 @@ async fn location(pool: &sqlx::SqlitePool, id: i64) -> (Option<String>, Option<S
     .unwrap_or((None, None))
 }
 
-async fn subscriptions(pool: &sqlx::SqlitePool, id: i64) -> i64 {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM subscriptions WHERE customer_id = ?")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-        .expect("count subscriptions")
+/// A customer's rows in the tax tables of `pool` (live or archive):
+/// (invoices, payments, subscriptions).
+async fn tax_rows(pool: &sqlx::SqlitePool, id: i64) -> (i64, i64, i64) {
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .unwrap_or(0)
+    };
+    (
+        count("SELECT COUNT(*) FROM invoices WHERE customer_id = ?").await,
+        count(
+            "SELECT COUNT(*) FROM payments WHERE invoice_id IN \
+             (SELECT id FROM invoices WHERE customer_id = ?)",
+        )
+        .await,
+        count("SELECT COUNT(*) FROM subscriptions WHERE customer_id = ?").await,
+    )
+}
+
+/// Of a customer's OSS invoices in `pool`, how many still carry the location evidence (the
+/// country and IP address used).
+async fn oss_evidence(pool: &sqlx::SqlitePool, id: i64) -> i64 {
+    sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM invoices WHERE customer_id = ? AND oss_supply = 1 \
+         AND customer_country IS NOT NULL AND customer_ip IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+    .unwrap_or(0)
 }
 
 /// Moves a customer's whole history `years` back: signed up, subscribed, invoiced (a year
@@ -128,51 +170,44 @@ async fn age(pool: &sqlx::SqlitePool, id: i64, years: &str) {
     }
 }
 
-/// The law's outcome on the demo shop: an OSS customer's IP address and billing country (the
-/// location evidence of art. 63c(1) Implementing Regulation (EU) No 282/2011) and the
-/// subscriptions behind the supplies survive a run and an erasure while the 10 years from the
-/// end of the year of the last supply run, and are gone after them; a customer without OSS
-/// supplies is pseudonymised and erased as before; a do-not-mail entry survives both.
+/// The law's outcome on the demo shop, over two daily runs: the tax records of a customer
+/// gone more than 3 months leave the live database for the archive, the subscriptions with
+/// the customer record after 5 years; there an OSS customer's invoices (with the location
+/// evidence of art. 63c(1) Implementing Regulation (EU) No 282/2011), payments and
+/// subscriptions stay while the 10 years from the end of the year of the supply run, and go
+/// after them; a customer without OSS supplies keeps 7 years; a do-not-mail entry survives.
 #[tokio::test]
-async fn preset_keeps_oss_evidence_ten_years_and_the_do_not_mail_list() {
+async fn preset_archives_tax_records_and_keeps_them_there_as_long_as_the_law_says() {
     let (_dir, demo) = demo("400");
-    let file = demo.join("shop.db");
-    let pool = open(&file).await;
-    macro_rules! oss_customer {
-        ($order:literal) => {
+    let pool = open(&demo.join("shop.db")).await;
+    macro_rules! customer {
+        ($oss:literal, $order:literal) => {
             concat!(
                 "SELECT id FROM customers WHERE ip_address LIKE '%.%' AND billing_country IS NOT NULL \
-                 AND id IN (SELECT customer_id FROM invoices WHERE oss_supply = 1) \
-                 AND id IN (SELECT customer_id FROM subscriptions) \
+                 AND id IN (SELECT customer_id FROM invoices WHERE oss_supply = ",
+                $oss,
+                ") AND id NOT IN (SELECT customer_id FROM invoices WHERE oss_supply <> ",
+                $oss,
+                ") AND id IN (SELECT customer_id FROM subscriptions) \
+                 AND id IN (SELECT customer_id FROM invoices WHERE id IN (SELECT invoice_id FROM payments)) \
                  AND id NOT IN (SELECT customer_id FROM marketing_consents) ORDER BY id ",
                 $order,
                 " LIMIT 1"
             )
         };
     }
-    let oss = one_id(&pool, oss_customer!("ASC")).await;
-    let oss_old = one_id(&pool, oss_customer!("DESC")).await;
-    macro_rules! plain_customer {
-        ($order:literal) => {
-            concat!(
-                "SELECT id FROM customers WHERE ip_address LIKE '%.%' AND billing_country = 'NL' \
-                 AND id NOT IN (SELECT customer_id FROM invoices WHERE oss_supply = 1) \
-                 AND id IN (SELECT customer_id FROM subscriptions) ORDER BY id ",
-                $order,
-                " LIMIT 1"
-            )
-        };
-    }
-    let plain = one_id(&pool, plain_customer!("ASC")).await;
-    let plain_old = one_id(&pool, plain_customer!("DESC")).await;
+    let oss = one_id(&pool, customer!("1", "ASC")).await;
+    let oss_old = one_id(&pool, customer!("1", "DESC")).await;
+    let plain = one_id(&pool, customer!("0", "ASC")).await;
+    let plain_old = one_id(&pool, customer!("0", "DESC")).await;
     let withdrawn = one_id(
         &pool,
         "SELECT customer_id FROM marketing_consents WHERE withdrawn_at < datetime('now', '-2 days') ORDER BY id LIMIT 1",
     )
     .await;
     assert!(oss != oss_old && plain != plain_old);
-    // 2 years ago: past the 90 days. 8 years ago: past the 7 years, within the 10. 12 years
-    // ago: past the 10 as well.
+    // 2 years ago: past the 3 months, within the 5 years. 8 years ago: past the 7 years, within
+    // the 10. 12 years ago: past the 10 as well.
     age(&pool, plain, "-2 years").await;
     age(&pool, oss, "-8 years").await;
     age(&pool, plain_old, "-8 years").await;
@@ -183,46 +218,75 @@ async fn preset_keeps_oss_evidence_ten_years_and_the_do_not_mail_list() {
         .execute(&pool)
         .await
         .expect("age the withdrawal");
-    let evidence = location(&pool, oss).await;
+    let plain_rows = tax_rows(&pool, plain).await;
+    let oss_rows = tax_rows(&pool, oss).await;
+    let oss_invoices = oss_evidence(&pool, oss).await;
+    assert!(
+        oss_invoices > 0 && oss_invoices == oss_rows.0,
+        "{oss_rows:?}"
+    );
     let plain_before = location(&pool, plain).await;
 
-    let url = format!("sqlite://{}", file.display());
+    let (url, archive_url) = urls(&demo);
     let env = [
         ("RETENTIOND_DATABASE__URL", url.as_str()),
+        ("RETENTIOND_ARCHIVE__URL", archive_url.as_str()),
         ("RETENTIOND_REVIEW__REVIEWED_BY", "Ann de Vries"),
         ("RETENTIOND_REVIEW__REVIEWED_AT", "2026-12-01"),
     ];
-    let run = json_ok(&run_cli(&preset(), &["run", "--force", "--json"], &env));
-    assert_eq!(run["status"], "ok", "{run:#}");
+    // Two daily runs: rows that an earlier policy of a run frees (subscriptions whose invoices
+    // moved) are the next run's.
+    for _ in 0..2 {
+        let run = json_ok(&run_cli(&preset(), &["run", "--force", "--json"], &env));
+        assert_eq!(run["status"], "ok", "{run:#}");
+    }
+    let archive = open(&demo.join("archive.db")).await;
 
     assert_eq!(
-        location(&pool, oss).await,
-        evidence,
-        "the OSS evidence survives the run"
+        tax_rows(&pool, plain).await,
+        (0, 0, plain_rows.2),
+        "gone 2 years: invoices and payments have left the live database, the subscriptions wait for the customer record"
     );
-    assert!(
-        subscriptions(&pool, oss).await > 0,
-        "subscriptions behind OSS supplies: 10 years"
+    assert_eq!(
+        tax_rows(&archive, plain).await,
+        (plain_rows.0, plain_rows.1, 0),
+        "and are in the archive"
     );
     let (ip, country) = location(&pool, plain).await;
-    assert_ne!(ip, plain_before.0, "a non-OSS IP address is truncated");
+    assert_ne!(ip, plain_before.0, "an IP address is truncated");
     assert!(ip.as_deref().is_some_and(|ip| ip.ends_with(".0")), "{ip:?}");
     assert_eq!(
         country, None,
-        "a non-OSS billing country goes 90 days after they left"
+        "a billing country goes 90 days after they left"
     );
-    assert!(subscriptions(&pool, plain).await > 0);
+
     assert_eq!(
-        subscriptions(&pool, plain_old).await,
-        0,
-        "other subscriptions: 7 years"
+        tax_rows(&pool, oss).await,
+        (0, 0, 0),
+        "gone 8 years: nothing live"
     );
     assert_eq!(
-        location(&pool, oss_old).await,
-        (None, None),
-        "after the 10 years the OSS evidence is gone"
+        tax_rows(&archive, oss).await,
+        oss_rows,
+        "an OSS customer's invoices, payments and subscriptions: 10 years, in the archive"
     );
-    assert_eq!(subscriptions(&pool, oss_old).await, 0);
+    assert_eq!(
+        oss_evidence(&archive, oss).await,
+        oss_invoices,
+        "the location evidence stays with the OSS invoices"
+    );
+    assert_eq!(tax_rows(&pool, plain_old).await, (0, 0, 0));
+    assert_eq!(
+        tax_rows(&archive, plain_old).await,
+        (0, 0, 0),
+        "other tax records: 7 years, then gone from the archive too"
+    );
+    assert_eq!(tax_rows(&pool, oss_old).await, (0, 0, 0));
+    assert_eq!(
+        tax_rows(&archive, oss_old).await,
+        (0, 0, 0),
+        "after the 10 years the OSS records and their evidence are gone"
+    );
     let entry: (String, Option<String>) =
         sqlx::query_as("SELECT email, withdrawn_at FROM marketing_consents WHERE customer_id = ?")
             .bind(withdrawn)
@@ -230,19 +294,20 @@ async fn preset_keeps_oss_evidence_ten_years_and_the_do_not_mail_list() {
             .await
             .expect("the do-not-mail entry outlives the proof of consent");
     assert_eq!(entry.0.len(), 64, "kept as a keyed hash");
+    let verify = run_cli(&preset(), &["audit", "verify", "--archive"], &env);
+    expect_exit(&verify, 0);
 
+    // An erasure request from the OSS customer: the archive keeps the OSS records and says
+    // until when.
     let oss_arg = oss.to_string();
     let answer = expect_exit(
         &run_cli(&preset(), &["erase", "--subject", &oss_arg], &env),
         0,
     );
-    assert_eq!(
-        location(&pool, oss).await,
-        evidence,
-        "erase keeps the OSS evidence"
-    );
+    assert_eq!(tax_rows(&archive, oss).await, oss_rows, "{answer}");
     assert!(
-        answer.contains("- IP address and billing country used to decide where an OSS customer lives: 1 record. Ground: Implementing Regulation (EU) No 282/2011 art. 63c(1)"),
+        answer.contains("- Invoices for EU digital services declared through OSS, with the IP address and country used to decide where the customer lives: ")
+            && answer.contains("in a separate archive with restricted access"),
         "{answer}"
     );
     let erased = answer
@@ -250,16 +315,18 @@ async fn preset_keeps_oss_evidence_ten_years_and_the_do_not_mail_list() {
         .nth(1)
         .and_then(|s| s.split("\n## ").next())
         .unwrap_or_default();
-    assert!(!erased.contains("IP address"), "{answer}");
+    assert!(!erased.contains("Invoices"), "{answer}");
 
-    // A customer without OSS supplies: erase truncates the IP address and removes the country.
+    // A current customer without OSS supplies: erase truncates the IP address, removes the
+    // country, and moves the tax records off the live site at once.
     let fresh = one_id(
         &pool,
         "SELECT id FROM customers WHERE ip_address LIKE '%.%' AND ip_address NOT LIKE '%.0' \
-         AND billing_country IS NOT NULL \
+         AND billing_country IS NOT NULL AND id IN (SELECT customer_id FROM invoices) \
          AND id NOT IN (SELECT customer_id FROM invoices WHERE oss_supply = 1) ORDER BY id DESC LIMIT 1",
     )
     .await;
+    let fresh_rows = tax_rows(&pool, fresh).await;
     let fresh_arg = fresh.to_string();
     let answer = expect_exit(
         &run_cli(&preset(), &["erase", "--subject", &fresh_arg], &env),
@@ -268,6 +335,8 @@ async fn preset_keeps_oss_evidence_ten_years_and_the_do_not_mail_list() {
     let (ip, country) = location(&pool, fresh).await;
     assert!(ip.as_deref().is_none_or(|ip| ip.ends_with(".0")), "{ip:?}");
     assert_eq!(country, None, "{answer}");
+    assert_eq!(tax_rows(&pool, fresh).await, (0, 0, 0), "{answer}");
+    assert_eq!(tax_rows(&archive, fresh).await, fresh_rows, "{answer}");
 
     let withdrawn_arg = withdrawn.to_string();
     let answer = expect_exit(

@@ -7,7 +7,7 @@ pub mod columns;
 pub mod copy;
 
 use crate::config::{DatabaseConfig, RunConfig};
-use crate::db::schema::Schema;
+use crate::db::schema::{ForeignKey, OnDelete, Schema};
 use crate::db::{Access, Context, Db, DbError, Decode, Dialect, Sql, Tx, Value};
 use crate::engine::{CheckIssue, Target};
 use crate::store::Store;
@@ -134,6 +134,10 @@ pub struct Archive {
     pub config: DatabaseConfig,
     /// By live table name.
     pub tables: BTreeMap<String, ArchivedTable>,
+    /// The live foreign keys from one archived table to another. The archive has no foreign
+    /// keys of its own, so its policies would otherwise delete an invoice before the payment
+    /// that points to it, leaving the payment without the row its own rules read.
+    pub references: Vec<ForeignKey>,
 }
 
 impl Archive {
@@ -146,6 +150,7 @@ impl Archive {
             db: Db::connect(config, run, access).await?,
             config: config.clone(),
             tables: BTreeMap::new(),
+            references: Vec::new(),
         })
     }
 
@@ -155,6 +160,42 @@ impl Archive {
 
     pub fn table(&self, live_table: &str) -> Option<&ArchivedTable> {
         self.tables.get(live_table)
+    }
+
+    /// Keeps the live foreign keys of `schema` whose child and parent are both archived, as
+    /// references the archive's policies respect (blocked rows, children first) though no
+    /// database enforces them there.
+    pub fn inherit_references(&mut self, schema: &Schema) {
+        self.references = schema
+            .foreign_keys
+            .iter()
+            .filter(|fk| {
+                fk.child.schema.is_none()
+                    && self.tables.contains_key(&fk.child.name)
+                    && self.tables.contains_key(&fk.parent)
+            })
+            .map(|fk| ForeignKey {
+                on_delete: OnDelete::Restrict,
+                ..fk.clone()
+            })
+            .collect();
+    }
+
+    /// The inherited references that `schema` (the archive's) has both ends and every
+    /// column of.
+    pub fn references_in(&self, schema: &Schema) -> Vec<ForeignKey> {
+        let has = |table: &str, cols: &[String]| {
+            schema
+                .table(table)
+                .is_some_and(|t| cols.iter().all(|c| t.column(c).is_some()))
+        };
+        self.references
+            .iter()
+            .filter(|fk| {
+                has(&fk.child.name, &fk.child_columns) && has(&fk.parent, &fk.parent_columns)
+            })
+            .cloned()
+            .collect()
     }
 
     /// What `check` says of the archive's tables: those that the first run will create, and
@@ -287,22 +328,47 @@ impl Archive {
             t.name.chars().take(40).collect::<String>()
         );
         let table = self.db.table(&t.name);
+        // The inherited references are looked up from the parent's side on every delete there.
+        let mut indexes = vec![(index, vec![d.quote(STATE)])];
+        for (n, fk) in self
+            .references
+            .iter()
+            .filter(|fk| fk.child.name == t.name)
+            .enumerate()
+        {
+            indexes.push((
+                format!(
+                    "{}_retentiond_ref{}",
+                    t.name.chars().take(40).collect::<String>(),
+                    n + 1
+                ),
+                fk.child_columns.iter().map(|c| d.quote(c)).collect(),
+            ));
+        }
         match d {
             Dialect::MySql => {
-                defs.push(format!("KEY {} ({})", d.quote(&index), d.quote(STATE)));
+                for (name, cols) in &indexes {
+                    defs.push(format!("KEY {} ({})", d.quote(name), cols.join(", ")));
+                }
                 vec![format!(
                     "CREATE TABLE IF NOT EXISTS {table} ({}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
                     defs.join(", ")
                 )]
             }
-            Dialect::Postgres | Dialect::Sqlite => vec![
-                format!("CREATE TABLE IF NOT EXISTS {table} ({})", defs.join(", ")),
-                format!(
-                    "CREATE INDEX IF NOT EXISTS {} ON {table} ({})",
-                    d.quote(&index),
-                    d.quote(STATE)
-                ),
-            ],
+            Dialect::Postgres | Dialect::Sqlite => {
+                let mut statements = vec![format!(
+                    "CREATE TABLE IF NOT EXISTS {table} ({})",
+                    defs.join(", ")
+                )];
+                statements.extend(indexes.iter().map(|(name, cols)| {
+                    format!(
+                        "CREATE INDEX IF NOT EXISTS {} ON {table} ({})",
+                        d.quote(name),
+                        cols.join(", ")
+                    )
+                }));
+                statements
+            }
         }
     }
 

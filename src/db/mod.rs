@@ -623,6 +623,18 @@ impl Db {
                     .read_only(read_only)
                     .busy_timeout(run.lock_timeout);
                 let path = opts.get_filename().to_path_buf();
+                if !path.exists() {
+                    return Err(connect_err(sqlx::Error::Configuration(
+                        format!(
+                            "no file {}: retentiond never creates a database file (a missing one \
+                             may be a volume not mounted); for a new archive, create an empty \
+                             file first: install -m 600 /dev/null {}",
+                            path.display(),
+                            path.display()
+                        )
+                        .into(),
+                    )));
+                }
                 let pool = sqlx::sqlite::SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(acquire)

@@ -124,6 +124,8 @@ pub async fn create(
             "vat_cents",
             "billing_name",
             "billing_address",
+            "customer_country",
+            "customer_ip",
             "oss_supply",
         ],
         data.invoices.iter().map(|i| {
@@ -138,6 +140,8 @@ pub async fn create(
                 Int(i.vat_cents),
                 text(&i.billing_name),
                 text(&i.billing_address),
+                text(i.customer_country),
+                opt(i.customer_ip.clone()),
                 Int(i64::from(i.oss_supply)),
             ]
         }),
@@ -272,6 +276,8 @@ const SCHEMA: &[&str] = &[
         vat_cents INTEGER NOT NULL,
         billing_name TEXT NOT NULL,
         billing_address TEXT NOT NULL,
+        customer_country TEXT NOT NULL,
+        customer_ip TEXT,
         oss_supply INTEGER NOT NULL DEFAULT 0
     )",
     "CREATE TABLE payments (
@@ -423,6 +429,10 @@ struct Invoice {
     vat_cents: i64,
     billing_name: String,
     billing_address: String,
+    /// Where the customer was taken to live for this invoice's VAT, and for an OSS supply the
+    /// IP address that confirmed it: the location evidence of the supply, as used.
+    customer_country: &'static str,
+    customer_ip: Option<String>,
     oss_supply: bool,
 }
 
@@ -817,7 +827,7 @@ fn generate(customers: u32, seed: u64, now: NaiveDateTime) -> Dataset {
             id,
             name: name.clone(),
             email: email.clone(),
-            ip_address,
+            ip_address: ip_address.clone(),
             billing_country: country.code,
             terms_accepted_at,
             created_at,
@@ -975,6 +985,8 @@ fn generate(customers: u32, seed: u64, now: NaiveDateTime) -> Dataset {
                     vat_cents: (amount * country.vat_permille + 500) / 1000,
                     billing_name: name.clone(),
                     billing_address: address.clone(),
+                    customer_country: country.code,
+                    customer_ip: ip_address.clone().filter(|_| country.oss),
                     oss_supply: country.oss,
                 });
                 year += 1;

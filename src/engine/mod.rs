@@ -262,7 +262,7 @@ impl Engine {
     /// Connects and checks every policy against the live schema, including a trial of each
     /// policy's statement (which catches a bad `filter`).
     pub async fn prepare(config: Config, access: Access) -> Result<Engine, EngineError> {
-        let mut engine = Self::prepare_side(config, access, &Default::default()).await?;
+        let mut engine = Self::prepare_side(config, access, &Default::default(), None).await?;
         // A writing engine makes the archive's tables ready before anything reads them; an
         // archive that refuses fails only the policies that need it.
         if access == Access::ReadWrite
@@ -277,13 +277,20 @@ impl Engine {
     }
 
     /// The engine of one database: its policies (but those in `skip`) checked against it.
+    /// `inherited`: references no database enforces that the policies respect all the same
+    /// (the archive's, from the live foreign keys).
     async fn prepare_side(
         config: Config,
         access: Access,
         skip: &std::collections::BTreeSet<usize>,
+        inherited: Option<&crate::archive::Archive>,
     ) -> Result<Engine, EngineError> {
         let db = Db::connect(&config.database, &config.run, access).await?;
-        let schema = Schema::load(&db).await?;
+        let mut schema = Schema::load(&db).await?;
+        if let Some(archive) = inherited {
+            let references = archive.references_in(&schema);
+            schema.foreign_keys.extend(references);
+        }
         let targets = target::check(
             &config.policies,
             config.side,
@@ -343,6 +350,7 @@ impl Engine {
         match Archive::connect(archive_config, &config.run, access).await {
             Ok(mut archive) => {
                 archive.tables = tables;
+                archive.inherit_references(schema);
                 Ok(Ok(Some(archive)))
             }
             Err(e) => {
@@ -377,7 +385,8 @@ impl Engine {
                 }
             }
         }
-        let mut engine = match Box::pin(Self::prepare_side(config, access, &skip)).await {
+        let archive = self.archive.as_ref().ok().and_then(Option::as_ref);
+        let mut engine = match Box::pin(Self::prepare_side(config, access, &skip, archive)).await {
             Ok(engine) => engine,
             // A config that does not fit the archive is the config's mistake, as live; anything
             // else the archive's server says fails only the archive's policies.
