@@ -64,7 +64,7 @@ const EN: Words = Words {
     otherwise_own_date: "the date recorded with this data",
     deleted: "deleted",
     deleted_from_archive: "deleted from the archive",
-    archived: "moved out of the live system into a separate archive with restricted access, where it is kept and then deleted as the archive's own rule says",
+    archived: "moved out of the live system into a separate archive with restricted access, then deleted there when the archive's own rule says",
     changed: "details changed",
     pseudonymized_note: "Pseudonymised data is still personal data (GDPR recital 26).",
     units: [
@@ -116,7 +116,7 @@ const NL: Words = Words {
     otherwise_own_date: "de datum die bij deze gegevens is vastgelegd",
     deleted: "verwijderd",
     deleted_from_archive: "uit het archief verwijderd",
-    archived: "uit het live systeem verplaatst naar een apart archief met beperkte toegang, waar het wordt bewaard en daarna verwijderd volgens de eigen regel van het archief",
+    archived: "uit het live systeem verplaatst naar een apart archief met beperkte toegang, en daar verwijderd wanneer de eigen regel van het archief dat zegt",
     changed: "gegevens aangepast",
     pseudonymized_note: "Gepseudonimiseerde gegevens blijven persoonsgegevens (overweging 26 AVG).",
     units: [

@@ -89,7 +89,9 @@ fn check_archive_side(engine: &Engine) -> anyhow::Result<()> {
     match &engine.archive_side {
         Ok(Some(side)) => {
             crate::out!("Archive policies, run after the live ones:");
-            output::print_policies(&side.targets);
+            if !side.targets.is_empty() {
+                output::print_policies(&side.targets);
+            }
             for n in &side.not_yet_archived {
                 crate::out!("  {n}");
             }
