@@ -377,15 +377,35 @@ action = "delete"
 basis = "AWR 52(4)"
 "#;
 
+/// Payments referencing invoices as each stack declares the key: Rails on PostgreSQL (bigint
+/// ids, a named `fk_rails_` constraint, `timestamp(6)` bookkeeping), Laravel on MariaDB
+/// (unsigned ids, `constrained()->cascadeOnDelete()`), Django on SQLite (a deferred key).
+fn payments_and_invoices(b: Backend) -> &'static str {
+    match b {
+        Backend::Postgres => {
+            "CREATE TABLE invoices (id bigserial PRIMARY KEY, issued_on date NOT NULL, created_at timestamp(6) NOT NULL DEFAULT now(), updated_at timestamp(6) NOT NULL DEFAULT now());
+CREATE TABLE payments (id bigserial PRIMARY KEY, invoice_id bigint NOT NULL, paid_on date NOT NULL, created_at timestamp(6) NOT NULL DEFAULT now(), updated_at timestamp(6) NOT NULL DEFAULT now(), CONSTRAINT fk_rails_0b5a4a5c1e FOREIGN KEY (invoice_id) REFERENCES invoices (id));
+CREATE INDEX index_payments_on_invoice_id ON payments (invoice_id);\n"
+        }
+        Backend::MariaDb => {
+            "CREATE TABLE invoices (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, issued_on DATE NOT NULL, created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE TABLE payments (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY, invoice_id BIGINT UNSIGNED NOT NULL, paid_on DATE NOT NULL, created_at TIMESTAMP NULL, updated_at TIMESTAMP NULL, KEY payments_invoice_id_foreign (invoice_id), CONSTRAINT payments_invoice_id_foreign FOREIGN KEY (invoice_id) REFERENCES invoices (id) ON DELETE CASCADE) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;\n"
+        }
+        Backend::Sqlite => {
+            "CREATE TABLE \"invoices\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, \"issued_on\" date NOT NULL);
+CREATE TABLE \"payments\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, \"paid_on\" date NOT NULL, \"invoice_id\" bigint NOT NULL REFERENCES \"invoices\" (\"id\") DEFERRABLE INITIALLY DEFERRED);
+CREATE INDEX \"payments_invoice_id_0b5a4a5c\" ON \"payments\" (\"invoice_id\");\n"
+        }
+    }
+}
+
 async fn the_archive_keeps_the_live_references(live: Backend, to: Backend) {
     let db = TestDb::new(live).await;
-    let id = db.id_type();
-    db.exec(&format!(
-        "CREATE TABLE invoices (id {id} PRIMARY KEY, issued_on DATE NOT NULL);
-CREATE TABLE payments (id {id} PRIMARY KEY, invoice_id {id} NOT NULL, paid_on DATE NOT NULL, FOREIGN KEY (invoice_id) REFERENCES invoices (id));
-INSERT INTO invoices (id, issued_on) VALUES (1, '2017-06-01'), (2, '2019-12-20'), (3, '2026-12-20');
-INSERT INTO payments (id, invoice_id, paid_on) VALUES (10, 1, '2017-06-05'), (20, 2, '2020-01-10'), (30, 3, '2027-01-05');\n"
-    ))
+    db.exec(payments_and_invoices(live)).await;
+    db.exec(
+        "INSERT INTO invoices (id, issued_on) VALUES (1, '2017-06-01'), (2, '2019-12-20'), (3, '2026-12-20');
+INSERT INTO payments (id, invoice_id, paid_on) VALUES (10, 1, '2017-06-05'), (20, 2, '2020-01-10'), (30, 3, '2027-01-05');\n",
+    )
     .await;
     let archive = TestDb::new(to).await;
     let config = db.with_archive(&db.write_config(PAYMENTS_AND_INVOICES, ""), &archive);

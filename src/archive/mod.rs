@@ -65,6 +65,16 @@ impl ArchivedTable {
             }
             let is_key = target.key.iter().any(|k| k.name == c.name);
             match columns::carried(live, c) {
+                // An unsigned BIGINT key is paged as a signed one everywhere (live too); as
+                // NUMERIC(20,0) in a PostgreSQL archive the archive's own policies could not
+                // page it at all. A value past the signed range is refused by the archive's
+                // column, so the row stays live.
+                Ok(Carried::BigInteger) if is_key => cols.push(ArchivedColumn {
+                    name: c.name.clone(),
+                    carried: Carried::Integer,
+                    is_key,
+                    max_len: c.max_len,
+                }),
                 Ok(carried) => {
                     if is_key && !key_kind_supported(live, &carried) {
                         issues.push(issue(format!(
@@ -332,13 +342,11 @@ impl Archive {
         ]);
         let key: Vec<String> = t.key_columns().map(|c| d.quote(&c.name)).collect();
         defs.push(format!("PRIMARY KEY ({})", key.join(", ")));
-        let index = format!(
-            "{}_retentiond_state",
-            t.name.chars().take(40).collect::<String>()
-        );
+        // Index names within every dialect's limit (MySQL's 64 characters).
+        let prefix: String = t.name.chars().take(40).collect();
         let table = self.db.table(&t.name);
         // The inherited references are looked up from the parent's side on every delete there.
-        let mut indexes = vec![(index, vec![d.quote(STATE)])];
+        let mut indexes = vec![(format!("{prefix}_retentiond_state"), vec![d.quote(STATE)])];
         for (n, fk) in self
             .references
             .iter()
@@ -346,11 +354,7 @@ impl Archive {
             .enumerate()
         {
             indexes.push((
-                format!(
-                    "{}_retentiond_ref{}",
-                    t.name.chars().take(40).collect::<String>(),
-                    n + 1
-                ),
+                format!("{prefix}_retentiond_ref{}", n + 1),
                 fk.child_columns.iter().map(|c| d.quote(c)).collect(),
             ));
         }
